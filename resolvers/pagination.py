@@ -1,0 +1,37 @@
+"""Keyset (not offset) pagination: the next page starts strictly after the last key seen."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+
+T = TypeVar("T")
+
+
+@dataclass
+class Page(Generic[T]):
+    items: list[T]
+    keys: list[tuple]
+    has_next: bool
+
+
+async def keyset_page(
+    stmt: Select,
+    *,
+    session: AsyncSession,
+    key_columns: Sequence[ColumnElement[Any]],
+    first: int,
+    after: Sequence[Any] | None,
+) -> Page:
+    """Page through `stmt` ordered ascending by `key_columns` (which must end in a unique column)."""
+    if after is not None:
+        stmt = stmt.where(tuple_(*key_columns) > tuple_(*after))
+    stmt = stmt.add_columns(*key_columns).order_by(*key_columns).limit(first + 1)
+    rows = (await session.execute(stmt)).all()
+    width = len(key_columns)
+    items = [row[0] for row in rows[:first]]
+    keys = [tuple(row[-width:]) for row in rows[:first]]
+    return Page(items=items, keys=keys, has_next=len(rows) > first)

@@ -1,0 +1,94 @@
+"""The graph's common parts: Node and global IDs, DomainError, PageInfo and cursors."""
+
+import base64
+import binascii
+
+import orjson
+import strawberry
+from graphql import GraphQLError
+
+
+def bad_request(message: str, code: str = "BAD_REQUEST") -> GraphQLError:
+    return GraphQLError(message, extensions={"code": code})
+
+
+# ── Node and opaque global IDs ────────────────────────────────────────────────
+
+
+@strawberry.interface(description="An object with a global ID that `node(id:)` can fetch again.")
+class Node:
+    id: strawberry.ID
+
+
+def encode_global_id(type_name: str, pk: int) -> strawberry.ID:
+    raw = f"{type_name}:{pk}".encode()
+    return strawberry.ID(base64.urlsafe_b64encode(raw).decode().rstrip("="))
+
+
+def decode_global_id(global_id: str, expected_type: str | None = None) -> tuple[str, int]:
+    """Return (type name, primary key); a malformed ID or one of another type is BAD_REQUEST."""
+    try:
+        padded = global_id + "=" * (-len(global_id) % 4)
+        type_name, _, pk = base64.urlsafe_b64decode(padded.encode()).decode().partition(":")
+        value = int(pk)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise bad_request(f"无效的 ID：{global_id!r}") from None
+    if not type_name or (expected_type is not None and type_name != expected_type):
+        raise bad_request(f"ID {global_id!r} 不是 {expected_type or '已知'} 类型")
+    return type_name, value
+
+
+# ── Expected failures are data ───────────────────────────────────────────────
+
+
+@strawberry.interface(description="Every expected failure of a mutation is a result type implementing this.")
+class DomainError:
+    code: str = strawberry.field(
+        description="Stable, English, UPPER_SNAKE_CASE, documented (e.g. SLOT_TAKEN)."
+    )
+    message: str = strawberry.field(description="For people, in Chinese.")
+
+
+@strawberry.type(
+    description="A business rule said no; code tells which (e.g. TOO_FAR_AHEAD, DAILY_CAP, ALREADY_RESOLVED)."
+)
+class RuleViolation(DomainError):
+    pass
+
+
+@strawberry.type
+class NotFound(DomainError):
+    @classmethod
+    def of(cls, what: str) -> "NotFound":
+        return cls(code="NOT_FOUND", message=f"未找到{what}")
+
+
+# ── Connections with keyset cursors ──────────────────────────────────────────
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+def encode_cursor(key: list | tuple) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps(list(key))).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, *, size: int) -> list | None:
+    """The key a cursor carries; a cursor this server did not make is BAD_REQUEST."""
+    if cursor is None:
+        return None
+    try:
+        key = orjson.loads(base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()))
+    except (binascii.Error, orjson.JSONDecodeError, ValueError):
+        raise bad_request(f"无效的分页游标：{cursor!r}", "INVALID_CURSOR") from None
+    if not isinstance(key, list) or len(key) != size:
+        raise bad_request(f"无效的分页游标：{cursor!r}", "INVALID_CURSOR")
+    return key
+
+
+def check_first(first: int, maximum: int) -> None:
+    if first < 0 or first > maximum:
+        raise bad_request(f"first 必须在 0 到 {maximum} 之间，收到 {first}", "PAGE_SIZE_OUT_OF_RANGE")

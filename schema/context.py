@@ -1,0 +1,59 @@
+"""What every resolver finds in `info.context`. The server builds it once per request."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The signed-in person as the token states it."""
+
+    person_id: int
+    roles: frozenset[str]
+    community_id: int | None = None
+
+    def has_role(self, *roles: str) -> bool:
+        return not self.roles.isdisjoint(roles)
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Context:
+    session_factory: async_sessionmaker[AsyncSession]
+    viewer: Viewer | None
+    request_id: str
+    settings: Any
+    issue_token: Callable[..., tuple[str, datetime]]
+    clock: Callable[[], datetime] = system_clock
+    request: Any = None
+    response: Any = None
+    connection_params: dict[str, Any] | None = None
+    operation_name: str | None = None
+    loaders: dict[str, Any] = field(default_factory=dict)
+    error_codes: list[str] = field(default_factory=list)
+    _session: AsyncSession | None = None
+
+    @property
+    def session(self) -> AsyncSession:
+        """One session per request, opened on first use (queries that touch no table open none)."""
+        if self._session is None:
+            self._session = self.session_factory()
+        return self._session
+
+    def loader(self, key: str, factory: Callable[[], Any]) -> Any:
+        """A per-request DataLoader, created on first use."""
+        if key not in self.loaders:
+            self.loaders[key] = factory()
+        return self.loaders[key]
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None

@@ -1,0 +1,51 @@
+"""Top-level errors: every error gets a stable code; internal ones are masked and logged."""
+
+import logging
+
+from graphql import GraphQLError, GraphQLSyntaxError
+from strawberry.extensions import MaskErrors
+
+logger = logging.getLogger("linli.errors")
+
+
+def _client_error_code(error: GraphQLError) -> str:
+    if isinstance(error, GraphQLSyntaxError) and "tokens" in error.message:
+        return "TOO_MANY_TOKENS"
+    return "BAD_REQUEST"
+
+
+class ErrorCodes(MaskErrors):
+    """Client faults keep their message and get a code; server faults become a masked error."""
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        context = self.execution_context.context
+        request_id = getattr(context, "request_id", None)
+        processed = []
+        for error in errors:
+            original = error.original_error
+            if original is not None and not isinstance(original, GraphQLError):
+                logger.error(
+                    "internal error in %s (request %s)",
+                    ".".join(map(str, error.path or [])),
+                    request_id,
+                    exc_info=original,
+                )
+                processed.append(
+                    GraphQLError(
+                        f"服务器内部错误，请稍后再试（请求编号 {request_id}）",
+                        error.nodes,
+                        error.source,
+                        error.positions,
+                        error.path,
+                        extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+                    )
+                )
+                continue
+            if isinstance(original, GraphQLError) and original.extensions:
+                error.extensions = {**original.extensions, **(error.extensions or {})}
+            if not (error.extensions or {}).get("code"):
+                error.extensions = {**(error.extensions or {}), "code": _client_error_code(error)}
+            processed.append(error)
+        if hasattr(context, "error_codes"):
+            context.error_codes.extend(error.extensions["code"] for error in processed)
+        return processed

@@ -1,0 +1,1 @@
+"""The Wuchang demo dataset (synthetic but plausible) and the benchmark generator."""

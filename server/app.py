@@ -1,0 +1,127 @@
+"""The Starlette application: /graphql (HTTP and WebSocket), /healthz, /readyz, /metrics, GraphiQL assets."""
+
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
+
+from schema import build_schema
+from schema.context import Context, Viewer, system_clock
+from server.auth import TokenService
+from server.db import create_engine, create_session_factory
+from server.graphql_view import GRAPHIQL_ASSETS, GRAPHIQL_FILES, LinliGraphQL, handle_graphql_http
+from server.migrate import head_revision
+from server.observability import Metrics, RequestMiddleware, configure_logging
+from server.settings import Settings, get_settings
+
+
+@dataclass
+class Services:
+    """What a request needs from the process: settings, database, tokens, clock."""
+
+    settings: Settings
+    engine: AsyncEngine
+    session_factory: async_sessionmaker[AsyncSession]
+    tokens: TokenService
+    clock: Callable[[], datetime]
+
+    def make_context(self, *, request, response, viewer: Viewer | None) -> Context:
+        request_id = request.scope.get("state", {}).get("request_id", "-")
+        if viewer is not None:
+            request.scope.setdefault("state", {})["person_id"] = viewer.person_id
+        return Context(
+            session_factory=self.session_factory,
+            viewer=viewer,
+            request_id=request_id,
+            settings=self.settings,
+            issue_token=self.tokens.issue,
+            clock=self.clock,
+            request=request,
+            response=response,
+        )
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engine: AsyncEngine | None = None,
+    session_factory: async_sessionmaker[AsyncSession] | None = None,
+    clock: Callable[[], datetime] = system_clock,
+    configure_logs: bool = True,
+) -> Starlette:
+    settings = settings or get_settings()
+    if configure_logs:
+        configure_logging(settings.log_level)
+    engine = engine or create_engine(settings)
+    services = Services(
+        settings=settings,
+        engine=engine,
+        session_factory=session_factory or create_session_factory(engine),
+        tokens=TokenService(settings),
+        clock=clock,
+    )
+    view = LinliGraphQL(build_schema(settings), app_services=services, graphiql=settings.graphiql_enabled)
+    metrics = Metrics(engine)
+    expected_revision = head_revision()
+
+    async def graphql_http(request: Request) -> Response:
+        return await handle_graphql_http(view, request)
+
+    async def graphql_ws(websocket: WebSocket) -> None:
+        await view.run(websocket)
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> Response:
+        try:
+            async with engine.connect() as connection:
+                revision = await connection.scalar(text("SELECT version_num FROM alembic_version"))
+        except Exception as error:  # any failure to reach the database means "not ready"
+            return JSONResponse({"status": "unavailable", "reason": type(error).__name__}, status_code=503)
+        if revision != expected_revision:
+            return JSONResponse(
+                {"status": "migrations_pending", "database": revision, "expected": expected_revision},
+                status_code=503,
+            )
+        return JSONResponse({"status": "ready", "migration": revision})
+
+    async def metrics_endpoint(request: Request) -> Response:
+        return PlainTextResponse(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    async def graphiql_asset(request: Request) -> Response:
+        name = request.path_params["name"]
+        if not settings.graphiql_enabled or name not in GRAPHIQL_FILES:
+            return PlainTextResponse("Not Found", status_code=404)
+        return FileResponse(GRAPHIQL_ASSETS / name, headers={"Cache-Control": "public, max-age=86400"})
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette):
+        yield
+        await engine.dispose()
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql_http, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql_ws),
+            Route("/graphiql/{name:path}", graphiql_asset, methods=["GET"]),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/metrics", metrics_endpoint),
+        ],
+        middleware=[Middleware(RequestMiddleware, metrics=metrics)],
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    app.state.schema = view.schema
+    return app

@@ -1,0 +1,181 @@
+"""/graphql over HTTP (GraphQL-over-HTTP spec) and WebSocket (graphql-transport-ws)."""
+
+import re
+from pathlib import Path
+from typing import Any
+
+import orjson
+from cross_web import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types.execution import ExecutionResult
+from strawberry.types.unset import UNSET
+
+from schema.context import Context
+from server.auth import InvalidToken
+
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+GRAPHIQL_ASSETS = Path(__file__).resolve().parent / "graphiql" / "node_modules"
+# The only files the IDE page loads; served from the npm install the set-up made (no CDN).
+GRAPHIQL_FILES = {
+    "react/umd/react.production.min.js",
+    "react-dom/umd/react-dom.production.min.js",
+    "js-cookie/dist/js.cookie.min.js",
+    "graphiql/graphiql.min.css",
+    "graphiql/graphiql.min.js",
+    "@graphiql/plugin-explorer/dist/style.css",
+    "@graphiql/plugin-explorer/dist/index.umd.js",
+}
+
+
+def graphiql_html() -> str:
+    """Strawberry's GraphiQL page with every asset pointed at our own /graphiql/ path."""
+    import strawberry
+
+    template = (Path(strawberry.__file__).parent / "static" / "graphiql.html").read_text()
+    # https://unpkg.com/graphiql@3.8.3/x → /graphiql/graphiql/x (the versions package.json pins)
+    html = re.sub(r"https://unpkg\.com/((?:@[^/]+/)?[^@/]+)@[0-9.]+/", r"/graphiql/\1/", template)
+    html = html.replace("Strawberry GraphiQL", "Linli 邻里 · GraphiQL")
+    if "https://" in html.replace("http://www.w3.org/2000/svg", ""):
+        raise RuntimeError("GraphiQL page still refers to a remote asset")
+    return html
+
+
+def error_body(code: str, message: str) -> dict[str, Any]:
+    return {"errors": [{"message": message, "extensions": {"code": code}}]}
+
+
+def preferred_media_type(accept: str | None) -> str:
+    """application/graphql-response+json when the client lists it, else application/json."""
+    for part in (accept or "").split(","):
+        media_type, *params = (piece.strip() for piece in part.split(";"))
+        if media_type == GRAPHQL_RESPONSE_JSON and "q=0" not in params:
+            return GRAPHQL_RESPONSE_JSON
+    return "application/json"
+
+
+def json_response(body: Any, *, status: int, media_type: str, headers: dict | None = None) -> Response:
+    return Response(
+        orjson.dumps(body), status_code=status, media_type=f"{media_type}; charset=utf-8", headers=headers
+    )
+
+
+class LinliGraphQL(GraphQL):
+    def __init__(self, schema, *, app_services, graphiql: bool) -> None:
+        super().__init__(schema, graphql_ide="graphiql" if graphiql else None, allow_queries_via_get=True)
+        self.services = app_services
+        self._ide_html = graphiql_html() if graphiql else ""
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return HTMLResponse(self._ide_html)
+
+    async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
+        # Only WebSocket connections come here; HTTP requests bring the context they made.
+        return self.services.make_context(request=request, response=response, viewer=None)
+
+    async def on_ws_connect(self, context: Context):
+        params = context.connection_params if isinstance(context.connection_params, dict) else {}
+        authorization = params.get("Authorization") or params.get("authorization")
+        if authorization is None and params.get("token"):
+            authorization = f"Bearer {params['token']}"
+        try:
+            context.viewer = self.services.tokens.viewer_from_header(authorization)
+        except InvalidToken as error:
+            raise ConnectionRejectionError({"code": "UNAUTHENTICATED", "message": str(error)}) from None
+        return UNSET
+
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
+        sub_response = await super().get_sub_response(request)
+        sub_response.media_type = preferred_media_type(request.headers.get("accept"))
+        return sub_response
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        body = await super().process_result(request, result)
+        if result.data is None and result.errors and all(error.path is None for error in result.errors):
+            # A request error (parse, validation, limits): the operation never ran, so no data key.
+            body.pop("data", None)
+        return body
+
+    def create_response(self, response_data, sub_response: Response) -> Response:
+        media_type = sub_response.media_type or "application/json"
+        status = sub_response.status_code or 200
+        if media_type == GRAPHQL_RESPONSE_JSON and isinstance(response_data, dict) and "data" not in response_data:
+            status = 400
+        response = Response(
+            self.encode_json(response_data), status_code=status, media_type=f"{media_type}; charset=utf-8"
+        )
+        for key, value in sub_response.headers.items():
+            if key.lower() not in ("content-type", "content-length"):
+                response.headers[key] = value
+        return response
+
+
+async def read_limited_body(request: Request, limit: int) -> bytes | None:
+    """The body, or None when it is larger than `limit` (counted as it streams, not trusted)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        return None
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def http_error_code(status: int, reason: str) -> str:
+    return {401: "UNAUTHENTICATED", 403: "FORBIDDEN", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(
+        status, "BAD_REQUEST"
+    )
+
+
+async def handle_graphql_http(view: LinliGraphQL, request: Request) -> Response:
+    services = view.services
+    settings = services.settings
+    media_type = preferred_media_type(request.headers.get("accept"))
+    if request.method == "POST":
+        body = await read_limited_body(request, settings.max_body_bytes)
+        if body is None:
+            return json_response(
+                error_body("REQUEST_TOO_LARGE", f"请求体超过上限 {settings.max_body_bytes // 1024} KiB"),
+                status=413,
+                media_type=media_type,
+            )
+        request._body = body  # strawberry reads the body we already counted
+    try:
+        viewer = services.tokens.viewer_from_header(request.headers.get("authorization"))
+    except InvalidToken as error:
+        return json_response(
+            error_body("UNAUTHENTICATED", str(error)),
+            status=401,
+            media_type=media_type,
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
+    context = services.make_context(request=request, response=None, viewer=viewer)
+    try:
+        response = await view.run(request, context=context)
+    except HTTPException as error:
+        status = error.status_code
+        headers = None
+        if request.method == "GET" and "not allowed when using GET" in error.reason:
+            # GraphQL over HTTP: a mutation over GET is refused with 405, POST being allowed.
+            status, headers = 405, {"Allow": "POST"}
+        return json_response(
+            error_body(http_error_code(status, error.reason), error.reason),
+            status=status,
+            media_type=media_type,
+            headers=headers,
+        )
+    finally:
+        await context.close()
+        request.state.operation = context.operation_name
+        request.state.error_codes = getattr(context, "error_codes", [])
+    return response
