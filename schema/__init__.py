@@ -75,11 +75,11 @@ def build_schema(settings) -> strawberry.Schema:
             disable_field_suggestions=settings.is_production,
         ),
         extensions=[
-            MaxTokensLimiter(max_token_count=settings.max_tokens),
-            ParserCache(maxsize=1024),
-            AddValidationRules(rules),
-            ValidationCache(maxsize=1024),
+            lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+            lambda: ParserCache(maxsize=1024),
+            lambda: AddValidationRules(rules),
+            lambda: ValidationCache(maxsize=1024),
             RecordOperation,
-            ErrorCodes(),
+            ErrorCodes,
         ],
     )

@@ -1,5 +1,6 @@
 """What every resolver finds in `info.context`. The server builds it once per request."""
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,6 +25,34 @@ def system_clock() -> datetime:
     return datetime.now(UTC)
 
 
+class SerializedSession:
+    """The request's AsyncSession, with its awaited calls taking turns.
+
+    Sibling fields of one request resolve concurrently, but one AsyncSession (one connection)
+    must never run two statements at once; the lock makes them queue instead of failing.
+    """
+
+    _AWAITED = frozenset(
+        {"execute", "scalar", "scalars", "get", "get_one", "flush", "commit", "rollback", "refresh",
+         "merge", "delete", "close", "run_sync", "connection"}
+    )
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+        self._lock = asyncio.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._session, name)
+        if name not in self._AWAITED:
+            return attribute
+
+        async def taking_turns(*args: Any, **kwargs: Any) -> Any:
+            async with self._lock:
+                return await attribute(*args, **kwargs)
+
+        return taking_turns
+
+
 @dataclass
 class Context:
     session_factory: async_sessionmaker[AsyncSession]
@@ -38,14 +67,14 @@ class Context:
     operation_name: str | None = None
     loaders: dict[str, Any] = field(default_factory=dict)
     error_codes: list[str] = field(default_factory=list)
-    _session: AsyncSession | None = None
+    _session: SerializedSession | None = None
 
     @property
     def session(self) -> AsyncSession:
         """One session per request, opened on first use (queries that touch no table open none)."""
         if self._session is None:
-            self._session = self.session_factory()
-        return self._session
+            self._session = SerializedSession(self.session_factory())
+        return self._session  # type: ignore[return-value]
 
     def loader(self, key: str, factory: Callable[[], Any]) -> Any:
         """A per-request DataLoader, created on first use."""

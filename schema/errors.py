@@ -14,6 +14,16 @@ def _client_error_code(error: GraphQLError) -> str:
     return "BAD_REQUEST"
 
 
+def with_code(error: GraphQLError) -> GraphQLError:
+    """The error with `extensions.code` set (kept if a resolver or rule gave one)."""
+    original = error.original_error
+    if isinstance(original, GraphQLError) and original.extensions:
+        error.extensions = {**original.extensions, **(error.extensions or {})}
+    if not (error.extensions or {}).get("code"):
+        error.extensions = {**(error.extensions or {}), "code": _client_error_code(error)}
+    return error
+
+
 class ErrorCodes(MaskErrors):
     """Client faults keep their message and get a code; server faults become a masked error."""
 
@@ -41,11 +51,7 @@ class ErrorCodes(MaskErrors):
                     )
                 )
                 continue
-            if isinstance(original, GraphQLError) and original.extensions:
-                error.extensions = {**original.extensions, **(error.extensions or {})}
-            if not (error.extensions or {}).get("code"):
-                error.extensions = {**(error.extensions or {}), "code": _client_error_code(error)}
-            processed.append(error)
+            processed.append(with_code(error))
         if hasattr(context, "error_codes"):
             context.error_codes.extend(error.extensions["code"] for error in processed)
         return processed

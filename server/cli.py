@@ -72,6 +72,7 @@ def cmd_serve(args) -> None:
         workers=args.workers,
         loop="uvloop",
         http="httptools",
+        ws="websockets-sansio",
         access_log=False,  # our middleware writes one JSON line per request
         log_level=settings.log_level.lower(),
         timeout_graceful_shutdown=30,

@@ -8,14 +8,16 @@ import orjson
 from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
+from starlette.websockets import WebSocket, WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types.execution import ExecutionResult
 from strawberry.types.unset import UNSET
 
 from schema.context import Context
+from schema.errors import with_code
 from server.auth import InvalidToken
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
@@ -64,7 +66,19 @@ def json_response(body: Any, *, status: int, media_type: str, headers: dict | No
     )
 
 
+class TextWebSocketAdapter(ASGIWebSocketAdapter):
+    """graphql-transport-ws messages are text frames; browsers' clients reject binary ones."""
+
+    async def send_json(self, message) -> None:
+        try:
+            await self.ws.send_text(self.view.encode_json_string(message))
+        except WebSocketDisconnect as error:
+            raise WebSocketDisconnected from error
+
+
 class LinliGraphQL(GraphQL):
+    websocket_adapter_class = TextWebSocketAdapter
+
     def __init__(self, schema, *, app_services, graphiql: bool) -> None:
         super().__init__(schema, graphql_ide="graphiql" if graphiql else None, allow_queries_via_get=True)
         self.services = app_services
@@ -97,6 +111,8 @@ class LinliGraphQL(GraphQL):
         return sub_response
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        # Errors raised before the operation started (e.g. syntax) skip the schema extensions.
+        result.errors = [with_code(error) for error in result.errors or ()] or None
         body = await super().process_result(request, result)
         if result.data is None and result.errors and all(error.path is None for error in result.errors):
             # A request error (parse, validation, limits): the operation never ran, so no data key.

@@ -33,6 +33,8 @@ def configure_logging(level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # Strawberry logs every client mistake at ERROR; ours (schema.errors) logs the server's faults.
+    logging.getLogger("strawberry.execution").setLevel(logging.CRITICAL)
 
 
 class Metrics:
