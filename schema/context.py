@@ -33,8 +33,22 @@ class SerializedSession:
     """
 
     _AWAITED = frozenset(
-        {"execute", "scalar", "scalars", "get", "get_one", "flush", "commit", "rollback", "refresh",
-         "merge", "delete", "close", "run_sync", "connection"}
+        {
+            "execute",
+            "scalar",
+            "scalars",
+            "get",
+            "get_one",
+            "flush",
+            "commit",
+            "rollback",
+            "refresh",
+            "merge",
+            "delete",
+            "close",
+            "run_sync",
+            "connection",
+        }
     )
 
     def __init__(self, session: AsyncSession) -> None:

@@ -2,13 +2,22 @@
 
 from datetime import datetime
 from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
 from models import people as people_models
 from resolvers import loaders
 from resolvers import people as people_service
-from schema.common import DomainError, Node, PageInfo, check_first, decode_cursor, encode_cursor, encode_global_id
+from schema.common import (
+    DomainError,
+    Node,
+    PageInfo,
+    check_first,
+    decode_cursor,
+    encode_cursor,
+    encode_global_id,
+)
 from schema.node import register_node
 from schema.permissions import signed_in
 
@@ -123,7 +132,9 @@ class PeopleQuery:
 
 @strawberry.type
 class PeopleMutation:
-    @strawberry.mutation(description="Sign in with phone and password; the token goes in `Authorization: Bearer`.")
+    @strawberry.mutation(
+        description="Sign in with phone and password; the token goes in `Authorization: Bearer`."
+    )
     async def login(self, info: Info, phone: str, password: str) -> LoginResult:
         ctx = info.context
         person = await people_service.authenticate(session=ctx.session, phone=phone, password=password)

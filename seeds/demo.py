@@ -44,7 +44,9 @@ HOUSEHOLDS = {
     "永福社区": ["永福新苑11幢201"],
 }
 
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+)
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英晨曦子涵梓萱浩宇欣怡俊杰"
 
 
@@ -75,7 +77,12 @@ async def seed_households(*, session: AsyncSession, community_ids: dict[str, int
 async def seed_demo_accounts(*, session: AsyncSession) -> list[Person]:
     return [
         await people_service.add_user(
-            session=session, phone=phone, name=name, role=role, community_name=community, password=DEMO_PASSWORD
+            session=session,
+            phone=phone,
+            name=name,
+            role=role,
+            community_name=community,
+            password=DEMO_PASSWORD,
         )
         for phone, name, role, community in DEMO_ACCOUNTS
     ]

@@ -11,8 +11,8 @@ from starlette.responses import HTMLResponse, Response
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.types.execution import ExecutionResult
 from strawberry.types.unset import UNSET
 
@@ -122,7 +122,11 @@ class LinliGraphQL(GraphQL):
     def create_response(self, response_data, sub_response: Response) -> Response:
         media_type = sub_response.media_type or "application/json"
         status = sub_response.status_code or 200
-        if media_type == GRAPHQL_RESPONSE_JSON and isinstance(response_data, dict) and "data" not in response_data:
+        if (
+            media_type == GRAPHQL_RESPONSE_JSON
+            and isinstance(response_data, dict)
+            and "data" not in response_data
+        ):
             status = 400
         response = Response(
             self.encode_json(response_data), status_code=status, media_type=f"{media_type}; charset=utf-8"

@@ -54,7 +54,10 @@ class Metrics:
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
         )
         self.errors = Counter(
-            "linli_graphql_errors_total", "GraphQL errors by code", ["operation", "code"], registry=self.registry
+            "linli_graphql_errors_total",
+            "GraphQL errors by code",
+            ["operation", "code"],
+            registry=self.registry,
         )
         self.registry.register(PoolCollector(engine))
 

@@ -112,7 +112,9 @@ def app(engine, db, clock, settings):
 
 @pytest.fixture
 async def client(app) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://linli.test") as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://linli.test"
+    ) as client:
         yield client
 
 
@@ -199,7 +201,9 @@ async def running_server(app) -> AsyncIterator[str]:
     """A real uvicorn server on a free loopback port, in this event loop."""
     port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", ws="websockets-sansio")
+        uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", ws="websockets-sansio"
+        )
     )
     task = asyncio.create_task(server.serve())
     for _ in range(200):

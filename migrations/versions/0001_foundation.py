@@ -56,8 +56,12 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_persons"),
         sa.UniqueConstraint("phone", name="uq_persons_phone"),
-        sa.ForeignKeyConstraint(["community_id"], ["communities.id"], name="fk_persons_community_id_communities"),
-        sa.ForeignKeyConstraint(["household_id"], ["households.id"], name="fk_persons_household_id_households"),
+        sa.ForeignKeyConstraint(
+            ["community_id"], ["communities.id"], name="fk_persons_community_id_communities"
+        ),
+        sa.ForeignKeyConstraint(
+            ["household_id"], ["households.id"], name="fk_persons_household_id_households"
+        ),
         sa.CheckConstraint("phone ~ '^1[3-9][0-9]{9}$'", name="ck_persons_phone_format"),
         sa.CheckConstraint("length(btrim(name)) > 0", name="ck_persons_name_not_blank"),
     )

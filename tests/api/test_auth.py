@@ -56,7 +56,11 @@ async def test_login_with_the_demo_password_gives_a_token_that_works(gql):
 async def test_wrong_credentials_are_data_and_do_not_say_which_half_was_wrong(gql, phone, password):
     result = (await gql(LOGIN, {"phone": phone, "password": password}))["data"]["login"]
 
-    assert result == {"__typename": "InvalidCredentials", "code": "INVALID_CREDENTIALS", "message": "手机号或密码不正确"}
+    assert result == {
+        "__typename": "InvalidCredentials",
+        "code": "INVALID_CREDENTIALS",
+        "message": "手机号或密码不正确",
+    }
 
 
 async def test_me_is_null_without_a_token(gql):
@@ -75,7 +79,9 @@ def token_with(settings: Settings, **changes) -> str:
     }
     secret = changes.pop("secret", settings.jwt_secret)
     claims.update(changes)
-    return jwt.encode({key: value for key, value in claims.items() if value is not None}, secret, algorithm="HS256")
+    return jwt.encode(
+        {key: value for key, value in claims.items() if value is not None}, secret, algorithm="HS256"
+    )
 
 
 @pytest.mark.parametrize(
@@ -115,20 +121,33 @@ async def test_an_expired_token_from_login_stops_working_when_the_clock_passes_e
 
 async def test_rs256_tokens_from_an_identity_provider_are_accepted_and_hs256_refused(engine, db, clock):
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    public_pem = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode()
+    public_pem = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
     settings = make_settings(jwt_public_key=public_pem)
     app = create_app(settings, engine=engine, session_factory=db, clock=clock, configure_logs=False)
     now = datetime.now(UTC)
-    claims = {"sub": "1", "roles": ["RESIDENT"], "iss": "linli", "aud": "linli-api", "iat": now, "exp": now + timedelta(minutes=5)}
+    claims = {
+        "sub": "1",
+        "roles": ["RESIDENT"],
+        "iss": "linli",
+        "aud": "linli-api",
+        "iat": now,
+        "exp": now + timedelta(minutes=5),
+    }
     rs256 = jwt.encode(claims, key, algorithm="RS256")
     # The classic confusion attack: an HS256 token signed with the public key as the secret.
     confused = jwt.encode(claims, settings.jwt_secret, algorithm="HS256")
 
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
-        accepted = await client.post("/graphql", json={"query": "{ me { name } }"}, headers={"Authorization": f"Bearer {rs256}"})
-        refused = await client.post("/graphql", json={"query": "{ me { name } }"}, headers={"Authorization": f"Bearer {confused}"})
+        accepted = await client.post(
+            "/graphql", json={"query": "{ me { name } }"}, headers={"Authorization": f"Bearer {rs256}"}
+        )
+        refused = await client.post(
+            "/graphql", json={"query": "{ me { name } }"}, headers={"Authorization": f"Bearer {confused}"}
+        )
 
     assert accepted.status_code == 200
     assert refused.status_code == 401
@@ -209,7 +228,11 @@ async def test_signed_in_and_has_role_permissions(viewer, field, expected):
 async def test_adding_a_role_to_an_existing_phone_adds_the_role(session):
     await people_service.add_user(session=session, phone="13911112222", name="孙丽", role=Role.RESIDENT)
     person = await people_service.add_user(
-        session=session, phone="+86 139 1111 2222", name="孙丽", role=Role.CARE_STAFF, community_name="海创社区"
+        session=session,
+        phone="+86 139 1111 2222",
+        name="孙丽",
+        role=Role.CARE_STAFF,
+        community_name="海创社区",
     )
 
     assert person.role_names == ["CARE_STAFF", "RESIDENT"]

@@ -64,13 +64,23 @@ def test_every_served_root_field_named_in_the_contract_is_listed_as_implemented(
         contract_type = getattr(contract_schema, f"{root.lower()}_type")
         served_type = getattr(served_schema, f"{root.lower()}_type")
         shared = set(contract_type.fields) & set(served_type.fields if served_type else {})
-        assert shared <= set(IMPLEMENTED[root]), f"{root}: add {shared - set(IMPLEMENTED[root])} to IMPLEMENTED"
+        assert shared <= set(IMPLEMENTED[root]), (
+            f"{root}: add {shared - set(IMPLEMENTED[root])} to IMPLEMENTED"
+        )
 
 
 def test_shared_types_keep_the_contracts_fields():
     """Types the contract sketches keep at least its fields with the same types (extras are allowed)."""
     contract_schema, served_schema = contract(), served()
-    for name in ["PageInfo", "Viewer", "Community", "RuleViolation", "NotFound", "LoginSuccess", "InvalidCredentials"]:
+    for name in [
+        "PageInfo",
+        "Viewer",
+        "Community",
+        "RuleViolation",
+        "NotFound",
+        "LoginSuccess",
+        "InvalidCredentials",
+    ]:
         want = contract_schema.type_map[name]
         have = served_schema.type_map[name]
         for field_name, field in want.fields.items():

@@ -38,7 +38,10 @@ def run_query_in_graphiql(address: str) -> tuple[str, list[str]]:
         driver.execute_script(f"document.querySelector('{EDITOR}').CodeMirror.setValue({json.dumps(QUERY)})")
         driver.find_element("css selector", ".graphiql-execute-button").click()
         wait.until(
-            lambda d: "edges" in d.execute_script(f"return document.querySelector('{RESPONSE}').CodeMirror.getValue()")
+            lambda d: (
+                "edges"
+                in d.execute_script(f"return document.querySelector('{RESPONSE}').CodeMirror.getValue()")
+            )
         )
         result = driver.execute_script(f"return document.querySelector('{RESPONSE}').CodeMirror.getValue()")
         loaded = driver.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")

@@ -22,7 +22,9 @@ async def test_post_json_answers_application_json_by_default(gql):
 
 
 async def test_graphql_response_json_is_used_when_the_client_accepts_it(gql):
-    response = await gql.post(COMMUNITIES, headers={"Accept": "application/graphql-response+json, application/json"})
+    response = await gql.post(
+        COMMUNITIES, headers={"Accept": "application/graphql-response+json, application/json"}
+    )
 
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/graphql-response+json")
@@ -51,7 +53,9 @@ async def test_a_syntax_error_has_a_code(gql):
 
 
 async def test_get_runs_a_query(client):
-    response = await client.get("/graphql", params={"query": "{ communities(first: 1) { edges { node { name } } } }"})
+    response = await client.get(
+        "/graphql", params={"query": "{ communities(first: 1) { edges { node { name } } } }"}
+    )
 
     assert response.status_code == 200
     assert response.json()["data"]["communities"]["edges"][0]["node"]["name"]
@@ -73,7 +77,9 @@ async def test_post_with_an_unsupported_content_type_is_400_json(client):
 
 
 async def test_malformed_json_is_400_json(client):
-    response = await client.post("/graphql", content=b"{not json", headers={"Content-Type": "application/json"})
+    response = await client.post(
+        "/graphql", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
 
     assert response.status_code == 400
     assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"

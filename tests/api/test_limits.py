@@ -46,13 +46,19 @@ def test_aliases_fifteen_pass_sixteen_fail():
 
     rule = alias_limit_rule(15)
     assert validate(RECURSIVE, parse(aliased(15)), [rule]) == []
-    assert [e.extensions["code"] for e in validate(RECURSIVE, parse(aliased(16)), [rule])] == ["TOO_MANY_ALIASES"]
+    assert [e.extensions["code"] for e in validate(RECURSIVE, parse(aliased(16)), [rule])] == [
+        "TOO_MANY_ALIASES"
+    ]
 
 
 async def test_depth_limit_is_enforced_at_the_endpoint(engine, db, clock):
-    app = create_app(make_settings(max_depth=3), engine=engine, session_factory=db, clock=clock, configure_logs=False)
+    app = create_app(
+        make_settings(max_depth=3), engine=engine, session_factory=db, clock=clock, configure_logs=False
+    )
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
-        shallow = await client.post("/graphql", json={"query": "{ communities { edges { cursor } } }"}, headers=JSON)
+        shallow = await client.post(
+            "/graphql", json={"query": "{ communities { edges { cursor } } }"}, headers=JSON
+        )
         deep = await client.post(
             "/graphql", json={"query": "{ communities { edges { node { name } } } }"}, headers=JSON
         )
@@ -62,8 +68,16 @@ async def test_depth_limit_is_enforced_at_the_endpoint(engine, db, clock):
 
 
 async def test_aliases_over_fifteen_are_refused_at_the_endpoint(gql):
-    fifteen = "{ " + " ".join(f"c{i}: communities(first: 1) {{ pageInfo {{ hasNextPage }} }}" for i in range(15)) + " }"
-    sixteen = "{ " + " ".join(f"c{i}: communities(first: 1) {{ pageInfo {{ hasNextPage }} }}" for i in range(16)) + " }"
+    fifteen = (
+        "{ "
+        + " ".join(f"c{i}: communities(first: 1) {{ pageInfo {{ hasNextPage }} }}" for i in range(15))
+        + " }"
+    )
+    sixteen = (
+        "{ "
+        + " ".join(f"c{i}: communities(first: 1) {{ pageInfo {{ hasNextPage }} }}" for i in range(16))
+        + " }"
+    )
 
     assert "errors" not in (await gql.post(fifteen)).json()
     assert codes(await gql.post(sixteen, headers=JSON)) == ["TOO_MANY_ALIASES"]
@@ -94,7 +108,9 @@ async def test_graphiql_introspection_fits_inside_the_limits(gql):
 
 @pytest.mark.parametrize("first", [101, -1])
 async def test_first_outside_0_to_100_is_refused(gql, first):
-    response = await gql.post("query($first: Int!) { communities(first: $first) { pageInfo { hasNextPage } } }", {"first": first})
+    response = await gql.post(
+        "query($first: Int!) { communities(first: $first) { pageInfo { hasNextPage } } }", {"first": first}
+    )
 
     assert codes(response) == ["PAGE_SIZE_OUT_OF_RANGE"]
 

@@ -22,7 +22,11 @@ async def receive(socket) -> dict:
 
 async def test_a_valid_token_at_connection_init_lets_a_subscription_stream(live_server, tokens):
     async with await open_socket(live_server) as socket:
-        await socket.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {tokens['RESIDENT']}"}}))
+        await socket.send(
+            json.dumps(
+                {"type": "connection_init", "payload": {"Authorization": f"Bearer {tokens['RESIDENT']}"}}
+            )
+        )
         assert (await receive(socket))["type"] == "connection_ack"
         await socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": SERVER_TIME}}))
 
@@ -34,7 +38,9 @@ async def test_a_valid_token_at_connection_init_lets_a_subscription_stream(live_
 
 async def test_an_invalid_token_at_connection_init_closes_with_4403(live_server):
     async with await open_socket(live_server) as socket:
-        await socket.send(json.dumps({"type": "connection_init", "payload": {"Authorization": "Bearer forged.token.here"}}))
+        await socket.send(
+            json.dumps({"type": "connection_init", "payload": {"Authorization": "Bearer forged.token.here"}})
+        )
         with pytest.raises(ConnectionClosed) as closed:
             await receive(socket)
 
