@@ -88,7 +88,8 @@ local_database() {
   local major
   major="$(pg_admin -At -c 'SHOW server_version_num')"
   major="$((major / 10000))"
-  if [ -z "$(pg_admin -At -c "SELECT 1 FROM pg_available_extensions WHERE name = 'postgis'")" ]; then
+  # Probe by creating it in a transaction rolled back: a listed extension may still lack its library.
+  if ! pg_admin -c "BEGIN; CREATE EXTENSION IF NOT EXISTS postgis; ROLLBACK;" >/dev/null 2>&1; then
     apt_install "postgresql-$major-postgis-3"
   fi
   # A local development role: superuser so migrations can CREATE EXTENSION and tests can CREATE DATABASE.

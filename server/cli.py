@@ -188,8 +188,10 @@ def _user_facing(error: Exception) -> str | None:
         return error.message
     if isinstance(error, ValueError) and "DATABASE_URL" in str(error):
         return str(error)
-    if isinstance(error, (OSError, ConnectionError)) or type(error).__module__.startswith("asyncpg"):
+    if isinstance(error, (OSError, ConnectionError, TimeoutError)):
         return f"无法连接数据库（{type(error).__name__}: {error}）：请检查 DATABASE_URL 和数据库是否在运行"
+    if type(error).__module__.startswith("asyncpg"):
+        return f"数据库报错（{type(error).__name__}）：{error}"
     cause = getattr(error, "orig", None) or error.__cause__
     if cause is not None and cause is not error:
         return _user_facing(cause)
