@@ -74,6 +74,7 @@ def cmd_serve(args) -> None:
         http="httptools",
         ws="websockets-sansio",
         access_log=False,  # our middleware writes one JSON line per request
+        log_config=None,  # uvicorn logs through our JSON handler too
         log_level=settings.log_level.lower(),
         timeout_graceful_shutdown=30,
     )
