@@ -78,7 +78,12 @@ def create_app(
         return await handle_graphql_http(view, request)
 
     async def graphql_ws(websocket: WebSocket) -> None:
-        await view.run(websocket)
+        # The viewer is set at connection_init (LinliGraphQL.on_ws_connect), not from headers.
+        context = services.make_context(request=websocket, response=websocket, viewer=None)
+        try:
+            await view.run(websocket, context=context)
+        finally:
+            await context.close()
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})

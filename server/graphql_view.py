@@ -90,10 +90,6 @@ class LinliGraphQL(GraphQL):
     async def render_graphql_ide(self, request: Request) -> Response:
         return HTMLResponse(self._ide_html)
 
-    async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
-        # Only WebSocket connections come here; HTTP requests bring the context they made.
-        return self.services.make_context(request=request, response=response, viewer=None)
-
     async def on_ws_connect(self, context: Context):
         params = context.connection_params if isinstance(context.connection_params, dict) else {}
         authorization = params.get("Authorization") or params.get("authorization")
