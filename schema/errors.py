@@ -24,34 +24,33 @@ def with_code(error: GraphQLError) -> GraphQLError:
     return error
 
 
+def present_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
+    """What the client sees: its own mistakes with a code; our faults masked (and logged here)."""
+    original = error.original_error
+    if original is None or isinstance(original, GraphQLError):
+        return with_code(error)
+    logger.error(
+        "internal error in %s (request %s)",
+        ".".join(map(str, error.path or [])),
+        request_id,
+        exc_info=original,
+    )
+    return GraphQLError(
+        f"服务器内部错误，请稍后再试（请求编号 {request_id}）",
+        error.nodes,
+        error.source,
+        error.positions,
+        error.path,
+        extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+    )
+
+
 class ErrorCodes(MaskErrors):
-    """Client faults keep their message and get a code; server faults become a masked error."""
+    """Applies `present_error` to every result, HTTP and WebSocket alike, and notes the codes."""
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
         context = self.execution_context.context
-        request_id = getattr(context, "request_id", None)
-        processed = []
-        for error in errors:
-            original = error.original_error
-            if original is not None and not isinstance(original, GraphQLError):
-                logger.error(
-                    "internal error in %s (request %s)",
-                    ".".join(map(str, error.path or [])),
-                    request_id,
-                    exc_info=original,
-                )
-                processed.append(
-                    GraphQLError(
-                        f"服务器内部错误，请稍后再试（请求编号 {request_id}）",
-                        error.nodes,
-                        error.source,
-                        error.positions,
-                        error.path,
-                        extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
-                    )
-                )
-                continue
-            processed.append(with_code(error))
+        processed = [present_error(error, getattr(context, "request_id", None)) for error in errors]
         if hasattr(context, "error_codes"):
             context.error_codes.extend(error.extensions["code"] for error in processed)
         return processed

@@ -17,7 +17,7 @@ from strawberry.types.execution import ExecutionResult
 from strawberry.types.unset import UNSET
 
 from schema.context import Context
-from schema.errors import with_code
+from schema.errors import present_error
 from server.auth import InvalidToken
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
@@ -108,7 +108,8 @@ class LinliGraphQL(GraphQL):
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         # Errors raised before the operation started (e.g. syntax) skip the schema extensions.
-        result.errors = [with_code(error) for error in result.errors or ()] or None
+        request_id = request.scope.get("state", {}).get("request_id")
+        result.errors = [present_error(error, request_id) for error in result.errors or ()] or None
         body = await super().process_result(request, result)
         if result.data is None and result.errors and all(error.path is None for error in result.errors):
             # A request error (parse, validation, limits): the operation never ran, so no data key.
