@@ -8,8 +8,9 @@ import strawberry
 from graphql import GraphQLError
 
 
-def bad_request(message: str, code: str = "BAD_REQUEST") -> GraphQLError:
-    return GraphQLError(message, extensions={"code": code})
+def bad_request(message: str, reason: str = "INVALID_ARGUMENT") -> GraphQLError:
+    """The client's input was wrong: code BAD_REQUEST, `reason` saying which rule (for programs)."""
+    return GraphQLError(message, extensions={"code": "BAD_REQUEST", "reason": reason})
 
 
 # ── Node and opaque global IDs ────────────────────────────────────────────────
@@ -32,9 +33,9 @@ def decode_global_id(global_id: str, expected_type: str | None = None) -> tuple[
         type_name, _, pk = base64.urlsafe_b64decode(padded.encode()).decode().partition(":")
         value = int(pk)
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise bad_request(f"无效的 ID：{global_id!r}") from None
+        raise bad_request(f"无效的 ID：{global_id!r}", "INVALID_ID") from None
     if not type_name or (expected_type is not None and type_name != expected_type):
-        raise bad_request(f"ID {global_id!r} 不是 {expected_type or '已知'} 类型")
+        raise bad_request(f"ID {global_id!r} 不是 {expected_type or '已知'} 类型", "INVALID_ID")
     return type_name, value
 
 

@@ -112,7 +112,8 @@ async def test_first_outside_0_to_100_is_refused(gql, first):
         "query($first: Int!) { communities(first: $first) { pageInfo { hasNextPage } } }", {"first": first}
     )
 
-    assert codes(response) == ["PAGE_SIZE_OUT_OF_RANGE"]
+    assert codes(response) == ["BAD_REQUEST"]
+    assert response.json()["errors"][0]["extensions"]["reason"] == "PAGE_SIZE_OUT_OF_RANGE"
 
 
 async def test_first_100_is_accepted(gql):
