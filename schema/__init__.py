@@ -18,6 +18,7 @@ from strawberry.types import Info
 
 from schema.common import Node, NotFound, RuleViolation
 from schema.errors import ErrorCodes
+from schema.facilities import FacilitiesQuery
 from schema.limits import alias_limit_rule, query_depth_rule
 from schema.node import resolve_node
 from schema.people import PeopleMutation, PeopleQuery
@@ -26,7 +27,7 @@ from schema.scalars import SCALAR_MAP
 
 
 @strawberry.type
-class Query(PeopleQuery):
+class Query(PeopleQuery, FacilitiesQuery):
     @strawberry.field(description="Fetch any object by its global ID; null if absent or not yours to see.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return await resolve_node(info, id)

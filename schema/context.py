@@ -90,11 +90,12 @@ class Context:
             self._session = SerializedSession(self.session_factory())
         return self._session  # type: ignore[return-value]
 
-    def loader(self, key: str, factory: Callable[[], Any]) -> Any:
-        """A per-request DataLoader, created on first use."""
-        if key not in self.loaders:
-            self.loaders[key] = factory()
-        return self.loaders[key]
+    def loader(self, factory: Callable[..., Any]) -> Any:
+        """This request's DataLoader made by `factory(session=…)`, created on first use."""
+        name = factory.__name__
+        if name not in self.loaders:
+            self.loaders[name] = factory(session=self.session)
+        return self.loaders[name]
 
     async def close(self) -> None:
         if self._session is not None:

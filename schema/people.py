@@ -41,8 +41,7 @@ async def fetch_community(info: Info, pk: int) -> Community | None:
 
 
 def community_loader(info: Info):
-    ctx = info.context
-    return ctx.loader("CommunityByIdLoader", lambda: loaders.community_by_id_loader(session=ctx.session))
+    return info.context.loader(loaders.community_by_id_loader)
 
 
 @strawberry.type

@@ -5,15 +5,13 @@ Wuchang station (WGS-84 ≈ 30.29863, 120.04034); the others lie around the subd
 Loading is idempotent: every row is an upsert keyed by a natural key.
 """
 
-import random
-
-from geoalchemy2.elements import WKTElement
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.people import Community, Household, Person, Role
 from resolvers import people as people_service
+from seeds.facilities import point, seed_facilities
 
 SUBDISTRICT = "五常街道"
 
@@ -48,10 +46,6 @@ SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
 )
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英晨曦子涵梓萱浩宇欣怡俊杰"
-
-
-def point(lat: float, lng: float) -> WKTElement:
-    return WKTElement(f"POINT({lng} {lat})", srid=4326)
 
 
 async def seed_communities(*, session: AsyncSession) -> dict[str, int]:
@@ -92,22 +86,5 @@ async def seed_demo(*, session: AsyncSession) -> dict[str, int]:
     community_ids = await seed_communities(session=session)
     await seed_households(session=session, community_ids=community_ids)
     accounts = await seed_demo_accounts(session=session)
-    return {"communities": len(community_ids), "demo_accounts": len(accounts)}
-
-
-async def seed_scale(*, session: AsyncSession, count: int, rng_seed: int = 2026) -> int:
-    """Add `count` synthetic residents (phones 199xxxxxxxx) for load tests; returns how many are new."""
-    community_ids = list((await seed_communities(session=session)).values())
-    rng = random.Random(rng_seed)
-    start = await session.scalar(select(func.count()).select_from(Person).where(Person.phone.like("199%")))
-    rows = [
-        {
-            "phone": f"199{index:08d}",
-            "name": rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.randint(1, 2))),
-            "community_id": rng.choice(community_ids),
-        }
-        for index in range(start, start + count)
-    ]
-    for offset in range(0, len(rows), 5000):
-        await session.execute(insert(Person).values(rows[offset : offset + 5000]).on_conflict_do_nothing())
-    return len(rows)
+    facilities = await seed_facilities(session=session)
+    return {"communities": len(community_ids), "demo_accounts": len(accounts), "facilities": facilities}

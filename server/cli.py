@@ -48,12 +48,13 @@ def cmd_db_upgrade(args) -> None:
 
 
 def cmd_seed(args) -> None:
-    from seeds.demo import seed_demo, seed_scale
+    from seeds.demo import seed_demo
+    from seeds.facilities import seed_scale
 
     async def work(session):
         summary = await seed_demo(session=session)
         if args.scale:
-            summary["synthetic_residents_added"] = await seed_scale(session=session, count=args.scale)
+            summary["synthetic_facilities_added"] = await seed_scale(session=session, count=args.scale)
         return summary
 
     summary = asyncio.run(_in_session(work))
@@ -134,7 +135,9 @@ def parser() -> argparse.ArgumentParser:
     db.add_parser("upgrade", help="运行迁移到最新版本").set_defaults(run=cmd_db_upgrade)
 
     seed = commands.add_parser("seed", help="加载五常演示数据（可重复运行）")
-    seed.add_argument("--scale", type=int, default=0, metavar="N", help="另加 N 条合成数据用于压测")
+    seed.add_argument(
+        "--scale", type=int, default=0, metavar="N", help="另加 N 个分布在杭州的合成设施，用于压测"
+    )
     seed.set_defaults(run=cmd_seed)
 
     serve = commands.add_parser("serve", help="启动 HTTP/WebSocket 服务")

@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     max_body_bytes: int = 64 * 1024
     max_page_size: int = 100
 
+    # Walking minutes = ceil(straight-line metres × detour ÷ pace), until a street network is loaded.
+    walking_pace_adult_m_per_min: float = 60.0  # the planning convention: 15 min ≈ 900 m
+    walking_pace_elderly_m_per_min: float = 48.0  # older pedestrians: about 0.8–0.9 m/s
+    walking_detour_factor: float = 1.2  # network ÷ straight line (Newell)
+
     log_level: str = "INFO"
 
     @field_validator("database_url")

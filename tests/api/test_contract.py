@@ -15,7 +15,7 @@ CONTRACT = ROOT.parent / "shared" / "design" / "contract.graphql"
 
 # The contract's root fields built so far; each domain issue adds its own until all are here.
 IMPLEMENTED = {
-    "Query": ["node", "me"],
+    "Query": ["node", "me", "nearbyFacilities", "lifeCircle"],
     "Mutation": ["login"],
     "Subscription": [],
 }
@@ -35,10 +35,12 @@ def signature(schema: GraphQLSchema, root: str, name: str) -> dict:
     field = getattr(schema, f"{root.lower()}_type").fields[name]
     args = {}
     for arg_name, arg in field.args.items():
-        default = arg.default_value
         printed = None
-        if default is not None and repr(default) != "Undefined":
-            printed = print_ast(ast_from_value(default, arg.type))
+        if arg.ast_node is not None:  # built from SDL (the contract): the default as written
+            if arg.ast_node.default_value is not None:
+                printed = print_ast(arg.ast_node.default_value)
+        elif arg.default_value is not None and repr(arg.default_value) != "Undefined":
+            printed = print_ast(ast_from_value(arg.default_value, arg.type))
         args[arg_name] = (str(arg.type), printed)
     return {"type": str(field.type), "args": args}
 

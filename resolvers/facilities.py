@@ -1,0 +1,201 @@
+"""The 15-minute life circle: facilities near a point, open now, offering a service; circle coverage.
+
+Distances are PostGIS sphere distances between geography points (`<->`, `ST_DWithin(…, false)`):
+the same measure filters, orders and pages, so a keyset cursor never skips or repeats a row.
+"""
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from geoalchemy2 import Geography
+from sqlalchemy import Float, cast, exists, func, literal, or_, select, true, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from models.facilities import (
+    Facility,
+    FacilityService,
+    LifeCircleRequirement,
+    OpeningPeriod,
+    Service,
+)
+
+
+@dataclass(frozen=True)
+class Walking:
+    """How whole metres become walking minutes: ceil(metres × detour ÷ pace).
+
+    Edges show whole metres, and their minutes are computed from those same metres, so what a
+    resident reads is consistent; the search radius is derived to agree with it exactly.
+    """
+
+    pace_m_per_min: float
+    detour_factor: float
+
+    @staticmethod
+    def meters(distance: float) -> int:
+        return math.floor(distance + 0.5)
+
+    def minutes(self, distance: float) -> int:
+        return math.ceil(self.meters(distance) * self.detour_factor / self.pace_m_per_min - EPSILON)
+
+    def radius(self, minutes: int) -> float:
+        """The exclusive bound on the exact distance: minutes(d) ≤ `minutes` ⟺ d < radius."""
+        return math.floor(minutes * self.pace_m_per_min / self.detour_factor + EPSILON) + 0.5
+
+
+EPSILON = 1e-9  # float noise in products like 750 × 1.2
+
+
+@dataclass(frozen=True)
+class NearbyFilter:
+    lat: float  # WGS-84
+    lng: float
+    radius: float  # exclusive, in metres (see Walking.radius)
+    categories: Sequence[str] | None = None
+    open_at: datetime | None = None
+    service: str | None = None
+    text: str | None = None
+
+
+@dataclass
+class FacilityAt:
+    facility: Facility
+    distance: float
+
+
+def geography_point(lat: float, lng: float):
+    return cast(func.ST_SetSRID(func.ST_MakePoint(lng, lat), 4326), Geography)
+
+
+def distance_to(lat: float, lng: float):
+    return Facility.location.op("<->", return_type=Float)(geography_point(lat, lng))
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _conditions(where: NearbyFilter) -> list:
+    point = geography_point(where.lat, where.lng)
+    conditions = [
+        # ST_DWithin finds the candidates in the GiST index; `<` makes the bound exclusive.
+        func.ST_DWithin(Facility.location, point, where.radius, False),
+        Facility.location.op("<->", return_type=Float)(point) < where.radius,
+    ]
+    if where.categories:
+        conditions.append(Facility.category.in_(list(where.categories)))
+    if where.open_at is not None:
+        conditions.append(func.facility_is_open(Facility.id, where.open_at))
+    if where.service:
+        conditions.append(
+            exists()
+            .where(FacilityService.facility_id == Facility.id)
+            .where(Service.id == FacilityService.service_id)
+            .where(Service.name.ilike(_like(where.service)))
+        )
+    if where.text:
+        pattern = _like(where.text)
+        conditions.append(or_(Facility.name.ilike(pattern), Facility.address.ilike(pattern)))
+    return conditions
+
+
+async def search_nearby(
+    *, session: AsyncSession, where: NearbyFilter, first: int, after: Sequence | None
+) -> tuple[list[FacilityAt], bool]:
+    """Nearest first (ties by id), strictly after the (distance, id) key when paging."""
+    distance = distance_to(where.lat, where.lng)
+    stmt = select(Facility, distance.label("distance")).where(*_conditions(where))
+    if after is not None:
+        stmt = stmt.where(
+            tuple_(distance, Facility.id) > tuple_(literal(float(after[0])), literal(int(after[1])))
+        )
+    rows = (await session.execute(stmt.order_by(distance, Facility.id).limit(first + 1))).all()
+    return [FacilityAt(row.Facility, row.distance) for row in rows[:first]], len(rows) > first
+
+
+async def count_nearby(*, session: AsyncSession, where: NearbyFilter) -> int:
+    return await session.scalar(select(func.count()).select_from(Facility).where(*_conditions(where)))
+
+
+async def services_by_facility_ids(*, session: AsyncSession, ids: Sequence[int]) -> list[list[Service]]:
+    rows = await session.execute(
+        select(FacilityService.facility_id, Service)
+        .join(Service, Service.id == FacilityService.service_id)
+        .where(FacilityService.facility_id.in_(ids))
+        .order_by(Service.name)
+    )
+    by_facility: dict[int, list[Service]] = {facility_id: [] for facility_id in ids}
+    for facility_id, service in rows:
+        by_facility[facility_id].append(service)
+    return [by_facility[facility_id] for facility_id in ids]
+
+
+async def opening_hours_by_facility_ids(
+    *, session: AsyncSession, ids: Sequence[int]
+) -> list[list[OpeningPeriod]]:
+    rows = await session.scalars(
+        select(OpeningPeriod)
+        .where(OpeningPeriod.facility_id.in_(ids))
+        .order_by(OpeningPeriod.weekday, OpeningPeriod.open_minute)
+    )
+    by_facility: dict[int, list[OpeningPeriod]] = {facility_id: [] for facility_id in ids}
+    for period in rows:
+        by_facility[period.facility_id].append(period)
+    return [by_facility[facility_id] for facility_id in ids]
+
+
+async def open_status(*, session: AsyncSession, ids: Sequence[int], at: datetime) -> list[bool]:
+    rows = await session.execute(
+        select(Facility.id, func.facility_is_open(Facility.id, at)).where(Facility.id.in_(ids))
+    )
+    status = dict(rows.all())
+    return [bool(status.get(facility_id)) for facility_id in ids]
+
+
+async def get_facilities_by_ids(*, session: AsyncSession, ids: Sequence[int]) -> list[Facility | None]:
+    rows = await session.scalars(select(Facility).where(Facility.id.in_(ids)))
+    by_id = {facility.id: facility for facility in rows}
+    return [by_id.get(facility_id) for facility_id in ids]
+
+
+@dataclass
+class RequirementResult:
+    requirement: LifeCircleRequirement
+    nearest: FacilityAt | None
+    satisfied: bool
+
+
+async def life_circle(
+    *, session: AsyncSession, lat: float, lng: float, walking: Walking
+) -> list[RequirementResult]:
+    """For each requirement, the nearest facility that meets it (one KNN probe per requirement)."""
+    point = geography_point(lat, lng)
+    distance = Facility.location.op("<->", return_type=Float)(point)
+    candidates = (
+        select(Facility, distance.label("distance"))
+        .where(
+            or_(
+                Facility.category == LifeCircleRequirement.category,
+                Facility.category == func.any(LifeCircleRequirement.also_satisfied_by),
+            )
+        )
+        .order_by(distance)
+        .limit(1)
+        .lateral("nearest")
+    )
+    nearest = aliased(Facility, candidates)
+    rows = await session.execute(
+        select(LifeCircleRequirement, nearest, candidates.c.distance)
+        .outerjoin(candidates, true())
+        .order_by(LifeCircleRequirement.tier_minutes, LifeCircleRequirement.position)
+    )
+    results = []
+    for requirement, facility, found_distance in rows:
+        found = FacilityAt(facility, found_distance) if facility is not None else None
+        satisfied = found is not None and walking.minutes(found.distance) <= requirement.tier_minutes
+        results.append(RequirementResult(requirement=requirement, nearest=found, satisfied=satisfied))
+    return results
