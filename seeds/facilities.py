@@ -108,15 +108,19 @@ HANGZHOU_BOX = {"lat_min": 30.10, "lat_max": 30.45, "lng_min": 119.95, "lng_max"
 
 SCALE_SQL = text(
     """
-    WITH made AS (
+    WITH box AS (
+      SELECT CAST(:lat_min AS float8) AS lat0, CAST(:lat_max AS float8) - CAST(:lat_min AS float8) AS dlat,
+             CAST(:lng_min AS float8) AS lng0, CAST(:lng_max AS float8) - CAST(:lng_min AS float8) AS dlng,
+             CAST(:categories AS text[]) AS categories
+    ), made AS (
       INSERT INTO facilities (name, category, address, location, is_synthetic)
       SELECT '合成设施 ' || g,
-             (CAST(:categories AS text[]))[1 + floor(random() * :category_count)::int],
+             box.categories[1 + floor(random() * cardinality(box.categories))::int],
              '杭州市（合成地址）' || g || '号',
-             ST_SetSRID(ST_MakePoint(:lng_min + random() * (:lng_max - :lng_min),
-                                     :lat_min + random() * (:lat_max - :lat_min)), 4326)::geography,
+             ST_SetSRID(ST_MakePoint(box.lng0 + random() * box.dlng, box.lat0 + random() * box.dlat), 4326)
+               ::geography,
              true
-        FROM generate_series(1, :count) AS g
+        FROM box, generate_series(1, CAST(:count AS int)) AS g
       RETURNING id
     ), hours AS (
       -- every day 08:00–22:00, or around the clock for one in ten
@@ -124,10 +128,12 @@ SCALE_SQL = text(
       SELECT made.id, day, CASE WHEN made.id % 10 = 0 THEN 0 ELSE 480 END,
              CASE WHEN made.id % 10 = 0 THEN 1440 ELSE 1320 END
         FROM made CROSS JOIN generate_series(1, 7) AS day
+    ), offered AS (
+      SELECT id, row_number() OVER (ORDER BY id) - 1 AS position, count(*) OVER () AS total FROM services
     )
     INSERT INTO facility_services (facility_id, service_id)
-    SELECT made.id, (SELECT id FROM services ORDER BY id OFFSET (made.id % :service_count) LIMIT 1)
-      FROM made
+    SELECT made.id, offered.id
+      FROM made JOIN offered ON offered.position = made.id % offered.total
      WHERE made.id % 5 = 0
     """
 )
@@ -137,15 +143,13 @@ async def seed_scale(*, session: AsyncSession, count: int, rng_seed: float = 0.2
     """Add `count` synthetic facilities spread over Hangzhou (for benchmarks); returns how many."""
     from models.facilities import FacilityCategory
 
-    service_ids = await seed_services(session=session)
+    await seed_services(session=session)
     await session.execute(text("SELECT setseed(:seed)"), {"seed": rng_seed})
     await session.execute(
         SCALE_SQL,
         {
             "categories": [category.value for category in FacilityCategory],
-            "category_count": len(FacilityCategory),
             "count": count,
-            "service_count": len(service_ids),
             **HANGZHOU_BOX,
         },
     )
