@@ -47,6 +47,7 @@ class Walking:
 
 
 EPSILON = 1e-9  # float noise in products like 750 × 1.2
+INDEX_MARGIN_M = 1.0
 
 
 @dataclass(frozen=True)
@@ -82,8 +83,9 @@ def _like(text: str) -> str:
 def _conditions(where: NearbyFilter) -> list:
     point = geography_point(where.lat, where.lng)
     conditions = [
-        # ST_DWithin finds the candidates in the GiST index; `<` makes the bound exclusive.
-        func.ST_DWithin(Facility.location, point, where.radius, False),
+        # ST_DWithin bounds the GiST scan (a metre wider: it rounds apart from `<->`), and
+        # `<->` decides, exclusively, by the same measure that orders and pages.
+        func.ST_DWithin(Facility.location, point, where.radius + INDEX_MARGIN_M, False),
         Facility.location.op("<->", return_type=Float)(point) < where.radius,
     ]
     if where.categories:
@@ -106,14 +108,36 @@ def _conditions(where: NearbyFilter) -> list:
 async def search_nearby(
     *, session: AsyncSession, where: NearbyFilter, first: int, after: Sequence | None
 ) -> tuple[list[FacilityAt], bool]:
-    """Nearest first (ties by id), strictly after the (distance, id) key when paging."""
-    distance = distance_to(where.lat, where.lng)
-    stmt = select(Facility, distance.label("distance")).where(*_conditions(where))
+    """Nearest first (ties by id), strictly after the (distance, id) key when paging.
+
+    Two steps in one statement, so the cost follows `first`, not how crowded the map is: a KNN
+    index scan (ordered by distance alone, which is what GiST can do) finds how far the
+    (first+1)-th match lies; then every match within that reach, ties included, is sorted by
+    (distance, id). Sorting all matches in the radius instead grows with the density.
+    """
+    point = geography_point(where.lat, where.lng)
+    distance = Facility.location.op("<->", return_type=Float)(point)
+    conditions = _conditions(where)
     if after is not None:
-        stmt = stmt.where(
+        conditions.append(
             tuple_(distance, Facility.id) > tuple_(literal(float(after[0])), literal(int(after[1])))
         )
-    rows = (await session.execute(stmt.order_by(distance, Facility.id).limit(first + 1))).all()
+    nearest = (
+        select(distance.label("distance"))
+        .where(*conditions)
+        .order_by(distance)
+        .limit(first + 1)
+        .cte("nearest")
+    )
+    reach = select(func.max(nearest.c.distance)).scalar_subquery()
+    stmt = (
+        select(Facility, distance.label("distance"))
+        .where(*conditions)
+        .where(func.ST_DWithin(Facility.location, point, reach + INDEX_MARGIN_M, False), distance <= reach)
+        .order_by(distance, Facility.id)
+        .limit(first + 1)
+    )
+    rows = (await session.execute(stmt)).all()
     return [FacilityAt(row.Facility, row.distance) for row in rows[:first]], len(rows) > first
 
 

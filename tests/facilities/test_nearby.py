@@ -4,8 +4,11 @@ import math
 
 import pytest
 
+from models.facilities import Facility
 from resolvers.coordinates import CoordinateSystem, from_wgs84, haversine_m
+from schema.common import decode_global_id
 from seeds import facility_data
+from seeds.facilities import point
 
 NANMU_WGS84 = (30.2978, 120.0418)
 
@@ -268,3 +271,30 @@ async def test_node_fetches_a_facility_again(gql):
     )["data"]["node"]
 
     assert node == {"name": edge["node"]["name"]}
+
+
+async def test_facilities_at_the_same_spot_page_in_id_order_without_loss(gql, session):
+    # Four kiosks in one building far from the seeded map: equal distances, ties broken by id.
+    spot = (30.1200, 120.3800)
+    session.add_all(
+        Facility(name=f"同楼自助终端{i}", category="SELF_SERVICE_KIOSK", location=point(*spot))
+        for i in range(4)
+    )
+    session.add(Facility(name="隔壁便利店", category="SUPERMARKET", location=point(30.1203, 120.3800)))
+    await session.commit()
+    where = {"near": near(spot), "within": 5}
+    everything = await nearby(gql, first=100, **where)
+    tied = [edge["node"]["id"] for edge in everything["edges"][:4]]
+
+    walked, after = [], None
+    while True:
+        page = await nearby(gql, first=2, after=after, **where)  # more ties than first + 1
+        walked += [edge["node"]["id"] for edge in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+
+    assert len(everything["edges"]) == 5
+    assert walked == [edge["node"]["id"] for edge in everything["edges"]]
+    assert tied == sorted(tied, key=lambda gid: decode_global_id(gid)[1])
+    assert {edge["distanceMeters"] for edge in everything["edges"][:4]} == {0}
