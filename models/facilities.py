@@ -5,7 +5,6 @@ from enum import StrEnum
 
 from geoalchemy2 import Geography
 from sqlalchemy import (
-    ARRAY,
     BigInteger,
     Boolean,
     CheckConstraint,
@@ -13,11 +12,13 @@ from sqlalchemy import (
     Date,
     Float,
     ForeignKey,
+    Index,
     SmallInteger,
     String,
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, created_at_column, id_column
@@ -86,6 +87,18 @@ class Facility(Base):
     __table_args__ = (
         CheckConstraint(f"category IN ({CATEGORY_VALUES})", name="category_known"),
         CheckConstraint("length(btrim(name)) > 0", name="name_not_blank"),
+        Index("ix_facilities_location", "location", postgresql_using="gist"),
+        # btree_gist: the nearest facility of a category walks one index.
+        Index("ix_facilities_category_location", "category", "location", postgresql_using="gist"),
+        Index(
+            "ix_facilities_name_trgm", "name", postgresql_using="gin", postgresql_ops={"name": "gin_trgm_ops"}
+        ),
+        Index(
+            "ix_facilities_address_trgm",
+            "address",
+            postgresql_using="gin",
+            postgresql_ops={"address": "gin_trgm_ops"},
+        ),
     )
 
 
@@ -98,7 +111,12 @@ class Service(Base):
     code: Mapped[str] = mapped_column(String(80), unique=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
 
-    __table_args__ = (CheckConstraint("code ~ '^[A-Z][A-Z0-9_]*$'", name="code_upper_snake"),)
+    __table_args__ = (
+        CheckConstraint("code ~ '^[A-Z][A-Z0-9_]*$'", name="code_upper_snake"),
+        Index(
+            "ix_services_name_trgm", "name", postgresql_using="gin", postgresql_ops={"name": "gin_trgm_ops"}
+        ),
+    )
 
 
 class FacilityService(Base):
@@ -149,6 +167,7 @@ class HoursException(Base):
             "AND close_minute > open_minute AND close_minute <= open_minute + 1440)",
             name="closed_or_period",
         ),
+        Index("ix_facility_hours_exceptions_facility_day", "facility_id", "day"),
     )
 
 

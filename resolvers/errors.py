@@ -4,11 +4,12 @@
 class DomainFailure(Exception):
     """A rule refused. `code` is stable English, `message` is for people, in Chinese."""
 
-    def __init__(self, code: str, message: str, kind: str = "RuleViolation") -> None:
+    def __init__(self, code: str, message: str, kind: str = "RuleViolation", **details) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
-        self.kind = kind
+        self.kind = kind  # the DomainError type the schema answers with
+        self.details = details
 
 
 class NotFoundFailure(DomainFailure):

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
-from resolvers import facilities, people
+from resolvers import facilities, makerspace, people
 
 
 def community_by_id_loader(*, session: AsyncSession) -> DataLoader:
@@ -51,5 +51,33 @@ def open_status_by_facility_id_and_time_loader(*, session: AsyncSession) -> Data
             ):
                 status[(facility_id, at)] = is_open
         return [status[key] for key in keys]
+
+    return DataLoader(load_fn=load)
+
+
+def person_by_id_loader(*, session: AsyncSession) -> DataLoader:
+    async def load(ids: list[int]):
+        return await people.get_persons_by_ids(session=session, ids=ids)
+
+    return DataLoader(load_fn=load)
+
+
+def maker_space_by_id_loader(*, session: AsyncSession) -> DataLoader:
+    async def load(ids: list[int]):
+        return await makerspace.get_spaces_by_ids(session=session, ids=ids)
+
+    return DataLoader(load_fn=load)
+
+
+def resource_by_id_loader(*, session: AsyncSession) -> DataLoader:
+    async def load(ids: list[int]):
+        return await makerspace.get_resources_by_ids(session=session, ids=ids)
+
+    return DataLoader(load_fn=load)
+
+
+def resources_by_space_id_loader(*, session: AsyncSession) -> DataLoader:
+    async def load(ids: list[int]):
+        return await makerspace.resources_by_space_ids(session=session, ids=ids)
 
     return DataLoader(load_fn=load)

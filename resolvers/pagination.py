@@ -25,11 +25,14 @@ async def keyset_page(
     key_columns: Sequence[ColumnElement[Any]],
     first: int,
     after: Sequence[Any] | None,
+    descending: bool = False,
 ) -> Page:
-    """Page through `stmt` ordered ascending by `key_columns` (which must end in a unique column)."""
+    """Page through `stmt` ordered by `key_columns` (which must end in a unique column)."""
+    key = tuple_(*key_columns)
     if after is not None:
-        stmt = stmt.where(tuple_(*key_columns) > tuple_(*after))
-    stmt = stmt.add_columns(*key_columns).order_by(*key_columns).limit(first + 1)
+        stmt = stmt.where(key < tuple_(*after) if descending else key > tuple_(*after))
+    order = [column.desc() for column in key_columns] if descending else list(key_columns)
+    stmt = stmt.add_columns(*key_columns).order_by(*order).limit(first + 1)
     rows = (await session.execute(stmt)).all()
     width = len(key_columns)
     items = [row[0] for row in rows[:first]]

@@ -62,6 +62,12 @@ async def get_person(*, session: AsyncSession, person_id: int) -> Person | None:
     return await session.get(Person, person_id)
 
 
+async def get_persons_by_ids(*, session: AsyncSession, ids: Sequence[int]) -> list[Person | None]:
+    rows = await session.scalars(select(Person).where(Person.id.in_(ids)))
+    by_id = {person.id: person for person in rows}
+    return [by_id.get(person_id) for person_id in ids]
+
+
 async def get_person_by_phone(*, session: AsyncSession, phone: str) -> Person | None:
     return await session.scalar(select(Person).where(Person.phone == normalize_phone(phone)))
 

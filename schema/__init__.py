@@ -20,6 +20,7 @@ from schema.common import Node, NotFound, RuleViolation
 from schema.errors import ErrorCodes
 from schema.facilities import FacilitiesQuery
 from schema.limits import alias_limit_rule, query_depth_rule
+from schema.makerspace import MakerSpaceMutation, MakerSpaceQuery
 from schema.node import resolve_node
 from schema.people import PeopleMutation, PeopleQuery
 from schema.permissions import signed_in
@@ -27,14 +28,14 @@ from schema.scalars import SCALAR_MAP
 
 
 @strawberry.type
-class Query(PeopleQuery, FacilitiesQuery):
+class Query(PeopleQuery, FacilitiesQuery, MakerSpaceQuery):
     @strawberry.field(description="Fetch any object by its global ID; null if absent or not yours to see.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return await resolve_node(info, id)
 
 
 @strawberry.type
-class Mutation(PeopleMutation):
+class Mutation(PeopleMutation, MakerSpaceMutation):
     pass
 
 

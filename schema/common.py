@@ -2,10 +2,16 @@
 
 import base64
 import binascii
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import orjson
 import strawberry
 from graphql import GraphQLError
+
+from resolvers.errors import DomainFailure
+
+T = TypeVar("T")
 
 
 def bad_request(message: str, reason: str = "INVALID_ARGUMENT") -> GraphQLError:
@@ -59,9 +65,38 @@ class RuleViolation(DomainError):
 
 @strawberry.type
 class NotFound(DomainError):
-    @classmethod
-    def of(cls, what: str) -> "NotFound":
-        return cls(code="NOT_FOUND", message=f"未找到{what}")
+    pass
+
+
+# DomainFailure.kind → the result type that answers it; each domain registers its own.
+DOMAIN_ERROR_TYPES: dict[str, type] = {"RuleViolation": RuleViolation, "NotFound": NotFound}
+
+
+def register_domain_errors(*types: type) -> None:
+    DOMAIN_ERROR_TYPES.update({error_type.__name__: error_type for error_type in types})
+
+
+def as_domain_error(failure: DomainFailure):
+    return DOMAIN_ERROR_TYPES[failure.kind](code=failure.code, message=failure.message, **failure.details)
+
+
+async def mutation_result(context, work: Awaitable[T], present: Callable[[T], Any]):
+    """Commit and present what `work` made, or roll back and answer the rule that said no."""
+    try:
+        made = await work
+    except DomainFailure as failure:
+        await context.session.rollback()
+        return as_domain_error(failure)
+    await context.session.commit()
+    return present(made)
+
+
+async def or_not_found(work: Awaitable[T]) -> T:
+    """For queries: a missing object named by an argument is a NOT_FOUND error."""
+    try:
+        return await work
+    except DomainFailure as failure:
+        raise GraphQLError(failure.message, extensions={"code": failure.code}) from None
 
 
 # ── Connections with keyset cursors ──────────────────────────────────────────

@@ -8,17 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-
-@dataclass(frozen=True)
-class Viewer:
-    """The signed-in person as the token states it."""
-
-    person_id: int
-    roles: frozenset[str]
-    community_id: int | None = None
-
-    def has_role(self, *roles: str) -> bool:
-        return not self.roles.isdisjoint(roles)
+from resolvers.actor import Viewer
 
 
 def system_clock() -> datetime:

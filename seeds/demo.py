@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.people import Community, Household, Person, Role
 from resolvers import people as people_service
 from seeds.facilities import point, seed_facilities
+from seeds.makerspace import seed_maker_space
 
 SUBDISTRICT = "五常街道"
 
@@ -87,4 +88,10 @@ async def seed_demo(*, session: AsyncSession) -> dict[str, int]:
     await seed_households(session=session, community_ids=community_ids)
     accounts = await seed_demo_accounts(session=session)
     facilities = await seed_facilities(session=session)
-    return {"communities": len(community_ids), "demo_accounts": len(accounts), "facilities": facilities}
+    resources = await seed_maker_space(session=session, community_ids=community_ids)
+    return {
+        "communities": len(community_ids),
+        "demo_accounts": len(accounts),
+        "facilities": facilities,
+        "maker_space_resources": resources,
+    }

@@ -1,5 +1,6 @@
 """The Starlette application: /graphql (HTTP and WebSocket), /healthz, /readyz, /metrics, GraphiQL assets."""
 
+import asyncio
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,11 +16,13 @@ from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
+from resolvers.actor import Viewer
 from schema import build_schema
-from schema.context import Context, Viewer, system_clock
+from schema.context import Context, system_clock
 from server.auth import TokenService
 from server.db import create_engine, create_session_factory
 from server.graphql_view import GRAPHIQL_ASSETS, GRAPHIQL_FILES, LinliGraphQL, handle_graphql_http
+from server.jobs import run_as_leader
 from server.migrate import head_revision
 from server.observability import Metrics, RequestMiddleware, configure_logging
 from server.settings import Settings, get_settings
@@ -112,7 +115,14 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
+        leader = None
+        if settings.jobs_enabled:
+            leader = asyncio.create_task(
+                run_as_leader(engine=engine, session_factory=services.session_factory, clock=clock)
+            )
         yield
+        if leader is not None:
+            leader.cancel()
         await engine.dispose()
 
     app = Starlette(

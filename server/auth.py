@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import jwt
 
 from models.people import Person
-from schema.context import Viewer
+from resolvers.actor import Viewer
 from server.settings import Settings
 
 

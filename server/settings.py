@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     walking_pace_elderly_m_per_min: float = 48.0  # older pedestrians: about 0.8–0.9 m/s
     walking_detour_factor: float = 1.2  # network ÷ straight line (Newell)
 
+    # Periodic jobs (no-show release, …) in this process; one replica at a time runs them.
+    jobs_enabled: bool = True
+
     log_level: str = "INFO"
 
     @field_validator("database_url")

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from models.people import Role
 from resolvers import people as people_service
-from schema.context import Viewer
+from resolvers.actor import Viewer
 from schema.permissions import has_role, signed_in
 from seeds.demo import DEMO_PASSWORD
 from server.app import create_app
