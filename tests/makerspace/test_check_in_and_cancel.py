@@ -214,3 +214,17 @@ async def test_node_shows_a_reservation_to_its_holder_only(gql, booker, resident
 
     assert mine["data"]["node"]["id"] == booked["id"]
     assert theirs["data"]["node"] is None and anonymous["data"]["node"] is None
+
+
+async def test_checking_in_twice_or_someone_elses_reservation_is_refused(booker, residents, tokens, clock):
+    booked = await booker.create(residents[0], DESK, at(10), at(11))
+    clock.now = moment(9, 58)
+    code = (await booker.code(tokens["MAKERSPACE_STAFF"]))["code"]
+
+    stranger = await booker.check_in(residents[1], booked["id"], code)
+    first = await booker.check_in(residents[0], booked["id"], code)
+    twice = await booker.check_in(residents[0], booked["id"], code)
+
+    assert stranger["__typename"] == "NotFound"
+    assert first["status"] == "CHECKED_IN"
+    assert twice["code"] == "ALREADY_CHECKED_IN"
