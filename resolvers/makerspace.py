@@ -192,6 +192,13 @@ async def active_suspension(
     )
 
 
+def duration_text(minutes: int) -> str:
+    hours, rest = divmod(minutes, 60)
+    return " ".join(
+        part for part in (f"{hours} 小时" if hours else "", f"{rest} 分钟" if rest else "") if part
+    )
+
+
 def _minutes(start: datetime, end: datetime) -> int:
     return int((end - start).total_seconds() // 60)
 
@@ -221,7 +228,7 @@ def check_booking_rules(
         raise DomainFailure("TOO_FAR_AHEAD", f"最多可提前 {space.booking_horizon_days} 天预约")
     limit = space.desk_max_minutes if resource.kind == ResourceKind.DESK else space.room_max_minutes
     if _minutes(start, end) > limit:
-        raise DomainFailure("TOO_LONG", f"单次预约最长 {limit // 60} 小时{limit % 60 or ''}")
+        raise DomainFailure("TOO_LONG", f"单次预约最长 {duration_text(limit)}")
     if request.party_size < 1:
         raise DomainFailure("INVALID_PARTY_SIZE", "人数至少为 1")
     if request.party_size > resource.capacity:
