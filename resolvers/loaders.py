@@ -1,40 +1,60 @@
-"""Per-request DataLoaders, named by the key they load by (`<Model>By<Key>Loader`)."""
+"""Per-request DataLoaders, named by the key they load by (`<Model>By<Key>Loader`).
+
+Each wraps a batch function of the domain, `fn(session=…, ids=[…]) -> [one result per id]`, so a
+list of N objects asks for its references in one statement, not N.
+"""
 
 from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
-from resolvers import facilities, makerspace, people
+from resolvers import childcare, facilities, makerspace, people
+
+LoaderFactory = Callable[..., DataLoader]
 
 
-def community_by_id_loader(*, session: AsyncSession) -> DataLoader:
-    async def load(ids: list[int]):
-        return await people.get_communities_by_ids(session=session, ids=ids)
+def batch(fn: Callable[..., Awaitable[Sequence[Any]]], name: str) -> LoaderFactory:
+    def factory(*, session: AsyncSession) -> DataLoader:
+        async def load(ids: list[int]):
+            return await fn(session=session, ids=ids)
 
-    return DataLoader(load_fn=load)
+        return DataLoader(load_fn=load)
 
-
-def facility_by_id_loader(*, session: AsyncSession) -> DataLoader:
-    async def load(ids: list[int]):
-        return await facilities.get_facilities_by_ids(session=session, ids=ids)
-
-    return DataLoader(load_fn=load)
+    factory.__name__ = name
+    return factory
 
 
-def services_by_facility_id_loader(*, session: AsyncSession) -> DataLoader:
-    async def load(ids: list[int]):
-        return await facilities.services_by_facility_ids(session=session, ids=ids)
+community_by_id_loader = batch(people.get_communities_by_ids, "CommunityByIdLoader")
+person_by_id_loader = batch(people.get_persons_by_ids, "PersonByIdLoader")
 
-    return DataLoader(load_fn=load)
+facility_by_id_loader = batch(facilities.get_facilities_by_ids, "FacilityByIdLoader")
+services_by_facility_id_loader = batch(facilities.services_by_facility_ids, "ServicesByFacilityIdLoader")
+opening_hours_by_facility_id_loader = batch(
+    facilities.opening_hours_by_facility_ids, "OpeningHoursByFacilityIdLoader"
+)
 
+maker_space_by_id_loader = batch(makerspace.get_spaces_by_ids, "MakerSpaceByIdLoader")
+resource_by_id_loader = batch(makerspace.get_resources_by_ids, "ResourceByIdLoader")
+resources_by_space_id_loader = batch(makerspace.resources_by_space_ids, "ResourcesBySpaceIdLoader")
 
-def opening_hours_by_facility_id_loader(*, session: AsyncSession) -> DataLoader:
-    async def load(ids: list[int]):
-        return await facilities.opening_hours_by_facility_ids(session=session, ids=ids)
-
-    return DataLoader(load_fn=load)
+childcare_classes_by_center_id_loader = batch(
+    childcare.classes_by_center_ids, "ChildcareClassesByCenterIdLoader"
+)
+childcare_class_by_id_loader = batch(childcare.get_classes_by_ids, "ChildcareClassByIdLoader")
+childcare_session_by_id_loader = batch(childcare.get_sessions_by_ids, "ChildcareSessionByIdLoader")
+waitlisted_count_by_session_id_loader = batch(childcare.waitlisted_counts, "WaitlistedCountBySessionIdLoader")
+child_by_id_loader = batch(childcare.get_children_by_ids, "ChildByIdLoader")
+pickup_persons_by_child_id_loader = batch(
+    childcare.pickup_persons_by_child_ids, "PickupPersonsByChildIdLoader"
+)
+bookings_by_child_id_loader = batch(childcare.bookings_by_child_ids, "BookingsByChildIdLoader")
+waitlist_position_by_booking_id_loader = batch(
+    childcare.waitlist_positions, "WaitlistPositionByBookingIdLoader"
+)
 
 
 def open_status_by_facility_id_and_time_loader(*, session: AsyncSession) -> DataLoader:
@@ -51,33 +71,5 @@ def open_status_by_facility_id_and_time_loader(*, session: AsyncSession) -> Data
             ):
                 status[(facility_id, at)] = is_open
         return [status[key] for key in keys]
-
-    return DataLoader(load_fn=load)
-
-
-def person_by_id_loader(*, session: AsyncSession) -> DataLoader:
-    async def load(ids: list[int]):
-        return await people.get_persons_by_ids(session=session, ids=ids)
-
-    return DataLoader(load_fn=load)
-
-
-def maker_space_by_id_loader(*, session: AsyncSession) -> DataLoader:
-    async def load(ids: list[int]):
-        return await makerspace.get_spaces_by_ids(session=session, ids=ids)
-
-    return DataLoader(load_fn=load)
-
-
-def resource_by_id_loader(*, session: AsyncSession) -> DataLoader:
-    async def load(ids: list[int]):
-        return await makerspace.get_resources_by_ids(session=session, ids=ids)
-
-    return DataLoader(load_fn=load)
-
-
-def resources_by_space_id_loader(*, session: AsyncSession) -> DataLoader:
-    async def load(ids: list[int]):
-        return await makerspace.resources_by_space_ids(session=session, ids=ids)
 
     return DataLoader(load_fn=load)

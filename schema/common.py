@@ -85,7 +85,10 @@ async def mutation_result(context, work: Awaitable[T], present: Callable[[T], An
     try:
         made = await work
     except DomainFailure as failure:
-        await context.session.rollback()
+        if getattr(failure, "keep_changes", False):
+            await context.session.commit()  # e.g. a wrong PIN still counts as an attempt
+        else:
+            await context.session.rollback()
         return as_domain_error(failure)
     await context.session.commit()
     return present(made)

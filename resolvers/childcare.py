@@ -1,0 +1,537 @@
+"""托育 bookings: eligibility by age, capacity exact under concurrency, the waitlist, PIN pick-up.
+
+A booking takes its session's row lock, so the confirmed count and the waitlist order change one
+booking at a time; CHECK constraints (confirmed ≤ capacity ≤ class size) and an exclusion
+constraint (one child, no overlapping bookings) make the bad states impossible anyway.
+"""
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import and_, func, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.childcare import (
+    BookingStatus,
+    Child,
+    ChildcareBooking,
+    ChildcareCenter,
+    ChildcareClass,
+    ChildcareSession,
+    ChildGuardian,
+    PickupPerson,
+)
+from models.people import Role
+from resolvers.actor import Viewer
+from resolvers.errors import DomainFailure, NotFoundFailure
+from resolvers.people import normalize_phone
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+UNDER_MONTHS = 36
+PLACE_STATUSES = (
+    BookingStatus.CONFIRMED.value,
+    BookingStatus.CHECKED_IN.value,
+    BookingStatus.CHECKED_OUT.value,
+)
+pin_hasher = PasswordHasher()
+
+
+class PinRejected(DomainFailure):
+    """A wrong PIN: answered as an error, but the attempt is kept (the schema commits it)."""
+
+    keep_changes = True
+
+
+def age_in_months(birth: date, on: date) -> int:
+    months = (on.year - birth.year) * 12 + on.month - birth.month
+    return months - 1 if on.day < birth.day else months
+
+
+def eligible(child: Child, childcare_class: ChildcareClass, day: date) -> bool:
+    age = age_in_months(child.birth_date, day)
+    return childcare_class.min_age_months <= age < min(childcare_class.max_age_months, UNDER_MONTHS)
+
+
+def is_childcare_staff(viewer: Viewer | None, center: ChildcareCenter) -> bool:
+    return viewer is not None and viewer.is_staff_of(Role.CHILDCARE_STAFF, center.community_id)
+
+
+# ── centres, classes, sessions ───────────────────────────────────────────────
+
+
+async def list_centers(*, session: AsyncSession) -> list[ChildcareCenter]:
+    return list(await session.scalars(select(ChildcareCenter).order_by(ChildcareCenter.id)))
+
+
+async def classes_by_center_ids(*, session: AsyncSession, ids: Sequence[int]) -> list[list[ChildcareClass]]:
+    rows = await session.scalars(
+        select(ChildcareClass)
+        .where(ChildcareClass.center_id.in_(ids))
+        .order_by(ChildcareClass.min_age_months)
+    )
+    by_center: dict[int, list[ChildcareClass]] = {center_id: [] for center_id in ids}
+    for childcare_class in rows:
+        by_center[childcare_class.center_id].append(childcare_class)
+    return [by_center[center_id] for center_id in ids]
+
+
+async def get_classes_by_ids(*, session: AsyncSession, ids: Sequence[int]) -> list[ChildcareClass | None]:
+    rows = await session.scalars(select(ChildcareClass).where(ChildcareClass.id.in_(ids)))
+    by_id = {row.id: row for row in rows}
+    return [by_id.get(class_id) for class_id in ids]
+
+
+async def get_sessions_by_ids(*, session: AsyncSession, ids: Sequence[int]) -> list[ChildcareSession | None]:
+    rows = await session.scalars(select(ChildcareSession).where(ChildcareSession.id.in_(ids)))
+    by_id = {row.id: row for row in rows}
+    return [by_id.get(session_id) for session_id in ids]
+
+
+async def get_center_or_error(*, session: AsyncSession, center_id: int) -> ChildcareCenter:
+    center = await session.get(ChildcareCenter, center_id)
+    if center is None:
+        raise NotFoundFailure("该托育机构")
+    return center
+
+
+async def waitlisted_counts(*, session: AsyncSession, ids: Sequence[int]) -> list[int]:
+    rows = await session.execute(
+        select(ChildcareBooking.session_id, func.count())
+        .where(ChildcareBooking.session_id.in_(ids), ChildcareBooking.status == BookingStatus.WAITLISTED)
+        .group_by(ChildcareBooking.session_id)
+    )
+    counts = dict(rows.all())
+    return [counts.get(session_id, 0) for session_id in ids]
+
+
+async def sessions_between(
+    *, session: AsyncSession, center_id: int, first_day: date, last_day: date
+) -> list[tuple[ChildcareSession, ChildcareClass]]:
+    rows = await session.execute(
+        select(ChildcareSession, ChildcareClass)
+        .join(ChildcareClass, ChildcareClass.id == ChildcareSession.class_id)
+        .where(
+            ChildcareClass.center_id == center_id,
+            ChildcareSession.day >= first_day,
+            ChildcareSession.day <= last_day,
+        )
+        .order_by(func.lower(ChildcareSession.period), ChildcareClass.min_age_months, ChildcareSession.id)
+    )
+    return [(row.ChildcareSession, row.ChildcareClass) for row in rows]
+
+
+GENERATE_SQL = text(
+    """
+    INSERT INTO childcare_sessions (class_id, class_capacity, care_type, period, day, capacity)
+    SELECT t.class_id, c.capacity, t.care_type,
+           tstzrange((d + t.starts_at) AT TIME ZONE 'Asia/Shanghai',
+                     (d + t.ends_at) AT TIME ZONE 'Asia/Shanghai', '[)'),
+           d, t.capacity
+      FROM childcare_timetable t
+      JOIN childcare_classes c ON c.id = t.class_id
+      CROSS JOIN generate_series(CAST(:first_day AS date), CAST(:last_day AS date), interval '1 day') AS g(d0)
+      CROSS JOIN LATERAL (SELECT CAST(g.d0 AS date) AS d) AS days
+     WHERE EXTRACT(isodow FROM d) = t.weekday
+    ON CONFLICT ON CONSTRAINT uq_childcare_sessions_slot DO NOTHING
+    """
+)
+
+
+async def generate_sessions(*, session: AsyncSession, now: datetime, days: int = 21) -> int:
+    """Dated sessions from the weekly timetable for the coming `days` (idempotent: a job runs it)."""
+    today = now.astimezone(SHANGHAI).date()
+    result = await session.execute(
+        GENERATE_SQL, {"first_day": today, "last_day": today + timedelta(days=days)}
+    )
+    return result.rowcount
+
+
+# ── children and guardians ───────────────────────────────────────────────────
+
+
+async def register_child(
+    *, session: AsyncSession, viewer: Viewer, name: str, birth_date: date, consent: bool, now: datetime
+) -> Child:
+    if not consent:
+        raise DomainFailure("CONSENT_REQUIRED", "登记儿童信息须经监护人同意；未同意时不会保存任何信息")
+    if not name.strip() or len(name) > 50:
+        raise DomainFailure("INVALID_NAME", "请填写儿童姓名（50 字以内）")
+    today = now.astimezone(SHANGHAI).date()
+    if birth_date > today:
+        raise DomainFailure("INVALID_BIRTH_DATE", "出生日期不能晚于今天")
+    if age_in_months(birth_date, today) >= UNDER_MONTHS:
+        raise DomainFailure("NOT_UNDER_THREE", "托育服务面向 3 岁以下婴幼儿")
+    child = Child(
+        name=name.strip(), birth_date=birth_date, consent_given_at=now, consent_given_by=viewer.person_id
+    )
+    session.add(child)
+    await session.flush()
+    session.add(ChildGuardian(child_id=child.id, person_id=viewer.person_id))
+    await session.flush()
+    return child
+
+
+async def children_of(*, session: AsyncSession, person_id: int) -> list[Child]:
+    return list(
+        await session.scalars(
+            select(Child)
+            .join(ChildGuardian, ChildGuardian.child_id == Child.id)
+            .where(ChildGuardian.person_id == person_id)
+            .order_by(Child.birth_date, Child.id)
+        )
+    )
+
+
+async def guardian_child_or_error(*, session: AsyncSession, viewer: Viewer, child_id: int) -> Child:
+    """The child if the viewer is its guardian; NotFound otherwise (another family's child stays unseen)."""
+    child = await session.scalar(
+        select(Child)
+        .join(ChildGuardian, ChildGuardian.child_id == Child.id)
+        .where(Child.id == child_id, ChildGuardian.person_id == viewer.person_id)
+    )
+    if child is None:
+        raise NotFoundFailure("该儿童")
+    return child
+
+
+async def add_pickup_person(
+    *, session: AsyncSession, viewer: Viewer, child_id: int, name: str, phone: str
+) -> tuple[PickupPerson, str]:
+    child = await guardian_child_or_error(session=session, viewer=viewer, child_id=child_id)
+    if not name.strip():
+        raise DomainFailure("INVALID_NAME", "请填写接送人姓名")
+    normalized = normalize_phone(phone)
+    pin = f"{secrets.randbelow(10**6):06d}"
+    person = PickupPerson(
+        child_id=child.id,
+        name=name.strip(),
+        phone=normalized,
+        pin_hash=pin_hasher.hash(pin),
+        added_by=viewer.person_id,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(person)
+    except IntegrityError:
+        raise DomainFailure("PICKUP_PERSON_EXISTS", "该手机号已是这个孩子的接送人") from None
+    return person, pin
+
+
+async def pickup_persons_by_child_ids(
+    *, session: AsyncSession, ids: Sequence[int]
+) -> list[list[PickupPerson]]:
+    rows = await session.scalars(
+        select(PickupPerson)
+        .where(PickupPerson.child_id.in_(ids), PickupPerson.active)
+        .order_by(PickupPerson.id)
+    )
+    by_child: dict[int, list[PickupPerson]] = {child_id: [] for child_id in ids}
+    for person in rows:
+        by_child[person.child_id].append(person)
+    return [by_child[child_id] for child_id in ids]
+
+
+async def bookings_by_child_ids(*, session: AsyncSession, ids: Sequence[int]) -> list[list[ChildcareBooking]]:
+    rows = await session.scalars(
+        select(ChildcareBooking)
+        .where(ChildcareBooking.child_id.in_(ids))
+        .order_by(func.lower(ChildcareBooking.period).desc(), ChildcareBooking.id)
+    )
+    by_child: dict[int, list[ChildcareBooking]] = {child_id: [] for child_id in ids}
+    for booking in rows:
+        by_child[booking.child_id].append(booking)
+    return [by_child[child_id] for child_id in ids]
+
+
+async def get_children_by_ids(*, session: AsyncSession, ids: Sequence[int]) -> list[Child | None]:
+    rows = await session.scalars(select(Child).where(Child.id.in_(ids)))
+    by_id = {row.id: row for row in rows}
+    return [by_id.get(child_id) for child_id in ids]
+
+
+# ── bookings ─────────────────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True)
+class BookingRequest:
+    session_id: int
+    child_id: int
+    idempotency_key: str | None = None
+
+    def fingerprint(self) -> str:
+        return f"{self.session_id}|{self.child_id}"
+
+
+async def lock_session(
+    *, session: AsyncSession, session_id: int
+) -> tuple[ChildcareSession, ChildcareClass, ChildcareCenter]:
+    row = (
+        await session.execute(
+            select(ChildcareSession, ChildcareClass, ChildcareCenter)
+            .join(ChildcareClass, ChildcareClass.id == ChildcareSession.class_id)
+            .join(ChildcareCenter, ChildcareCenter.id == ChildcareClass.center_id)
+            .where(ChildcareSession.id == session_id)
+            .with_for_update(of=ChildcareSession)
+        )
+    ).first()
+    if row is None:
+        raise NotFoundFailure("该托育时段")
+    return row.ChildcareSession, row.ChildcareClass, row.ChildcareCenter
+
+
+async def create_booking(
+    *, session: AsyncSession, viewer: Viewer, request: BookingRequest, now: datetime
+) -> ChildcareBooking:
+    child = await guardian_child_or_error(session=session, viewer=viewer, child_id=request.child_id)
+    if request.idempotency_key is not None:
+        existing = await session.scalar(
+            select(ChildcareBooking).where(
+                ChildcareBooking.booked_by == viewer.person_id,
+                ChildcareBooking.idempotency_key == request.idempotency_key,
+            )
+        )
+        if existing is not None:
+            if existing.request_fingerprint != request.fingerprint():
+                raise DomainFailure("IDEMPOTENCY_KEY_REUSED", "该幂等键已用于另一项不同的预约请求")
+            return existing
+    slot, childcare_class, center = await lock_session(session=session, session_id=request.session_id)
+    start = slot.period.lower
+    if now >= start:
+        raise DomainFailure("SESSION_STARTED", "该时段已开始，无法预约")
+    if slot.day > now.astimezone(SHANGHAI).date() + timedelta(days=center.booking_horizon_days):
+        raise DomainFailure("TOO_FAR_AHEAD", f"最多可提前 {center.booking_horizon_days} 天预约")
+    if not eligible(child, childcare_class, slot.day):
+        age = age_in_months(child.birth_date, slot.day)
+        bounds = f"{childcare_class.min_age_months}–{childcare_class.max_age_months} 个月"
+        raise DomainFailure(
+            "CHILD_NOT_ELIGIBLE",
+            f"{child.name}在{slot.day:%m月%d日}时为 {age} 个月，不在{childcare_class.name}（{bounds}）范围内",
+            kind="ChildNotEligible",
+        )
+    booking = ChildcareBooking(
+        session_id=slot.id,
+        child_id=child.id,
+        booked_by=viewer.person_id,
+        period=slot.period,
+        idempotency_key=request.idempotency_key,
+        request_fingerprint=request.fingerprint() if request.idempotency_key else None,
+    )
+    if slot.confirmed_count < slot.capacity:
+        booking.status = BookingStatus.CONFIRMED.value
+        slot.confirmed_count += 1
+    else:
+        booking.status = BookingStatus.WAITLISTED.value
+        slot.waitlist_sequence += 1
+        booking.waitlist_sequence = slot.waitlist_sequence
+    try:
+        async with session.begin_nested():
+            session.add(booking)
+    except IntegrityError as error:
+        if "ex_childcare_bookings_child_period" in str(error.orig):
+            raise DomainFailure("OVERLAPPING_BOOKING", f"{child.name}在该时间已有其他预约或候补") from None
+        if "uq_childcare_bookings_idempotency_key" in str(error.orig):
+            raise DomainFailure("IDEMPOTENCY_KEY_REUSED", "该幂等键已用于另一项预约请求") from None
+        raise
+    return booking
+
+
+async def booking_for(
+    *, session: AsyncSession, viewer: Viewer, booking_id: int, lock: bool = False
+) -> tuple[ChildcareBooking, ChildcareSession, ChildcareCenter, bool]:
+    """The booking if the viewer is the child's guardian or the centre's staff; NotFound otherwise."""
+    stmt = (
+        select(ChildcareBooking, ChildcareSession, ChildcareCenter, ChildGuardian.person_id)
+        .join(ChildcareSession, ChildcareSession.id == ChildcareBooking.session_id)
+        .join(ChildcareClass, ChildcareClass.id == ChildcareSession.class_id)
+        .join(ChildcareCenter, ChildcareCenter.id == ChildcareClass.center_id)
+        .outerjoin(
+            ChildGuardian,
+            and_(
+                ChildGuardian.child_id == ChildcareBooking.child_id,
+                ChildGuardian.person_id == viewer.person_id,
+            ),
+        )
+        .where(ChildcareBooking.id == booking_id)
+    )
+    if lock:
+        stmt = stmt.with_for_update(of=ChildcareBooking)
+    row = (await session.execute(stmt)).first()
+    if row is None:
+        raise NotFoundFailure("该预约")
+    staff = is_childcare_staff(viewer, row.ChildcareCenter)
+    if row.person_id is None and not staff:
+        raise NotFoundFailure("该预约")
+    return row.ChildcareBooking, row.ChildcareSession, row.ChildcareCenter, staff
+
+
+async def promote_from_waitlist(
+    *, session: AsyncSession, slot: ChildcareSession, childcare_class: ChildcareClass
+) -> None:
+    """Give a freed place to the first waitlisted child still eligible on the session day."""
+    waiting = await session.execute(
+        select(ChildcareBooking, Child)
+        .join(Child, Child.id == ChildcareBooking.child_id)
+        .where(ChildcareBooking.session_id == slot.id, ChildcareBooking.status == BookingStatus.WAITLISTED)
+        .order_by(ChildcareBooking.waitlist_sequence)
+        .with_for_update(of=ChildcareBooking)
+    )
+    for booking, child in waiting:
+        if slot.confirmed_count >= slot.capacity:
+            return
+        if eligible(child, childcare_class, slot.day):
+            booking.status = BookingStatus.CONFIRMED.value
+            booking.waitlist_sequence = None
+            slot.confirmed_count += 1
+            return
+
+
+async def cancel_booking(
+    *, session: AsyncSession, viewer: Viewer, booking_id: int, now: datetime
+) -> ChildcareBooking:
+    booking, _slot, center, _staff = await booking_for(session=session, viewer=viewer, booking_id=booking_id)
+    slot, childcare_class, _center = await lock_session(session=session, session_id=booking.session_id)
+    await session.refresh(booking, with_for_update=True)
+    if booking.status not in (BookingStatus.CONFIRMED, BookingStatus.WAITLISTED):
+        raise DomainFailure("NOT_ACTIVE", "该预约已取消、已入托或已结束")
+    if now >= slot.period.lower:
+        raise DomainFailure("SESSION_STARTED", "时段已开始，请联系托育老师")
+    held_place = booking.status == BookingStatus.CONFIRMED
+    late = now > slot.period.lower - timedelta(hours=center.free_cancel_hours)
+    booking.status = (BookingStatus.ABSENT if late and held_place else BookingStatus.CANCELLED).value
+    booking.waitlist_sequence = None
+    booking.cancelled_at = now
+    if held_place:
+        slot.confirmed_count -= 1
+        await session.flush()
+        await promote_from_waitlist(session=session, slot=slot, childcare_class=childcare_class)
+    await session.flush()
+    return booking
+
+
+def _same_day(slot: ChildcareSession, now: datetime) -> bool:
+    return now.astimezone(SHANGHAI).date() == slot.day
+
+
+async def check_in_child(
+    *, session: AsyncSession, viewer: Viewer, booking_id: int, now: datetime
+) -> ChildcareBooking:
+    booking, slot, _center, staff = await booking_for(
+        session=session, viewer=viewer, booking_id=booking_id, lock=True
+    )
+    if not staff:
+        raise DomainFailure("STAFF_ONLY", "仅托育老师可办理入托")
+    if booking.status != BookingStatus.CONFIRMED:
+        raise DomainFailure("NOT_CONFIRMED", "该预约未确认或已入托")
+    if not _same_day(slot, now):
+        raise DomainFailure("NOT_SESSION_DAY", "只能在时段当天办理入托")
+    booking.status = BookingStatus.CHECKED_IN.value
+    booking.checked_in_at = now
+    await session.flush()
+    return booking
+
+
+async def check_out_child(
+    *, session: AsyncSession, viewer: Viewer, booking_id: int, pin: str, now: datetime
+) -> ChildcareBooking:
+    booking, _slot, center, staff = await booking_for(
+        session=session, viewer=viewer, booking_id=booking_id, lock=True
+    )
+    if not staff:
+        raise DomainFailure("STAFF_ONLY", "仅托育老师可办理离园")
+    if booking.status != BookingStatus.CHECKED_IN:
+        raise DomainFailure("NOT_CHECKED_IN", "孩子尚未入托或已离园")
+    if booking.checkout_locked:
+        raise DomainFailure("CHECKOUT_LOCKED", "接送码错误次数过多，已锁定；请由托育老师核实身份后解锁")
+    people = await session.scalars(
+        select(PickupPerson).where(PickupPerson.child_id == booking.child_id, PickupPerson.active)
+    )
+    match = next((person for person in people if _pin_matches(person.pin_hash, pin)), None)
+    if match is None:
+        booking.failed_pin_attempts += 1
+        booking.checkout_locked = booking.failed_pin_attempts >= center.max_pin_attempts
+        await session.flush()
+        left = center.max_pin_attempts - booking.failed_pin_attempts
+        message = "接送码不正确" + (f"，还可尝试 {left} 次" if left > 0 else "，已锁定离园，请联系托育老师")
+        raise PinRejected("INVALID_PICKUP_PIN", message, kind="InvalidPickupPin")
+    booking.status = BookingStatus.CHECKED_OUT.value
+    booking.checked_out_at = now
+    booking.picked_up_by = match.id
+    await session.flush()
+    return booking
+
+
+def _pin_matches(pin_hash: str, pin: str) -> bool:
+    try:
+        return pin_hasher.verify(pin_hash, pin.strip())
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+async def unlock_check_out(*, session: AsyncSession, viewer: Viewer, booking_id: int) -> ChildcareBooking:
+    booking, _slot, _center, staff = await booking_for(
+        session=session, viewer=viewer, booking_id=booking_id, lock=True
+    )
+    if not staff:
+        raise DomainFailure("STAFF_ONLY", "仅托育老师可解锁")
+    booking.checkout_locked = False
+    booking.failed_pin_attempts = 0
+    await session.flush()
+    return booking
+
+
+async def roster(*, session: AsyncSession, session_id: int) -> list[ChildcareBooking]:
+    return list(
+        await session.scalars(
+            select(ChildcareBooking)
+            .where(ChildcareBooking.session_id == session_id)
+            .order_by(ChildcareBooking.waitlist_sequence.nulls_first(), ChildcareBooking.id)
+        )
+    )
+
+
+async def waitlist_positions(*, session: AsyncSession, ids: Sequence[int]) -> list[int | None]:
+    """Each waitlisted booking's rank in its session's line (1, 2, … without gaps); None otherwise."""
+    ranked = (
+        select(
+            ChildcareBooking.id,
+            func.row_number()
+            .over(partition_by=ChildcareBooking.session_id, order_by=ChildcareBooking.waitlist_sequence)
+            .label("position"),
+        )
+        .where(
+            ChildcareBooking.status == BookingStatus.WAITLISTED,
+            ChildcareBooking.session_id.in_(
+                select(ChildcareBooking.session_id).where(ChildcareBooking.id.in_(ids)).scalar_subquery()
+            ),
+        )
+        .subquery()
+    )
+    rows = await session.execute(select(ranked.c.id, ranked.c.position).where(ranked.c.id.in_(ids)))
+    positions = dict(rows.all())
+    return [positions.get(booking_id) for booking_id in ids]
+
+
+async def get_bookings_by_ids(*, session: AsyncSession, ids: Sequence[int]) -> list[ChildcareBooking | None]:
+    rows = await session.scalars(select(ChildcareBooking).where(ChildcareBooking.id.in_(ids)))
+    by_id = {row.id: row for row in rows}
+    return [by_id.get(booking_id) for booking_id in ids]
+
+
+async def session_with_center(*, session: AsyncSession, session_id: int):
+    row = (
+        await session.execute(
+            select(ChildcareSession, ChildcareClass, ChildcareCenter)
+            .join(ChildcareClass, ChildcareClass.id == ChildcareSession.class_id)
+            .join(ChildcareCenter, ChildcareCenter.id == ChildcareClass.center_id)
+            .where(ChildcareSession.id == session_id)
+        )
+    ).first()
+    if row is None:
+        raise NotFoundFailure("该托育时段")
+    return row.ChildcareSession, row.ChildcareClass, row.ChildcareCenter
