@@ -16,6 +16,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 
+from schema.childcare import ChildcareMutation, ChildcareQuery
 from schema.common import Node, NotFound, RuleViolation
 from schema.errors import ErrorCodes
 from schema.facilities import FacilitiesQuery
@@ -28,14 +29,14 @@ from schema.scalars import SCALAR_MAP
 
 
 @strawberry.type
-class Query(PeopleQuery, FacilitiesQuery, MakerSpaceQuery):
+class Query(PeopleQuery, FacilitiesQuery, MakerSpaceQuery, ChildcareQuery):
     @strawberry.field(description="Fetch any object by its global ID; null if absent or not yours to see.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return await resolve_node(info, id)
 
 
 @strawberry.type
-class Mutation(PeopleMutation, MakerSpaceMutation):
+class Mutation(PeopleMutation, MakerSpaceMutation, ChildcareMutation):
     pass
 
 

@@ -5,12 +5,15 @@ Wuchang station (WGS-84 ≈ 30.29863, 120.04034); the others lie around the subd
 Loading is idempotent: every row is an upsert keyed by a natural key.
 """
 
+from datetime import UTC, datetime
+
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.people import Community, Household, Person, Role
 from resolvers import people as people_service
+from seeds.childcare import seed_childcare
 from seeds.facilities import point, seed_facilities
 from seeds.makerspace import seed_maker_space
 
@@ -89,9 +92,11 @@ async def seed_demo(*, session: AsyncSession) -> dict[str, int]:
     accounts = await seed_demo_accounts(session=session)
     facilities = await seed_facilities(session=session)
     resources = await seed_maker_space(session=session, community_ids=community_ids)
+    sessions = await seed_childcare(session=session, community_ids=community_ids, now=datetime.now(UTC))
     return {
         "communities": len(community_ids),
         "demo_accounts": len(accounts),
         "facilities": facilities,
         "maker_space_resources": resources,
+        "childcare_sessions_added": sessions,
     }

@@ -13,12 +13,12 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from resolvers import makerspace
+from resolvers import childcare, makerspace
 
 logger = logging.getLogger("linli.jobs")
 
 Job = Callable[..., Awaitable[int]]
-JOBS: list[Job] = [makerspace.release_no_shows, makerspace.complete_finished]
+JOBS: list[Job] = [makerspace.release_no_shows, makerspace.complete_finished, childcare.generate_sessions]
 LEADER_LOCK_KEY = 0x4C494E4C49  # "LINLI"
 
 

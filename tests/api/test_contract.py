@@ -24,8 +24,22 @@ IMPLEMENTED = {
         "resourceAvailability",
         "myReservations",
         "makerSpaceCheckInCode",
+        "childcareCenters",
+        "childcareSessions",
+        "myChildren",
     ],
-    "Mutation": ["login", "reservationCreate", "reservationCancel", "reservationCheckIn"],
+    "Mutation": [
+        "login",
+        "reservationCreate",
+        "reservationCancel",
+        "reservationCheckIn",
+        "childRegister",
+        "childPickupPersonAdd",
+        "childcareBookingCreate",
+        "childcareBookingCancel",
+        "childCheckIn",
+        "childCheckOut",
+    ],
     "Subscription": [],
 }
 
