@@ -11,9 +11,18 @@ from server.settings import normalize_database_url
 target_metadata = models.Base.metadata
 
 
+def _is_partition(table_name: str) -> bool:
+    # Monthly partitions of readings are made at run time (ensure_readings_partition), not modelled.
+    return table_name.startswith("readings_")
+
+
 def include_object(obj, name, type_, reflected, compare_to):
-    # PostGIS owns these tables; they are not ours to diff.
-    return not (type_ == "table" and name in {"spatial_ref_sys"})
+    if type_ == "table":
+        # PostGIS owns spatial_ref_sys; partitions are not ours to diff.
+        return name != "spatial_ref_sys" and not (reflected and compare_to is None and _is_partition(name))
+    if type_ == "index" and reflected and compare_to is None:
+        return not _is_partition(obj.table.name)
+    return True
 
 
 def do_run_migrations(connection) -> None:

@@ -1,0 +1,285 @@
+"""智慧养老: elders, family links with consent, devices, thresholds, readings, alerts, visits, access log.
+
+Readings are partitioned by month (a year at one a minute for 1000 elders is ~525 M rows);
+(device, kind, measured_at) is unique, so a gateway's retry is a duplicate, never a second row.
+One open alert per dedup key is a partial unique index; every alert change is an event row with a
+global sequence (the outbox the live feed and its replay read).
+"""
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, created_at_column, id_column
+
+
+class ReadingKind(StrEnum):
+    HEART_RATE = "HEART_RATE"
+    SPO2 = "SPO2"
+    SYSTOLIC_BP = "SYSTOLIC_BP"
+    DIASTOLIC_BP = "DIASTOLIC_BP"
+    BODY_TEMPERATURE = "BODY_TEMPERATURE"
+    MOTION = "MOTION"
+    DOOR = "DOOR"
+    SOS = "SOS"
+    FALL = "FALL"
+    HEARTBEAT = "HEARTBEAT"  # the device saying it is alive
+
+
+# LOINC codes, as FHIR uses them (DOMAIN.md).
+LOINC = {
+    ReadingKind.HEART_RATE: "8867-4",
+    ReadingKind.SPO2: "59408-5",
+    ReadingKind.SYSTOLIC_BP: "8480-6",
+    ReadingKind.DIASTOLIC_BP: "8462-4",
+    ReadingKind.BODY_TEMPERATURE: "8310-5",
+}
+
+
+class DeviceKind(StrEnum):
+    WRISTBAND = "WRISTBAND"
+    BLOOD_PRESSURE_CUFF = "BLOOD_PRESSURE_CUFF"
+    PULSE_OXIMETER = "PULSE_OXIMETER"
+    THERMOMETER = "THERMOMETER"
+    MOTION_SENSOR = "MOTION_SENSOR"
+    DOOR_SENSOR = "DOOR_SENSOR"
+    SOS_BUTTON = "SOS_BUTTON"
+    FALL_DETECTOR = "FALL_DETECTOR"
+
+
+class AlertKind(StrEnum):
+    VITAL_OUT_OF_RANGE = "VITAL_OUT_OF_RANGE"
+    SOS = "SOS"
+    FALL = "FALL"
+    INACTIVITY = "INACTIVITY"
+    DEVICE_OFFLINE = "DEVICE_OFFLINE"
+
+
+class AlertSeverity(StrEnum):
+    INFO = "INFO"
+    WARNING = "WARNING"
+    CRITICAL = "CRITICAL"
+
+
+SEVERITY_RANK = {AlertSeverity.INFO: 1, AlertSeverity.WARNING: 2, AlertSeverity.CRITICAL: 3}
+
+
+class AlertStatus(StrEnum):
+    OPEN = "OPEN"
+    ACKNOWLEDGED = "ACKNOWLEDGED"
+    RESOLVED = "RESOLVED"
+
+
+class AlertEventType(StrEnum):
+    OPENED = "OPENED"
+    UPDATED = "UPDATED"
+    ACKNOWLEDGED = "ACKNOWLEDGED"
+    RESOLVED = "RESOLVED"
+    ESCALATED = "ESCALATED"
+
+
+class Elder(Base):
+    __tablename__ = "elders"
+
+    id: Mapped[int] = id_column()
+    name: Mapped[str] = mapped_column(String(100))
+    birth_date: Mapped[date] = mapped_column(Date)
+    lives_alone: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))  # 独居
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
+    household_id: Mapped[int | None] = mapped_column(ForeignKey("households.id"))
+    # The last motion or door event: what the inactivity rule measures from.
+    last_activity_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class FamilyLink(Base):
+    """A family member; they see the elder's data only while the elder's consent stands."""
+
+    __tablename__ = "elder_family_links"
+
+    elder_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("elders.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("persons.id"), primary_key=True, index=True)
+    relationship: Mapped[str] = mapped_column(String(30))
+    consented_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    consent_revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Device(Base):
+    __tablename__ = "devices"
+
+    id: Mapped[int] = id_column()
+    serial: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    elder_id: Mapped[int] = mapped_column(ForeignKey("elders.id"), index=True)
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = created_at_column()
+
+    __table_args__ = (
+        CheckConstraint(
+            "kind IN ('WRISTBAND', 'BLOOD_PRESSURE_CUFF', 'PULSE_OXIMETER', 'THERMOMETER', 'MOTION_SENSOR', "
+            "'DOOR_SENSOR', 'SOS_BUTTON', 'FALL_DETECTOR')",
+            name="kind_known",
+        ),
+    )
+
+
+class VitalThreshold(Base):
+    """NEWS2-style bands per vital; elder_id null is the default, an elder's row overrides it."""
+
+    __tablename__ = "vital_thresholds"
+
+    id: Mapped[int] = id_column()
+    elder_id: Mapped[int | None] = mapped_column(ForeignKey("elders.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(30))
+    critical_low: Mapped[float | None] = mapped_column(Float)  # value ≤ this: critical
+    warning_low: Mapped[float | None] = mapped_column(Float)  # value ≤ this: warning
+    warning_high: Mapped[float | None] = mapped_column(Float)  # value ≥ this: warning
+    critical_high: Mapped[float | None] = mapped_column(Float)  # value ≥ this: critical
+
+    __table_args__ = (
+        UniqueConstraint(
+            "elder_id", "kind", name="uq_vital_thresholds_elder_kind", postgresql_nulls_not_distinct=True
+        ),
+        CheckConstraint(
+            "(critical_low IS NULL OR warning_low IS NULL OR critical_low < warning_low) "
+            "AND (warning_high IS NULL OR critical_high IS NULL OR warning_high < critical_high) "
+            "AND (warning_low IS NULL OR warning_high IS NULL OR warning_low < warning_high)",
+            name="bands_ordered",
+        ),
+    )
+
+
+class Reading(Base):
+    """Partitioned by month on measured_at (see the migration); the primary key includes it."""
+
+    __tablename__ = "readings"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    measured_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    device_id: Mapped[int] = mapped_column(BigInteger)
+    elder_id: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(30))
+    value: Mapped[float | None] = mapped_column(Float)
+    loinc: Mapped[str | None] = mapped_column(String(20))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("now()"))
+
+    __table_args__ = (
+        UniqueConstraint("device_id", "kind", "measured_at", name="uq_readings_device_kind_measured"),
+        Index("ix_readings_elder_kind_measured", "elder_id", "kind", "measured_at"),
+        {"postgresql_partition_by": "RANGE (measured_at)"},
+    )
+
+
+class CareAlert(Base):
+    __tablename__ = "care_alerts"
+
+    id: Mapped[int] = id_column()
+    elder_id: Mapped[int] = mapped_column(ForeignKey("elders.id"), index=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    kind: Mapped[str] = mapped_column(String(30))
+    reading_kind: Mapped[str | None] = mapped_column(String(30))
+    dedup_key: Mapped[str] = mapped_column(String(200))
+    severity: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(15), server_default=text("'OPEN'"))
+    summary: Mapped[str] = mapped_column(Text)
+    last_value: Mapped[float | None] = mapped_column(Float)
+    count: Mapped[int] = mapped_column(BigInteger, server_default=text("1"))
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    escalation_level: Mapped[int] = mapped_column(SmallInteger, server_default=text("0"))
+    acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resolved_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resolution_note: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        Index(
+            "uq_care_alerts_open_dedup_key",
+            "dedup_key",
+            unique=True,
+            postgresql_where=text("status <> 'RESOLVED'"),
+        ),
+        Index("ix_care_alerts_community_opened", "community_id", "opened_at"),
+        CheckConstraint("severity IN ('INFO', 'WARNING', 'CRITICAL')", name="severity_known"),
+        CheckConstraint("status IN ('OPEN', 'ACKNOWLEDGED', 'RESOLVED')", name="status_known"),
+        CheckConstraint(
+            "kind IN ('VITAL_OUT_OF_RANGE', 'SOS', 'FALL', 'INACTIVITY', 'DEVICE_OFFLINE')", name="kind_known"
+        ),
+        CheckConstraint(
+            "(status = 'RESOLVED') = (resolved_at IS NOT NULL) "
+            "AND (status <> 'RESOLVED' OR length(btrim(coalesce(resolution_note, ''))) > 0)",
+            name="resolved_with_note",
+        ),
+        CheckConstraint("count >= 1 AND escalation_level BETWEEN 0 AND 2", name="counts_sane"),
+    )
+
+
+class CareAlertEvent(Base):
+    """Every change of an alert, in global order: its history and the live feed's outbox."""
+
+    __tablename__ = "care_alert_events"
+
+    sequence: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("care_alerts.id"), index=True)
+    elder_id: Mapped[int] = mapped_column(BigInteger)
+    community_id: Mapped[int] = mapped_column(BigInteger)
+    type: Mapped[str] = mapped_column(String(15))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        CheckConstraint(
+            "type IN ('OPENED', 'UPDATED', 'ACKNOWLEDGED', 'RESOLVED', 'ESCALATED')", name="type_known"
+        ),
+    )
+
+
+class CareVisit(Base):
+    __tablename__ = "care_visits"
+
+    id: Mapped[int] = id_column()
+    elder_id: Mapped[int] = mapped_column(ForeignKey("elders.id"), index=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(Text)
+    visited_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = created_at_column()
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('VISIT', 'CALL', 'VIDEO_CALL', 'ESCORT')", name="kind_known"),
+        CheckConstraint("length(btrim(note)) > 0", name="note_not_blank"),
+    )
+
+
+class HealthAccessLog(Base):
+    """Who read whose health data, when, and what (PIPL art. 28; kept ≥ 6 months)."""
+
+    __tablename__ = "health_access_log"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("now()"), index=True)
+    person_id: Mapped[int] = mapped_column(BigInteger)
+    elder_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    what: Mapped[list[str]] = mapped_column(ARRAY(String(30)))
+    request_id: Mapped[str | None] = mapped_column(String(64))
