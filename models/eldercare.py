@@ -6,7 +6,7 @@ One open alert per dedup key is a partial unique index; every alert change is an
 global sequence (the outbox the live feed and its replay read).
 """
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from enum import StrEnum
 
 from sqlalchemy import (
@@ -21,6 +21,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    Time,
     UniqueConstraint,
     text,
 )
@@ -93,6 +94,30 @@ class AlertEventType(StrEnum):
     ACKNOWLEDGED = "ACKNOWLEDGED"
     RESOLVED = "RESOLVED"
     ESCALATED = "ESCALATED"
+
+
+class CarePolicy(Base):
+    """The alerting defaults (DOMAIN.md) as one editable row: no magic numbers in code."""
+
+    __tablename__ = "care_policy"
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, server_default=text("1"))
+    inactivity_hours: Mapped[int] = mapped_column(SmallInteger, server_default=text("4"))
+    day_starts_at: Mapped[time] = mapped_column(Time, server_default=text("'07:00'"))
+    day_ends_at: Mapped[time] = mapped_column(Time, server_default=text("'22:00'"))
+    device_offline_minutes: Mapped[int] = mapped_column(SmallInteger, server_default=text("30"))
+    critical_level1_minutes: Mapped[int] = mapped_column(SmallInteger, server_default=text("5"))
+    critical_level2_minutes: Mapped[int] = mapped_column(SmallInteger, server_default=text("15"))
+    warning_level1_minutes: Mapped[int] = mapped_column(SmallInteger, server_default=text("30"))
+
+    __table_args__ = (
+        CheckConstraint("id = 1", name="single_row"),
+        CheckConstraint(
+            "inactivity_hours > 0 AND day_starts_at < day_ends_at AND device_offline_minutes > 0 "
+            "AND critical_level1_minutes < critical_level2_minutes AND warning_level1_minutes > 0",
+            name="sane",
+        ),
+    )
 
 
 class Elder(Base):

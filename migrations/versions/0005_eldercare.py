@@ -43,6 +43,25 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_table(
+        "care_policy",
+        sa.Column("id", sa.SmallInteger(), server_default=sa.text("1"), nullable=False),
+        sa.Column("inactivity_hours", sa.SmallInteger(), server_default=sa.text("4"), nullable=False),
+        sa.Column("day_starts_at", sa.Time(), server_default=sa.text("'07:00'"), nullable=False),
+        sa.Column("day_ends_at", sa.Time(), server_default=sa.text("'22:00'"), nullable=False),
+        sa.Column("device_offline_minutes", sa.SmallInteger(), server_default=sa.text("30"), nullable=False),
+        sa.Column("critical_level1_minutes", sa.SmallInteger(), server_default=sa.text("5"), nullable=False),
+        sa.Column("critical_level2_minutes", sa.SmallInteger(), server_default=sa.text("15"), nullable=False),
+        sa.Column("warning_level1_minutes", sa.SmallInteger(), server_default=sa.text("30"), nullable=False),
+        sa.CheckConstraint("id = 1", name=op.f("ck_care_policy_single_row")),
+        sa.CheckConstraint(
+            "inactivity_hours > 0 AND day_starts_at < day_ends_at AND device_offline_minutes > 0 "
+            "AND critical_level1_minutes < critical_level2_minutes AND warning_level1_minutes > 0",
+            name=op.f("ck_care_policy_sane"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_care_policy")),
+    )
+    op.execute("INSERT INTO care_policy DEFAULT VALUES")
+    op.create_table(
         "health_access_log",
         sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
@@ -277,6 +296,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("care_policy")
     op.execute("DROP FUNCTION ensure_readings_partition(date)")
     op.drop_index(op.f("ix_care_alert_events_alert_id"), table_name="care_alert_events")
     op.drop_table("care_alert_events")
