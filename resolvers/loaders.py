@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
-from resolvers import childcare, facilities, makerspace, people
+from resolvers import childcare, eldercare, facilities, makerspace, people
 
 LoaderFactory = Callable[..., DataLoader]
 
@@ -55,6 +55,12 @@ bookings_by_child_id_loader = batch(childcare.bookings_by_child_ids, "BookingsBy
 waitlist_position_by_booking_id_loader = batch(
     childcare.waitlist_positions, "WaitlistPositionByBookingIdLoader"
 )
+
+elder_by_id_loader = batch(eldercare.get_elders_by_ids, "ElderByIdLoader")
+devices_by_elder_id_loader = batch(eldercare.devices_by_elder_ids, "DevicesByElderIdLoader")
+alerts_by_elder_id_loader = batch(eldercare.alerts_by_elder_ids, "AlertsByElderIdLoader")
+latest_vitals_by_elder_id_loader = batch(eldercare.latest_vitals_by_elder_ids, "LatestVitalsByElderIdLoader")
+visits_by_elder_id_loader = batch(eldercare.visits_by_elder_ids, "VisitsByElderIdLoader")
 
 
 def open_status_by_facility_id_and_time_loader(*, session: AsyncSession) -> DataLoader:

@@ -18,6 +18,7 @@ from strawberry.types import Info
 
 from schema.childcare import ChildcareMutation, ChildcareQuery
 from schema.common import Node, NotFound, RuleViolation
+from schema.eldercare import ElderCareMutation, ElderCareQuery, ElderCareSubscription
 from schema.errors import ErrorCodes
 from schema.facilities import FacilitiesQuery
 from schema.limits import alias_limit_rule, query_depth_rule
@@ -29,19 +30,19 @@ from schema.scalars import SCALAR_MAP
 
 
 @strawberry.type
-class Query(PeopleQuery, FacilitiesQuery, MakerSpaceQuery, ChildcareQuery):
+class Query(PeopleQuery, FacilitiesQuery, MakerSpaceQuery, ChildcareQuery, ElderCareQuery):
     @strawberry.field(description="Fetch any object by its global ID; null if absent or not yours to see.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return await resolve_node(info, id)
 
 
 @strawberry.type
-class Mutation(PeopleMutation, MakerSpaceMutation, ChildcareMutation):
+class Mutation(PeopleMutation, MakerSpaceMutation, ChildcareMutation, ElderCareMutation):
     pass
 
 
 @strawberry.type
-class Subscription:
+class Subscription(ElderCareSubscription):
     @strawberry.subscription(
         extensions=signed_in(),
         description="The server's time every `intervalSeconds` (1–60): lets a kiosk or a care board show "

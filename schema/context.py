@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from resolvers.actor import Viewer
+from resolvers.eldercare import write_access_log
 
 
 def system_clock() -> datetime:
@@ -71,6 +72,9 @@ class Context:
     operation_name: str | None = None
     loaders: dict[str, Any] = field(default_factory=dict)
     error_codes: list[str] = field(default_factory=list)
+    alert_feed: Any = None
+    # Elder id → what health data of theirs this request read; written to the access log once.
+    health_reads: dict[int, set[str]] = field(default_factory=dict)
     _session: SerializedSession | None = None
 
     @property
@@ -87,7 +91,25 @@ class Context:
             self.loaders[name] = factory(session=self.session)
         return self.loaders[name]
 
+    def note_health_read(self, elder_id: int, what: str) -> None:
+        self.health_reads.setdefault(elder_id, set()).add(what)
+
+    async def flush_access_log(self) -> None:
+        """PIPL art. 28: who read whose health data, when and what — one row per elder per request."""
+        if self.health_reads and self.viewer is not None:
+            async with self.session_factory() as session:
+                await write_access_log(
+                    session=session,
+                    person_id=self.viewer.person_id,
+                    request_id=self.request_id,
+                    reads=self.health_reads,
+                )
+                await session.commit()
+            self.health_reads = {}
+
     async def close(self) -> None:
+        # The request's session ends first, so the log is written in a transaction of its own.
         if self._session is not None:
             await self._session.close()
             self._session = None
+        await self.flush_access_log()

@@ -25,6 +25,7 @@ from server.graphql_view import GRAPHIQL_ASSETS, GRAPHIQL_FILES, LinliGraphQL, h
 from server.jobs import run_as_leader
 from server.migrate import head_revision
 from server.observability import Metrics, RequestMiddleware, configure_logging
+from server.pubsub import AlertFeed
 from server.settings import Settings, get_settings
 
 
@@ -37,6 +38,7 @@ class Services:
     session_factory: async_sessionmaker[AsyncSession]
     tokens: TokenService
     clock: Callable[[], datetime]
+    alert_feed: AlertFeed
 
     def make_context(self, *, request, response, viewer: Viewer | None) -> Context:
         request_id = request.scope.get("state", {}).get("request_id", "-")
@@ -49,6 +51,7 @@ class Services:
             settings=self.settings,
             issue_token=self.tokens.issue,
             clock=self.clock,
+            alert_feed=self.alert_feed,
             request=request,
             response=response,
         )
@@ -72,6 +75,7 @@ def create_app(
         session_factory=session_factory or create_session_factory(engine),
         tokens=TokenService(settings),
         clock=clock,
+        alert_feed=AlertFeed(settings.database_url),
     )
     view = LinliGraphQL(build_schema(settings), app_services=services, graphiql=settings.graphiql_enabled)
     metrics = Metrics(engine)
@@ -123,6 +127,7 @@ def create_app(
         yield
         if leader is not None:
             leader.cancel()
+        await services.alert_feed.close()
         await engine.dispose()
 
     app = Starlette(

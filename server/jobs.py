@@ -13,12 +13,20 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from resolvers import childcare, makerspace
+from resolvers import childcare, eldercare, makerspace
 
 logger = logging.getLogger("linli.jobs")
 
 Job = Callable[..., Awaitable[int]]
-JOBS: list[Job] = [makerspace.release_no_shows, makerspace.complete_finished, childcare.generate_sessions]
+JOBS: list[Job] = [
+    makerspace.release_no_shows,
+    makerspace.complete_finished,
+    childcare.generate_sessions,
+    eldercare.raise_inactivity_alerts,
+    eldercare.raise_device_offline_alerts,
+    eldercare.escalate_alerts,
+    eldercare.ensure_reading_partitions,
+]
 LEADER_LOCK_KEY = 0x4C494E4C49  # "LINLI"
 
 

@@ -27,6 +27,9 @@ IMPLEMENTED = {
         "childcareCenters",
         "childcareSessions",
         "myChildren",
+        "elders",
+        "careAlerts",
+        "careDashboard",
     ],
     "Mutation": [
         "login",
@@ -39,8 +42,12 @@ IMPLEMENTED = {
         "childcareBookingCancel",
         "childCheckIn",
         "childCheckOut",
+        "readingsRecord",
+        "careAlertAcknowledge",
+        "careAlertResolve",
+        "careVisitLog",
     ],
-    "Subscription": [],
+    "Subscription": ["careAlertEvents"],
 }
 
 
