@@ -1,19 +1,11 @@
-"""托育 bookings: eligibility by age, capacity exact under concurrency, the waitlist, PIN pick-up.
+"""Bookings: eligibility, exact capacity with a waitlist, cancelling, check-in and PIN check-out."""
 
-A booking takes its session's row lock, so the confirmed count and the waitlist order change one
-booking at a time; CHECK constraints (confirmed ≤ capacity ≤ class size) and an exclusion
-constraint (one child, no overlapping bookings) make the bad states impossible anyway.
-"""
-
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
-from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import and_, func, select, text
+from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,235 +19,17 @@ from models.childcare import (
     ChildGuardian,
     PickupPerson,
 )
-from models.people import Role
 from resolvers.actor import Viewer
+from resolvers.childcare.base import (
+    SHANGHAI,
+    PinRejected,
+    age_in_months,
+    eligible,
+    is_childcare_staff,
+    pin_hasher,
+)
+from resolvers.childcare.children import guardian_child_or_error
 from resolvers.errors import DomainFailure, NotFoundFailure
-from resolvers.people import normalize_phone
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-UNDER_MONTHS = 36
-PLACE_STATUSES = (
-    BookingStatus.CONFIRMED.value,
-    BookingStatus.CHECKED_IN.value,
-    BookingStatus.CHECKED_OUT.value,
-)
-pin_hasher = PasswordHasher()
-
-
-class PinRejected(DomainFailure):
-    """A wrong PIN: answered as an error, but the attempt is kept (the schema commits it)."""
-
-    keep_changes = True
-
-
-def age_in_months(birth: date, on: date) -> int:
-    months = (on.year - birth.year) * 12 + on.month - birth.month
-    return months - 1 if on.day < birth.day else months
-
-
-def eligible(child: Child, childcare_class: ChildcareClass, day: date) -> bool:
-    age = age_in_months(child.birth_date, day)
-    return childcare_class.min_age_months <= age < min(childcare_class.max_age_months, UNDER_MONTHS)
-
-
-def is_childcare_staff(viewer: Viewer | None, center: ChildcareCenter) -> bool:
-    return viewer is not None and viewer.is_staff_of(Role.CHILDCARE_STAFF, center.community_id)
-
-
-# ── centres, classes, sessions ───────────────────────────────────────────────
-
-
-async def list_centers(*, session: AsyncSession) -> list[ChildcareCenter]:
-    return list(await session.scalars(select(ChildcareCenter).order_by(ChildcareCenter.id)))
-
-
-async def classes_by_center_ids(*, session: AsyncSession, ids: Sequence[int]) -> list[list[ChildcareClass]]:
-    rows = await session.scalars(
-        select(ChildcareClass)
-        .where(ChildcareClass.center_id.in_(ids))
-        .order_by(ChildcareClass.min_age_months)
-    )
-    by_center: dict[int, list[ChildcareClass]] = {center_id: [] for center_id in ids}
-    for childcare_class in rows:
-        by_center[childcare_class.center_id].append(childcare_class)
-    return [by_center[center_id] for center_id in ids]
-
-
-async def get_classes_by_ids(*, session: AsyncSession, ids: Sequence[int]) -> list[ChildcareClass | None]:
-    rows = await session.scalars(select(ChildcareClass).where(ChildcareClass.id.in_(ids)))
-    by_id = {row.id: row for row in rows}
-    return [by_id.get(class_id) for class_id in ids]
-
-
-async def get_sessions_by_ids(*, session: AsyncSession, ids: Sequence[int]) -> list[ChildcareSession | None]:
-    rows = await session.scalars(select(ChildcareSession).where(ChildcareSession.id.in_(ids)))
-    by_id = {row.id: row for row in rows}
-    return [by_id.get(session_id) for session_id in ids]
-
-
-async def get_center_or_error(*, session: AsyncSession, center_id: int) -> ChildcareCenter:
-    center = await session.get(ChildcareCenter, center_id)
-    if center is None:
-        raise NotFoundFailure("该托育机构")
-    return center
-
-
-async def waitlisted_counts(*, session: AsyncSession, ids: Sequence[int]) -> list[int]:
-    rows = await session.execute(
-        select(ChildcareBooking.session_id, func.count())
-        .where(ChildcareBooking.session_id.in_(ids), ChildcareBooking.status == BookingStatus.WAITLISTED)
-        .group_by(ChildcareBooking.session_id)
-    )
-    counts = dict(rows.all())
-    return [counts.get(session_id, 0) for session_id in ids]
-
-
-async def sessions_between(
-    *, session: AsyncSession, center_id: int, first_day: date, last_day: date
-) -> list[tuple[ChildcareSession, ChildcareClass]]:
-    rows = await session.execute(
-        select(ChildcareSession, ChildcareClass)
-        .join(ChildcareClass, ChildcareClass.id == ChildcareSession.class_id)
-        .where(
-            ChildcareClass.center_id == center_id,
-            ChildcareSession.day >= first_day,
-            ChildcareSession.day <= last_day,
-        )
-        .order_by(func.lower(ChildcareSession.period), ChildcareClass.min_age_months, ChildcareSession.id)
-    )
-    return [(row.ChildcareSession, row.ChildcareClass) for row in rows]
-
-
-GENERATE_SQL = text(
-    """
-    INSERT INTO childcare_sessions (class_id, class_capacity, care_type, period, day, capacity)
-    SELECT t.class_id, c.capacity, t.care_type,
-           tstzrange((d + t.starts_at) AT TIME ZONE 'Asia/Shanghai',
-                     (d + t.ends_at) AT TIME ZONE 'Asia/Shanghai', '[)'),
-           d, t.capacity
-      FROM childcare_timetable t
-      JOIN childcare_classes c ON c.id = t.class_id
-      CROSS JOIN generate_series(CAST(:first_day AS date), CAST(:last_day AS date), interval '1 day') AS g(d0)
-      CROSS JOIN LATERAL (SELECT CAST(g.d0 AS date) AS d) AS days
-     WHERE EXTRACT(isodow FROM d) = t.weekday
-    ON CONFLICT ON CONSTRAINT uq_childcare_sessions_slot DO NOTHING
-    """
-)
-
-
-async def generate_sessions(*, session: AsyncSession, now: datetime, days: int = 21) -> int:
-    """Dated sessions from the weekly timetable for the coming `days` (idempotent: a job runs it)."""
-    today = now.astimezone(SHANGHAI).date()
-    result = await session.execute(
-        GENERATE_SQL, {"first_day": today, "last_day": today + timedelta(days=days)}
-    )
-    return result.rowcount
-
-
-# ── children and guardians ───────────────────────────────────────────────────
-
-
-async def register_child(
-    *, session: AsyncSession, viewer: Viewer, name: str, birth_date: date, consent: bool, now: datetime
-) -> Child:
-    if not consent:
-        raise DomainFailure("CONSENT_REQUIRED", "登记儿童信息须经监护人同意；未同意时不会保存任何信息")
-    if not name.strip() or len(name) > 50:
-        raise DomainFailure("INVALID_NAME", "请填写儿童姓名（50 字以内）")
-    today = now.astimezone(SHANGHAI).date()
-    if birth_date > today:
-        raise DomainFailure("INVALID_BIRTH_DATE", "出生日期不能晚于今天")
-    if age_in_months(birth_date, today) >= UNDER_MONTHS:
-        raise DomainFailure("NOT_UNDER_THREE", "托育服务面向 3 岁以下婴幼儿")
-    child = Child(
-        name=name.strip(), birth_date=birth_date, consent_given_at=now, consent_given_by=viewer.person_id
-    )
-    session.add(child)
-    await session.flush()
-    session.add(ChildGuardian(child_id=child.id, person_id=viewer.person_id))
-    await session.flush()
-    return child
-
-
-async def children_of(*, session: AsyncSession, person_id: int) -> list[Child]:
-    return list(
-        await session.scalars(
-            select(Child)
-            .join(ChildGuardian, ChildGuardian.child_id == Child.id)
-            .where(ChildGuardian.person_id == person_id)
-            .order_by(Child.birth_date, Child.id)
-        )
-    )
-
-
-async def guardian_child_or_error(*, session: AsyncSession, viewer: Viewer, child_id: int) -> Child:
-    """The child if the viewer is its guardian; NotFound otherwise (another family's child stays unseen)."""
-    child = await session.scalar(
-        select(Child)
-        .join(ChildGuardian, ChildGuardian.child_id == Child.id)
-        .where(Child.id == child_id, ChildGuardian.person_id == viewer.person_id)
-    )
-    if child is None:
-        raise NotFoundFailure("该儿童")
-    return child
-
-
-async def add_pickup_person(
-    *, session: AsyncSession, viewer: Viewer, child_id: int, name: str, phone: str
-) -> tuple[PickupPerson, str]:
-    child = await guardian_child_or_error(session=session, viewer=viewer, child_id=child_id)
-    if not name.strip():
-        raise DomainFailure("INVALID_NAME", "请填写接送人姓名")
-    normalized = normalize_phone(phone)
-    pin = f"{secrets.randbelow(10**6):06d}"
-    person = PickupPerson(
-        child_id=child.id,
-        name=name.strip(),
-        phone=normalized,
-        pin_hash=pin_hasher.hash(pin),
-        added_by=viewer.person_id,
-    )
-    try:
-        async with session.begin_nested():
-            session.add(person)
-    except IntegrityError:
-        raise DomainFailure("PICKUP_PERSON_EXISTS", "该手机号已是这个孩子的接送人") from None
-    return person, pin
-
-
-async def pickup_persons_by_child_ids(
-    *, session: AsyncSession, ids: Sequence[int]
-) -> list[list[PickupPerson]]:
-    rows = await session.scalars(
-        select(PickupPerson)
-        .where(PickupPerson.child_id.in_(ids), PickupPerson.active)
-        .order_by(PickupPerson.id)
-    )
-    by_child: dict[int, list[PickupPerson]] = {child_id: [] for child_id in ids}
-    for person in rows:
-        by_child[person.child_id].append(person)
-    return [by_child[child_id] for child_id in ids]
-
-
-async def bookings_by_child_ids(*, session: AsyncSession, ids: Sequence[int]) -> list[list[ChildcareBooking]]:
-    rows = await session.scalars(
-        select(ChildcareBooking)
-        .where(ChildcareBooking.child_id.in_(ids))
-        .order_by(func.lower(ChildcareBooking.period).desc(), ChildcareBooking.id)
-    )
-    by_child: dict[int, list[ChildcareBooking]] = {child_id: [] for child_id in ids}
-    for booking in rows:
-        by_child[booking.child_id].append(booking)
-    return [by_child[child_id] for child_id in ids]
-
-
-async def get_children_by_ids(*, session: AsyncSession, ids: Sequence[int]) -> list[Child | None]:
-    rows = await session.scalars(select(Child).where(Child.id.in_(ids)))
-    by_id = {row.id: row for row in rows}
-    return [by_id.get(child_id) for child_id in ids]
-
-
-# ── bookings ─────────────────────────────────────────────────────────────────
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,216 @@
+"""Reading elders, alerts, the care board, the live feed's events; writing the access log."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.dialects.postgresql import distinct_on, insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.eldercare import (
+    AlertStatus,
+    CareAlert,
+    CareAlertEvent,
+    CareVisit,
+    Device,
+    Elder,
+    HealthAccessLog,
+    Reading,
+)
+from resolvers.actor import Viewer
+from resolvers.eldercare.access import visible_elders
+from resolvers.eldercare.base import POSSIBLE
+from resolvers.eldercare.jobs import policy
+from resolvers.pagination import Page, keyset_page
+
+
+async def list_elders(
+    *,
+    session: AsyncSession,
+    viewer: Viewer,
+    community_id: int | None,
+    lives_alone: bool | None,
+    first: int,
+    after: Sequence | None,
+) -> Page[Elder]:
+    stmt = select(Elder).where(visible_elders(viewer))
+    if community_id is not None:
+        stmt = stmt.where(Elder.community_id == community_id)
+    if lives_alone is not None:
+        stmt = stmt.where(Elder.lives_alone.is_(lives_alone))
+    return await keyset_page(stmt, session=session, key_columns=[Elder.id], first=first, after=after)
+
+
+@dataclass
+class AlertFilter:
+    statuses: list[str] = field(default_factory=list)
+    severities: list[str] = field(default_factory=list)
+    community_id: int | None = None
+    alert_id: int | None = None
+
+
+def _alert_query(viewer: Viewer, where: AlertFilter):
+    stmt = select(CareAlert).where(CareAlert.elder_id.in_(select(Elder.id).where(visible_elders(viewer))))
+    if where.statuses:
+        stmt = stmt.where(CareAlert.status.in_(where.statuses))
+    if where.severities:
+        stmt = stmt.where(CareAlert.severity.in_(where.severities))
+    if where.community_id is not None:
+        stmt = stmt.where(CareAlert.community_id == where.community_id)
+    if where.alert_id is not None:
+        stmt = stmt.where(CareAlert.id == where.alert_id)
+    return stmt
+
+
+async def list_alerts(
+    *, session: AsyncSession, viewer: Viewer, where: AlertFilter, first: int, after: Sequence | None
+) -> Page[CareAlert]:
+    """Newest first."""
+    return await keyset_page(
+        _alert_query(viewer, where),
+        session=session,
+        key_columns=[CareAlert.opened_at, CareAlert.id],
+        first=first,
+        after=after,
+        descending=True,
+    )
+
+
+async def count_alerts(*, session: AsyncSession, viewer: Viewer, where: AlertFilter) -> int:
+    return await session.scalar(select(func.count()).select_from(_alert_query(viewer, where).subquery()))
+
+
+@dataclass
+class Dashboard:
+    open_critical: int
+    open_warning: int
+    overdue_unacknowledged: int
+    elders_monitored: int
+    devices_offline: int
+
+
+async def dashboard(
+    *, session: AsyncSession, viewer: Viewer, community_id: int | None, now: datetime
+) -> Dashboard:
+    rules = await policy(session=session)
+    elders = select(Elder.id).where(visible_elders(viewer))
+    if community_id is not None:
+        elders = elders.where(Elder.community_id == community_id)
+    open_alerts = and_(CareAlert.elder_id.in_(elders), CareAlert.status == AlertStatus.OPEN.value)
+    row = (
+        await session.execute(
+            select(
+                select(func.count()).where(open_alerts, CareAlert.severity == "CRITICAL").scalar_subquery(),
+                select(func.count()).where(open_alerts, CareAlert.severity == "WARNING").scalar_subquery(),
+                select(func.count()).where(open_alerts, CareAlert.escalation_level > 0).scalar_subquery(),
+                select(func.count(func.distinct(Device.elder_id)))
+                .where(Device.elder_id.in_(elders))
+                .scalar_subquery(),
+                select(func.count())
+                .where(
+                    Device.elder_id.in_(elders),
+                    Device.last_seen_at < now - timedelta(minutes=rules.device_offline_minutes),
+                )
+                .scalar_subquery(),
+            )
+        )
+    ).one()
+    return Dashboard(*row)
+
+
+async def devices_by_elder_ids(*, session: AsyncSession, ids: Sequence[int]) -> list[list[Device]]:
+    rows = await session.scalars(select(Device).where(Device.elder_id.in_(ids)).order_by(Device.id))
+    by_elder: dict[int, list[Device]] = {elder_id: [] for elder_id in ids}
+    for device in rows:
+        by_elder[device.elder_id].append(device)
+    return [by_elder[elder_id] for elder_id in ids]
+
+
+async def alerts_by_elder_ids(*, session: AsyncSession, ids: Sequence[int]) -> list[list[CareAlert]]:
+    rows = await session.scalars(
+        select(CareAlert)
+        .where(CareAlert.elder_id.in_(ids))
+        .order_by(CareAlert.opened_at.desc(), CareAlert.id.desc())
+    )
+    by_elder: dict[int, list[CareAlert]] = {elder_id: [] for elder_id in ids}
+    for alert in rows:
+        by_elder[alert.elder_id].append(alert)
+    return [by_elder[elder_id] for elder_id in ids]
+
+
+async def latest_vitals_by_elder_ids(*, session: AsyncSession, ids: Sequence[int]) -> list[list[Reading]]:
+    """The newest reading of each vital per elder within the last week (partition pruning keeps it cheap)."""
+    rows = await session.scalars(
+        select(Reading)
+        .where(
+            Reading.elder_id.in_(ids),
+            Reading.kind.in_([kind.value for kind in POSSIBLE]),
+            Reading.measured_at > func.now() - timedelta(days=7),
+        )
+        .ext(distinct_on(Reading.elder_id, Reading.kind))
+        .order_by(Reading.elder_id, Reading.kind, Reading.measured_at.desc())
+    )
+    by_elder: dict[int, list[Reading]] = {elder_id: [] for elder_id in ids}
+    for reading in rows:
+        by_elder[reading.elder_id].append(reading)
+    return [by_elder[elder_id] for elder_id in ids]
+
+
+async def get_elders_by_ids(*, session: AsyncSession, ids: Sequence[int]) -> list[Elder | None]:
+    rows = await session.scalars(select(Elder).where(Elder.id.in_(ids)))
+    by_id = {row.id: row for row in rows}
+    return [by_id.get(elder_id) for elder_id in ids]
+
+
+async def visits_by_elder_ids(*, session: AsyncSession, ids: Sequence[int]) -> list[list[CareVisit]]:
+    rows = await session.scalars(
+        select(CareVisit).where(CareVisit.elder_id.in_(ids)).order_by(CareVisit.visited_at.desc())
+    )
+    by_elder: dict[int, list[CareVisit]] = {elder_id: [] for elder_id in ids}
+    for visit in rows:
+        by_elder[visit.elder_id].append(visit)
+    return [by_elder[elder_id] for elder_id in ids]
+
+
+async def events_after(
+    *, session: AsyncSession, viewer: Viewer, after: int, community_id: int | None, limit: int = 500
+) -> list[tuple[CareAlertEvent, CareAlert]]:
+    """Events the viewer may see, strictly after a sequence, in order (for live delivery and replay)."""
+    stmt = (
+        select(CareAlertEvent, CareAlert)
+        .join(CareAlert, CareAlert.id == CareAlertEvent.alert_id)
+        .where(
+            CareAlertEvent.sequence > after,
+            CareAlertEvent.elder_id.in_(select(Elder.id).where(visible_elders(viewer))),
+        )
+        .order_by(CareAlertEvent.sequence)
+        .limit(limit)
+    )
+    if community_id is not None:
+        stmt = stmt.where(CareAlertEvent.community_id == community_id)
+    return [(row.CareAlertEvent, row.CareAlert) for row in await session.execute(stmt)]
+
+
+async def write_access_log(
+    *, session: AsyncSession, person_id: int, request_id: str | None, reads: dict[int, set[str]]
+) -> None:
+    """One row per elder whose health data this request read (who, when, whose, what)."""
+    if reads:
+        await session.execute(
+            insert(HealthAccessLog).values(
+                [
+                    {
+                        "person_id": person_id,
+                        "elder_id": elder_id,
+                        "what": sorted(what),
+                        "request_id": request_id,
+                    }
+                    for elder_id, what in reads.items()
+                ]
+            )
+        )
+
+
+def age_on(birth: date, day: date) -> int:
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
