@@ -1,19 +1,12 @@
-"""智慧养老 in the graph: elders, readings in, care alerts, their live feed, the care board.
+"""Elder-care types of the graph: elders, devices, vitals, alerts, events, results and inputs."""
 
-Health data (vitals, alerts, visits) is shown only to care staff of the elder's community and to
-family the elder consented to; each request that reads it leaves one access-log row per elder.
-"""
-
-from collections.abc import AsyncGenerator
 from datetime import datetime
 from typing import Annotated
 
 import strawberry
-from sqlalchemy import func, select
 from strawberry.types import Info
 
 from models import eldercare as elder_models
-from models.people import Role
 from resolvers import eldercare as elder_service
 from resolvers import loaders
 from resolvers.errors import DomainFailure
@@ -24,17 +17,13 @@ from schema.common import (
     PageInfo,
     RuleViolation,
     bad_request,
-    check_first,
     decode_cursor,
     decode_global_id,
-    encode_cursor,
     encode_global_id,
-    mutation_result,
     register_domain_errors,
 )
 from schema.node import register_node
 from schema.people import Community, fetch_community
-from schema.permissions import has_role, signed_in
 
 ReadingKind = strawberry.enum(elder_models.ReadingKind, name="ReadingKind")
 DeviceKind = strawberry.enum(elder_models.DeviceKind, name="DeviceKind")
@@ -344,207 +333,3 @@ def alert_cursor(after: str | None) -> list | None:
 
 def optional_pk(global_id: str | None, type_name: str) -> int | None:
     return pk_of(global_id, type_name) if global_id else None
-
-
-async def resolve_elders(
-    info: Info,
-    community_id: strawberry.ID | None = strawberry.UNSET,
-    lives_alone: bool | None = strawberry.UNSET,
-    first: int = 20,
-    after: str | None = strawberry.UNSET,
-) -> ElderConnection:
-    ctx = info.context
-    check_first(first, ctx.settings.max_page_size)
-    key = decode_cursor(after or None, size=1)
-    if key is not None and not isinstance(key[0], int):
-        raise bad_request(f"无效的分页游标：{after!r}", "INVALID_CURSOR")
-    page = await elder_service.list_elders(
-        session=ctx.session,
-        viewer=ctx.viewer,
-        community_id=optional_pk(community_id or None, "Community"),
-        lives_alone=None if lives_alone is strawberry.UNSET else lives_alone,
-        first=first,
-        after=key,
-    )
-    edges = [
-        ElderEdge(cursor=encode_cursor(list(k)), node=Elder.from_model(m))
-        for m, k in zip(page.items, page.keys, strict=True)
-    ]
-    return ElderConnection(
-        edges=edges,
-        page_info=PageInfo(has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None),
-    )
-
-
-async def resolve_alerts(
-    info: Info,
-    status: list[CareAlertStatus] | None = strawberry.UNSET,
-    severity: list[CareAlertSeverity] | None = strawberry.UNSET,
-    community_id: strawberry.ID | None = strawberry.UNSET,
-    first: int = 20,
-    after: str | None = strawberry.UNSET,
-) -> CareAlertConnection:
-    ctx = info.context
-    check_first(first, ctx.settings.max_page_size)
-    where = elder_service.AlertFilter(
-        statuses=[value.value for value in status or ()],
-        severities=[value.value for value in severity or ()],
-        community_id=optional_pk(community_id or None, "Community"),
-    )
-    page = await elder_service.list_alerts(
-        session=ctx.session, viewer=ctx.viewer, where=where, first=first, after=alert_cursor(after or None)
-    )
-    for alert in page.items:
-        ctx.note_health_read(alert.elder_id, "alerts")
-    edges = [
-        CareAlertEdge(cursor=encode_cursor([opened.isoformat(), pk]), node=CareAlert.from_model(model))
-        for model, (opened, pk) in zip(page.items, page.keys, strict=True)
-    ]
-    return CareAlertConnection(
-        edges=edges,
-        page_info=PageInfo(has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None),
-        where=where,
-    )
-
-
-@strawberry.type
-class ElderCareQuery:
-    elders: ElderConnection = strawberry.field(resolver=resolve_elders, extensions=signed_in())
-    care_alerts: CareAlertConnection = strawberry.field(
-        resolver=resolve_alerts, extensions=signed_in(), description="Newest first."
-    )
-
-    @strawberry.field(extensions=has_role(Role.CARE_STAFF, Role.ADMIN))
-    async def care_dashboard(
-        self, info: Info, community_id: strawberry.ID | None = strawberry.UNSET
-    ) -> CareDashboard:
-        ctx = info.context
-        board = await elder_service.dashboard(
-            session=ctx.session,
-            viewer=ctx.viewer,
-            community_id=optional_pk(community_id or None, "Community"),
-            now=ctx.clock(),
-        )
-        return CareDashboard(**vars(board))
-
-
-@strawberry.type
-class ElderCareMutation:
-    @strawberry.mutation(
-        extensions=has_role(Role.DEVICE_GATEWAY, Role.ADMIN),
-        description="Device gateways push readings in batches; idempotent per (device, kind, measuredAt).",
-    )
-    async def readings_record(self, info: Info, readings: list[ReadingInput]) -> ReadingsRecordResult:
-        ctx = info.context
-        batch = [
-            elder_service.ReadingIn(
-                device_serial=reading.device_id,
-                kind=reading.kind.value,
-                value=None if reading.value is strawberry.UNSET else reading.value,
-                measured_at=reading.measured_at,
-            )
-            for reading in readings
-        ]
-        work = elder_service.record_readings(session=ctx.session, readings=batch, now=ctx.clock())
-
-        def present(result) -> ReadingsRecorded:
-            for alert in result.alerts:
-                ctx.note_health_read(alert.elder_id, "alerts")
-            return ReadingsRecorded(
-                accepted=result.accepted,
-                duplicates=result.duplicates,
-                alerts_raised=[CareAlert.from_model(alert) for alert in result.alerts],
-                rejected=present_rejections(result.rejected),
-            )
-
-        answer = await mutation_result(ctx, work, present)
-        if isinstance(answer, InvalidReadings):
-            answer.rejected = present_rejections(answer.rejected)
-        return answer
-
-    @strawberry.mutation(extensions=has_role(Role.CARE_STAFF, Role.ADMIN))
-    async def care_alert_acknowledge(self, info: Info, id: strawberry.ID) -> CareAlertUpdateResult:
-        ctx = info.context
-        work = elder_service.acknowledge(
-            session=ctx.session, viewer=ctx.viewer, alert_id=pk_of(id, "CareAlert"), now=ctx.clock()
-        )
-        return await mutation_result(ctx, work, CareAlert.from_model)
-
-    @strawberry.mutation(extensions=has_role(Role.CARE_STAFF, Role.ADMIN))
-    async def care_alert_resolve(self, info: Info, id: strawberry.ID, note: str) -> CareAlertUpdateResult:
-        ctx = info.context
-        work = elder_service.resolve(
-            session=ctx.session,
-            viewer=ctx.viewer,
-            alert_id=pk_of(id, "CareAlert"),
-            note=note,
-            now=ctx.clock(),
-        )
-        return await mutation_result(ctx, work, CareAlert.from_model)
-
-    @strawberry.mutation(extensions=has_role(Role.CARE_STAFF, Role.ADMIN))
-    async def care_visit_log(self, info: Info, input: CareVisitLogInput) -> CareVisitLogResult:
-        ctx = info.context
-        work = elder_service.log_visit(
-            session=ctx.session,
-            viewer=ctx.viewer,
-            elder_id=pk_of(input.elder_id, "Elder"),
-            kind=input.kind,
-            note=input.note,
-            visited_at=input.visited_at,
-            now=ctx.clock(),
-        )
-        return await mutation_result(ctx, work, CareVisit.from_model)
-
-
-@strawberry.type
-class ElderCareSubscription:
-    @strawberry.subscription(
-        extensions=signed_in(),
-        description="Alert changes as they commit, across every server replica. With afterSequence, the "
-        "events missed since then are replayed first, so a client that reconnects loses nothing.",
-    )
-    async def care_alert_events(
-        self,
-        info: Info,
-        community_id: strawberry.ID | None = strawberry.UNSET,
-        after_sequence: int | None = strawberry.UNSET,
-    ) -> AsyncGenerator[CareAlertEvent, None]:
-        ctx = info.context
-        community = optional_pk(community_id or None, "Community")
-        feed = ctx.alert_feed
-        subscriber = await feed.subscribe()  # before reading, so nothing can slip between
-        try:
-            if after_sequence is None or after_sequence is strawberry.UNSET:
-                async with ctx.session_factory() as session:
-                    last = await session.scalar(
-                        select(func.coalesce(func.max(elder_models.CareAlertEvent.sequence), 0))
-                    )
-            else:
-                last = after_sequence
-            while True:
-                async with ctx.session_factory() as session:
-                    rows = await elder_service.events_after(
-                        session=session, viewer=ctx.viewer, after=last, community_id=community
-                    )
-                    if rows:
-                        reads = {alert.elder_id: {"alerts"} for _, alert in rows}
-                        await elder_service.write_access_log(
-                            session=session,
-                            person_id=ctx.viewer.person_id,
-                            request_id=ctx.request_id,
-                            reads=reads,
-                        )
-                        await session.commit()
-                for event, alert in rows:
-                    last = event.sequence
-                    yield CareAlertEvent(
-                        sequence=event.sequence,
-                        type=CareAlertEventType(event.type),
-                        alert=CareAlert.from_model(alert),
-                        at=event.at,
-                    )
-                if not rows:
-                    await feed.wait(subscriber)
-        finally:
-            feed.unsubscribe(subscriber)
