@@ -21,6 +21,7 @@ from models.facilities import (
     OpeningPeriod,
     Service,
 )
+from resolvers.batching import by_ids, grouped
 
 
 @dataclass(frozen=True)
@@ -161,15 +162,14 @@ async def services_by_facility_ids(*, session: AsyncSession, ids: Sequence[int])
 async def opening_hours_by_facility_ids(
     *, session: AsyncSession, ids: Sequence[int]
 ) -> list[list[OpeningPeriod]]:
-    rows = await session.scalars(
+    return await grouped(
         select(OpeningPeriod)
         .where(OpeningPeriod.facility_id.in_(ids))
-        .order_by(OpeningPeriod.weekday, OpeningPeriod.open_minute)
+        .order_by(OpeningPeriod.weekday, OpeningPeriod.open_minute),
+        session=session,
+        ids=ids,
+        key="facility_id",
     )
-    by_facility: dict[int, list[OpeningPeriod]] = {facility_id: [] for facility_id in ids}
-    for period in rows:
-        by_facility[period.facility_id].append(period)
-    return [by_facility[facility_id] for facility_id in ids]
 
 
 async def open_status(*, session: AsyncSession, ids: Sequence[int], at: datetime) -> list[bool]:
@@ -180,10 +180,7 @@ async def open_status(*, session: AsyncSession, ids: Sequence[int], at: datetime
     return [bool(status.get(facility_id)) for facility_id in ids]
 
 
-async def get_facilities_by_ids(*, session: AsyncSession, ids: Sequence[int]) -> list[Facility | None]:
-    rows = await session.scalars(select(Facility).where(Facility.id.in_(ids)))
-    by_id = {facility.id: facility for facility in rows}
-    return [by_id.get(facility_id) for facility_id in ids]
+get_facilities_by_ids = by_ids(Facility)
 
 
 @dataclass

@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.people import PHONE_PATTERN, Community, Person, PersonRole, Role
+from resolvers.batching import by_ids
 from resolvers.errors import DomainFailure
 from resolvers.pagination import Page, keyset_page
 
@@ -62,10 +63,7 @@ async def get_person(*, session: AsyncSession, person_id: int) -> Person | None:
     return await session.get(Person, person_id)
 
 
-async def get_persons_by_ids(*, session: AsyncSession, ids: Sequence[int]) -> list[Person | None]:
-    rows = await session.scalars(select(Person).where(Person.id.in_(ids)))
-    by_id = {person.id: person for person in rows}
-    return [by_id.get(person_id) for person_id in ids]
+get_persons_by_ids = by_ids(Person)
 
 
 async def get_person_by_phone(*, session: AsyncSession, phone: str) -> Person | None:
@@ -76,10 +74,7 @@ async def get_community_by_name(*, session: AsyncSession, name: str) -> Communit
     return await session.scalar(select(Community).where(Community.name == name.strip()))
 
 
-async def get_communities_by_ids(*, session: AsyncSession, ids: Sequence[int]) -> list[Community | None]:
-    rows = await session.scalars(select(Community).where(Community.id.in_(ids)))
-    by_id = {community.id: community for community in rows}
-    return [by_id.get(community_id) for community_id in ids]
+get_communities_by_ids = by_ids(Community)
 
 
 async def list_communities(*, session: AsyncSession, first: int, after: Sequence | None) -> Page[Community]:

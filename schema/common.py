@@ -3,6 +3,7 @@
 import base64
 import binascii
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any, TypeVar
 
 import orjson
@@ -126,6 +127,25 @@ def decode_cursor(cursor: str | None, *, size: int) -> list | None:
     if not isinstance(key, list) or len(key) != size:
         raise bad_request(f"无效的分页游标：{cursor!r}", "INVALID_CURSOR")
     return key
+
+
+def pk_of(global_id: str, type_name: str) -> int:
+    """The primary key inside a global ID of the expected type (BAD_REQUEST otherwise)."""
+    return decode_global_id(global_id, type_name)[1]
+
+
+def decode_time_cursor(cursor: str | None) -> list | None:
+    """A cursor of (aware datetime, id), as the lists ordered by time make them."""
+    key = decode_cursor(cursor, size=2)
+    if key is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(key[0])
+    except (TypeError, ValueError):
+        moment = None
+    if moment is None or moment.tzinfo is None or not isinstance(key[1], int):
+        raise bad_request(f"无效的分页游标：{cursor!r}", "INVALID_CURSOR")
+    return [moment, key[1]]
 
 
 def check_first(first: int, maximum: int) -> None:

@@ -17,14 +17,13 @@ from schema.common import (
     NotFound,
     PageInfo,
     RuleViolation,
-    bad_request,
     check_first,
-    decode_cursor,
-    decode_global_id,
+    decode_time_cursor,
     encode_cursor,
     encode_global_id,
     mutation_result,
     or_not_found,
+    pk_of,
     register_domain_errors,
 )
 from schema.node import register_node
@@ -228,10 +227,6 @@ ReservationCheckInResult = Annotated[
 register_domain_errors(SlotTaken, BookingSuspended, InvalidCheckInCode)
 
 
-def pk_of(global_id: str, type_name: str) -> int:
-    return decode_global_id(global_id, type_name)[1]
-
-
 async def resolve_availability(
     info: Info,
     space_id: strawberry.ID,
@@ -260,19 +255,6 @@ async def resolve_availability(
     ]
 
 
-def reservation_cursor(after: str | None) -> list | None:
-    key = decode_cursor(after, size=2)
-    if key is None:
-        return None
-    try:
-        start = datetime.fromisoformat(key[0])
-    except (TypeError, ValueError):
-        start = None
-    if start is None or start.tzinfo is None or not isinstance(key[1], int):
-        raise bad_request(f"无效的分页游标：{after!r}", "INVALID_CURSOR")
-    return [start, key[1]]
-
-
 async def resolve_my_reservations(
     info: Info, upcoming_only: bool = True, first: int = 20, after: str | None = strawberry.UNSET
 ) -> ReservationConnection:
@@ -284,7 +266,7 @@ async def resolve_my_reservations(
         upcoming_only=upcoming_only,
         now=ctx.clock(),
         first=first,
-        after=reservation_cursor(after or None),
+        after=decode_time_cursor(after or None),
     )
     edges = [
         ReservationEdge(cursor=encode_cursor([start.isoformat(), pk]), node=Reservation.from_model(model))

@@ -20,6 +20,7 @@ from models.childcare import (
     PickupPerson,
 )
 from resolvers.actor import Viewer
+from resolvers.batching import by_ids
 from resolvers.childcare.base import (
     SHANGHAI,
     PinRejected,
@@ -30,6 +31,7 @@ from resolvers.childcare.base import (
 )
 from resolvers.childcare.children import guardian_child_or_error
 from resolvers.errors import DomainFailure, NotFoundFailure
+from resolvers.idempotency import replay
 
 
 @dataclass(frozen=True)
@@ -63,18 +65,18 @@ async def create_booking(
     *, session: AsyncSession, viewer: Viewer, request: BookingRequest, now: datetime
 ) -> ChildcareBooking:
     child = await guardian_child_or_error(session=session, viewer=viewer, child_id=request.child_id)
-    if request.idempotency_key is not None:
-        existing = await session.scalar(
-            select(ChildcareBooking).where(
-                ChildcareBooking.booked_by == viewer.person_id,
-                ChildcareBooking.idempotency_key == request.idempotency_key,
-            )
-        )
-        if existing is not None:
-            if existing.request_fingerprint != request.fingerprint():
-                raise DomainFailure("IDEMPOTENCY_KEY_REUSED", "该幂等键已用于另一项不同的预约请求")
-            return existing
+    # The session's row lock serialises its bookings, so a retry with the same key finds the first.
     slot, childcare_class, center = await lock_session(session=session, session_id=request.session_id)
+    existing = await replay(
+        session=session,
+        model=ChildcareBooking,
+        owner_column=ChildcareBooking.booked_by,
+        owner_id=viewer.person_id,
+        key=request.idempotency_key,
+        fingerprint=request.fingerprint(),
+    )
+    if existing is not None:
+        return existing
     start = slot.period.lower
     if now >= start:
         raise DomainFailure("SESSION_STARTED", "该时段已开始，无法预约")
@@ -291,10 +293,7 @@ async def waitlist_positions(*, session: AsyncSession, ids: Sequence[int]) -> li
     return [positions.get(booking_id) for booking_id in ids]
 
 
-async def get_bookings_by_ids(*, session: AsyncSession, ids: Sequence[int]) -> list[ChildcareBooking | None]:
-    rows = await session.scalars(select(ChildcareBooking).where(ChildcareBooking.id.in_(ids)))
-    by_id = {row.id: row for row in rows}
-    return [by_id.get(booking_id) for booking_id in ids]
+get_bookings_by_ids = by_ids(ChildcareBooking)
 
 
 async def session_with_center(*, session: AsyncSession, session_id: int):

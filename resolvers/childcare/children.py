@@ -15,6 +15,7 @@ from models.childcare import (
     PickupPerson,
 )
 from resolvers.actor import Viewer
+from resolvers.batching import by_ids, grouped
 from resolvers.childcare.base import SHANGHAI, UNDER_MONTHS, age_in_months, pin_hasher
 from resolvers.errors import DomainFailure, NotFoundFailure
 from resolvers.people import normalize_phone
@@ -91,30 +92,25 @@ async def add_pickup_person(
 async def pickup_persons_by_child_ids(
     *, session: AsyncSession, ids: Sequence[int]
 ) -> list[list[PickupPerson]]:
-    rows = await session.scalars(
+    return await grouped(
         select(PickupPerson)
         .where(PickupPerson.child_id.in_(ids), PickupPerson.active)
-        .order_by(PickupPerson.id)
+        .order_by(PickupPerson.id),
+        session=session,
+        ids=ids,
+        key="child_id",
     )
-    by_child: dict[int, list[PickupPerson]] = {child_id: [] for child_id in ids}
-    for person in rows:
-        by_child[person.child_id].append(person)
-    return [by_child[child_id] for child_id in ids]
 
 
 async def bookings_by_child_ids(*, session: AsyncSession, ids: Sequence[int]) -> list[list[ChildcareBooking]]:
-    rows = await session.scalars(
+    return await grouped(
         select(ChildcareBooking)
         .where(ChildcareBooking.child_id.in_(ids))
-        .order_by(func.lower(ChildcareBooking.period).desc(), ChildcareBooking.id)
+        .order_by(func.lower(ChildcareBooking.period).desc(), ChildcareBooking.id),
+        session=session,
+        ids=ids,
+        key="child_id",
     )
-    by_child: dict[int, list[ChildcareBooking]] = {child_id: [] for child_id in ids}
-    for booking in rows:
-        by_child[booking.child_id].append(booking)
-    return [by_child[child_id] for child_id in ids]
 
 
-async def get_children_by_ids(*, session: AsyncSession, ids: Sequence[int]) -> list[Child | None]:
-    rows = await session.scalars(select(Child).where(Child.id.in_(ids)))
-    by_id = {row.id: row for row in rows}
-    return [by_id.get(child_id) for child_id in ids]
+get_children_by_ids = by_ids(Child)

@@ -13,6 +13,7 @@ from models.childcare import (
     ChildcareClass,
     ChildcareSession,
 )
+from resolvers.batching import by_ids, grouped
 from resolvers.childcare.base import SHANGHAI
 from resolvers.errors import NotFoundFailure
 
@@ -22,27 +23,20 @@ async def list_centers(*, session: AsyncSession) -> list[ChildcareCenter]:
 
 
 async def classes_by_center_ids(*, session: AsyncSession, ids: Sequence[int]) -> list[list[ChildcareClass]]:
-    rows = await session.scalars(
+    return await grouped(
         select(ChildcareClass)
         .where(ChildcareClass.center_id.in_(ids))
-        .order_by(ChildcareClass.min_age_months)
+        .order_by(ChildcareClass.min_age_months),
+        session=session,
+        ids=ids,
+        key="center_id",
     )
-    by_center: dict[int, list[ChildcareClass]] = {center_id: [] for center_id in ids}
-    for childcare_class in rows:
-        by_center[childcare_class.center_id].append(childcare_class)
-    return [by_center[center_id] for center_id in ids]
 
 
-async def get_classes_by_ids(*, session: AsyncSession, ids: Sequence[int]) -> list[ChildcareClass | None]:
-    rows = await session.scalars(select(ChildcareClass).where(ChildcareClass.id.in_(ids)))
-    by_id = {row.id: row for row in rows}
-    return [by_id.get(class_id) for class_id in ids]
+get_classes_by_ids = by_ids(ChildcareClass)
 
 
-async def get_sessions_by_ids(*, session: AsyncSession, ids: Sequence[int]) -> list[ChildcareSession | None]:
-    rows = await session.scalars(select(ChildcareSession).where(ChildcareSession.id.in_(ids)))
-    by_id = {row.id: row for row in rows}
-    return [by_id.get(session_id) for session_id in ids]
+get_sessions_by_ids = by_ids(ChildcareSession)
 
 
 async def get_center_or_error(*, session: AsyncSession, center_id: int) -> ChildcareCenter:

@@ -19,6 +19,7 @@ from models.eldercare import (
     Reading,
 )
 from resolvers.actor import Viewer
+from resolvers.batching import by_ids, grouped
 from resolvers.eldercare.access import visible_elders
 from resolvers.eldercare.base import POSSIBLE
 from resolvers.eldercare.jobs import policy
@@ -120,28 +121,28 @@ async def dashboard(
 
 
 async def devices_by_elder_ids(*, session: AsyncSession, ids: Sequence[int]) -> list[list[Device]]:
-    rows = await session.scalars(select(Device).where(Device.elder_id.in_(ids)).order_by(Device.id))
-    by_elder: dict[int, list[Device]] = {elder_id: [] for elder_id in ids}
-    for device in rows:
-        by_elder[device.elder_id].append(device)
-    return [by_elder[elder_id] for elder_id in ids]
+    return await grouped(
+        select(Device).where(Device.elder_id.in_(ids)).order_by(Device.id),
+        session=session,
+        ids=ids,
+        key="elder_id",
+    )
 
 
 async def alerts_by_elder_ids(*, session: AsyncSession, ids: Sequence[int]) -> list[list[CareAlert]]:
-    rows = await session.scalars(
+    return await grouped(
         select(CareAlert)
         .where(CareAlert.elder_id.in_(ids))
-        .order_by(CareAlert.opened_at.desc(), CareAlert.id.desc())
+        .order_by(CareAlert.opened_at.desc(), CareAlert.id.desc()),
+        session=session,
+        ids=ids,
+        key="elder_id",
     )
-    by_elder: dict[int, list[CareAlert]] = {elder_id: [] for elder_id in ids}
-    for alert in rows:
-        by_elder[alert.elder_id].append(alert)
-    return [by_elder[elder_id] for elder_id in ids]
 
 
 async def latest_vitals_by_elder_ids(*, session: AsyncSession, ids: Sequence[int]) -> list[list[Reading]]:
     """The newest reading of each vital per elder within the last week (partition pruning keeps it cheap)."""
-    rows = await session.scalars(
+    stmt = (
         select(Reading)
         .where(
             Reading.elder_id.in_(ids),
@@ -151,26 +152,19 @@ async def latest_vitals_by_elder_ids(*, session: AsyncSession, ids: Sequence[int
         .ext(distinct_on(Reading.elder_id, Reading.kind))
         .order_by(Reading.elder_id, Reading.kind, Reading.measured_at.desc())
     )
-    by_elder: dict[int, list[Reading]] = {elder_id: [] for elder_id in ids}
-    for reading in rows:
-        by_elder[reading.elder_id].append(reading)
-    return [by_elder[elder_id] for elder_id in ids]
+    return await grouped(stmt, session=session, ids=ids, key="elder_id")
 
 
-async def get_elders_by_ids(*, session: AsyncSession, ids: Sequence[int]) -> list[Elder | None]:
-    rows = await session.scalars(select(Elder).where(Elder.id.in_(ids)))
-    by_id = {row.id: row for row in rows}
-    return [by_id.get(elder_id) for elder_id in ids]
+get_elders_by_ids = by_ids(Elder)
 
 
 async def visits_by_elder_ids(*, session: AsyncSession, ids: Sequence[int]) -> list[list[CareVisit]]:
-    rows = await session.scalars(
-        select(CareVisit).where(CareVisit.elder_id.in_(ids)).order_by(CareVisit.visited_at.desc())
+    return await grouped(
+        select(CareVisit).where(CareVisit.elder_id.in_(ids)).order_by(CareVisit.visited_at.desc()),
+        session=session,
+        ids=ids,
+        key="elder_id",
     )
-    by_elder: dict[int, list[CareVisit]] = {elder_id: [] for elder_id in ids}
-    for visit in rows:
-        by_elder[visit.elder_id].append(visit)
-    return [by_elder[elder_id] for elder_id in ids]
 
 
 async def events_after(

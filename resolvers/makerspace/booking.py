@@ -20,6 +20,7 @@ from models.makerspace import (
 from models.people import Person
 from resolvers.actor import Viewer
 from resolvers.errors import DomainFailure, NotFoundFailure
+from resolvers.idempotency import replay
 from resolvers.makerspace.base import SHANGHAI
 from resolvers.makerspace.calendar import local_day_bounds, still_bookable
 
@@ -140,17 +141,16 @@ async def create_reservation(
         raise NotFoundFailure("该座位或房间")
     space = await session.get(MakerSpace, resource.space_id)
     await lock_person(session=session, person_id=viewer.person_id)
-    if request.idempotency_key is not None:
-        existing = await session.scalar(
-            select(Reservation).where(
-                Reservation.person_id == viewer.person_id,
-                Reservation.idempotency_key == request.idempotency_key,
-            )
-        )
-        if existing is not None:
-            if existing.request_fingerprint != request.fingerprint():
-                raise DomainFailure("IDEMPOTENCY_KEY_REUSED", "该幂等键已用于另一项不同的预约请求")
-            return existing
+    existing = await replay(
+        session=session,
+        model=Reservation,
+        owner_column=Reservation.person_id,
+        owner_id=viewer.person_id,
+        key=request.idempotency_key,
+        fingerprint=request.fingerprint(),
+    )
+    if existing is not None:
+        return existing
     suspension = await active_suspension(
         session=session, person_id=viewer.person_id, space_id=space.id, now=now
     )

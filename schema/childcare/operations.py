@@ -24,13 +24,13 @@ from schema.childcare.types import (
     ChildRegisterResult,
     PickupPerson,
     PickupPersonAdded,
-    pk_of,
 )
 from schema.common import (
     bad_request,
     encode_global_id,
     mutation_result,
     or_not_found,
+    pk_of,
 )
 from schema.permissions import forbidden, has_role, signed_in
 

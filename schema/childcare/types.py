@@ -16,7 +16,6 @@ from schema.common import (
     Node,
     NotFound,
     RuleViolation,
-    decode_global_id,
     encode_global_id,
     register_domain_errors,
 )
@@ -26,10 +25,6 @@ CareType = strawberry.enum(childcare_models.CareType, name="CareType")
 ClassKind = strawberry.enum(childcare_models.ClassKind, name="ClassKind")
 ChildcareBookingStatus = strawberry.enum(childcare_models.BookingStatus, name="ChildcareBookingStatus")
 MAX_RANGE_DAYS = 31
-
-
-def pk_of(global_id: str, type_name: str) -> int:
-    return decode_global_id(global_id, type_name)[1]
 
 
 @strawberry.type

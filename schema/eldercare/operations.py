@@ -14,8 +14,10 @@ from schema.common import (
     bad_request,
     check_first,
     decode_cursor,
+    decode_time_cursor,
     encode_cursor,
     mutation_result,
+    pk_of,
 )
 from schema.eldercare.types import (
     CareAlert,
@@ -37,9 +39,7 @@ from schema.eldercare.types import (
     ReadingInput,
     ReadingsRecorded,
     ReadingsRecordResult,
-    alert_cursor,
     optional_pk,
-    pk_of,
     present_rejections,
 )
 from schema.permissions import has_role, signed_in
@@ -91,7 +91,11 @@ async def resolve_alerts(
         community_id=optional_pk(community_id or None, "Community"),
     )
     page = await elder_service.list_alerts(
-        session=ctx.session, viewer=ctx.viewer, where=where, first=first, after=alert_cursor(after or None)
+        session=ctx.session,
+        viewer=ctx.viewer,
+        where=where,
+        first=first,
+        after=decode_time_cursor(after or None),
     )
     for alert in page.items:
         ctx.note_health_read(alert.elder_id, "alerts")

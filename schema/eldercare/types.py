@@ -16,10 +16,8 @@ from schema.common import (
     NotFound,
     PageInfo,
     RuleViolation,
-    bad_request,
-    decode_cursor,
-    decode_global_id,
     encode_global_id,
+    pk_of,
     register_domain_errors,
 )
 from schema.node import register_node
@@ -31,10 +29,6 @@ CareAlertKind = strawberry.enum(elder_models.AlertKind, name="CareAlertKind")
 CareAlertSeverity = strawberry.enum(elder_models.AlertSeverity, name="CareAlertSeverity")
 CareAlertStatus = strawberry.enum(elder_models.AlertStatus, name="CareAlertStatus")
 CareAlertEventType = strawberry.enum(elder_models.AlertEventType, name="CareAlertEventType")
-
-
-def pk_of(global_id: str, type_name: str) -> int:
-    return decode_global_id(global_id, type_name)[1]
 
 
 @strawberry.type
@@ -316,19 +310,6 @@ CareAlertUpdateResult = Annotated[
     CareAlert | RuleViolation | NotFound, strawberry.union("CareAlertUpdateResult")
 ]
 CareVisitLogResult = Annotated[CareVisit | RuleViolation | NotFound, strawberry.union("CareVisitLogResult")]
-
-
-def alert_cursor(after: str | None) -> list | None:
-    key = decode_cursor(after, size=2)
-    if key is None:
-        return None
-    try:
-        opened = datetime.fromisoformat(key[0])
-    except (TypeError, ValueError):
-        opened = None
-    if opened is None or opened.tzinfo is None or not isinstance(key[1], int):
-        raise bad_request(f"无效的分页游标：{after!r}", "INVALID_CURSOR")
-    return [opened, key[1]]
 
 
 def optional_pk(global_id: str | None, type_name: str) -> int | None:

@@ -138,3 +138,20 @@ async def test_40_concurrent_bookings_for_10_places(live_server, crowd, engine):
 
 def _pk(global_id: str) -> int:
     return decode_global_id(global_id)[1]
+
+
+async def test_concurrent_retries_with_one_idempotency_key_make_one_booking(live_server, crowd, engine):
+    session_id, families, slot_id = crowd
+    token, child, _, child_pk = families[0]
+    variables = {"input": {"sessionId": session_id, "childId": child, "idempotencyKey": "tap-tap-tap"}}
+    async with httpx.AsyncClient(base_url=f"http://{live_server}", timeout=60) as client:
+        results = await asyncio.gather(*(post(client, token, BOOK, variables) for _ in range(10)))
+
+    answers = [result["childcareBookingCreate"] for result in results]
+    assert all(answer == answers[0] for answer in answers), answers
+    assert answers[0]["status"] == "CONFIRMED"
+    async with engine.connect() as connection:
+        made = await connection.scalar(
+            text("SELECT count(*) FROM childcare_bookings WHERE child_id = :child"), {"child": child_pk}
+        )
+    assert made == 1
