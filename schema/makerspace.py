@@ -10,7 +10,6 @@ from models import makerspace as makerspace_models
 from models.people import Role
 from resolvers import loaders
 from resolvers import makerspace as makerspace_service
-from resolvers.errors import DomainFailure
 from schema.common import (
     DomainError,
     Node,
@@ -26,7 +25,7 @@ from schema.common import (
     pk_of,
     register_domain_errors,
 )
-from schema.node import register_node
+from schema.node import register_node, visible_or_none
 from schema.permissions import forbidden, has_role, signed_in
 
 ResourceKind = strawberry.enum(makerspace_models.ResourceKind, name="ResourceKind")
@@ -165,16 +164,13 @@ class Reservation(Node):
 
 @register_node("Reservation")
 async def fetch_reservation(info: Info, pk: int) -> Reservation | None:
-    viewer = info.context.viewer
-    if viewer is None:
-        return None
-    try:
-        model, _space = await makerspace_service.get_reservation_for(
+    found = await visible_or_none(
+        info,
+        lambda viewer: makerspace_service.get_reservation_for(
             session=info.context.session, viewer=viewer, reservation_id=pk
-        )
-    except DomainFailure:
-        return None
-    return Reservation.from_model(model)
+        ),
+    )
+    return Reservation.from_model(found[0]) if found is not None else None
 
 
 @strawberry.type

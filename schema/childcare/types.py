@@ -10,7 +10,6 @@ from models import childcare as childcare_models
 from models.people import Role
 from resolvers import childcare as childcare_service
 from resolvers import loaders
-from resolvers.errors import DomainFailure
 from schema.common import (
     DomainError,
     Node,
@@ -19,7 +18,7 @@ from schema.common import (
     encode_global_id,
     register_domain_errors,
 )
-from schema.node import register_node
+from schema.node import register_node, visible_or_none
 
 CareType = strawberry.enum(childcare_models.CareType, name="CareType")
 ClassKind = strawberry.enum(childcare_models.ClassKind, name="ClassKind")
@@ -186,33 +185,27 @@ def may_see_children(info: Info) -> bool:
 
 @register_node("Child")
 async def fetch_child(info: Info, pk: int) -> Child | None:
-    viewer = info.context.viewer
-    if viewer is None:
-        return None
     if may_see_children(info):
         model = await info.context.loader(loaders.child_by_id_loader).load(pk)
         return Child.from_model(model) if model is not None else None
-    try:
-        model = await childcare_service.guardian_child_or_error(
+    model = await visible_or_none(
+        info,
+        lambda viewer: childcare_service.guardian_child_or_error(
             session=info.context.session, viewer=viewer, child_id=pk
-        )
-    except DomainFailure:
-        return None
-    return Child.from_model(model)
+        ),
+    )
+    return Child.from_model(model) if model is not None else None
 
 
 @register_node("ChildcareBooking")
 async def fetch_booking(info: Info, pk: int) -> ChildcareBooking | None:
-    viewer = info.context.viewer
-    if viewer is None:
-        return None
-    try:
-        booking, *_ = await childcare_service.booking_for(
+    found = await visible_or_none(
+        info,
+        lambda viewer: childcare_service.booking_for(
             session=info.context.session, viewer=viewer, booking_id=pk
-        )
-    except DomainFailure:
-        return None
-    return ChildcareBooking.from_model(booking)
+        ),
+    )
+    return ChildcareBooking.from_model(found[0]) if found is not None else None
 
 
 @strawberry.type

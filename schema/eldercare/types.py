@@ -9,7 +9,6 @@ from strawberry.types import Info
 from models import eldercare as elder_models
 from resolvers import eldercare as elder_service
 from resolvers import loaders
-from resolvers.errors import DomainFailure
 from schema.common import (
     DomainError,
     Node,
@@ -20,7 +19,7 @@ from schema.common import (
     pk_of,
     register_domain_errors,
 )
-from schema.node import register_node
+from schema.node import register_node, visible_or_none
 from schema.people import Community, fetch_community
 
 ReadingKind = strawberry.enum(elder_models.ReadingKind, name="ReadingKind")
@@ -180,16 +179,13 @@ class CareAlert(Node):
 
 @register_node("Elder")
 async def fetch_elder(info: Info, pk: int) -> Elder | None:
-    viewer = info.context.viewer
-    if viewer is None:
-        return None
-    try:
-        model = await elder_service.visible_elder_or_error(
+    model = await visible_or_none(
+        info,
+        lambda viewer: elder_service.visible_elder_or_error(
             session=info.context.session, viewer=viewer, elder_id=pk
-        )
-    except DomainFailure:
-        return None
-    return Elder.from_model(model)
+        ),
+    )
+    return Elder.from_model(model) if model is not None else None
 
 
 @register_node("CareAlert")
