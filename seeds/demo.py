@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.people import Community, Household, Person, Role
 from resolvers import people as people_service
 from seeds.childcare import seed_childcare
+from seeds.eldercare import seed_eldercare
 from seeds.facilities import point, seed_facilities
 from seeds.makerspace import seed_maker_space
 
@@ -92,11 +93,14 @@ async def seed_demo(*, session: AsyncSession) -> dict[str, int]:
     accounts = await seed_demo_accounts(session=session)
     facilities = await seed_facilities(session=session)
     resources = await seed_maker_space(session=session, community_ids=community_ids)
-    sessions = await seed_childcare(session=session, community_ids=community_ids, now=datetime.now(UTC))
+    now = datetime.now(UTC)
+    sessions = await seed_childcare(session=session, community_ids=community_ids, now=now)
+    eldercare = await seed_eldercare(session=session, community_ids=community_ids, now=now)
     return {
         "communities": len(community_ids),
         "demo_accounts": len(accounts),
         "facilities": facilities,
         "maker_space_resources": resources,
         "childcare_sessions_added": sessions,
+        **{f"eldercare_{key}": value for key, value in eldercare.items()},
     }
