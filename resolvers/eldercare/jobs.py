@@ -16,7 +16,7 @@ from models.eldercare import (
     Elder,
 )
 from resolvers.eldercare.base import SHANGHAI
-from resolvers.eldercare.readings import AlertCandidate, append_event, raise_alert
+from resolvers.eldercare.readings import AlertCandidate, append_events, raise_alerts
 
 
 async def policy(*, session: AsyncSession) -> CarePolicy:
@@ -36,7 +36,7 @@ async def raise_inactivity_alerts(*, session: AsyncSession, now: datetime) -> in
             Elder.lives_alone, Elder.id.in_(sensed)
         )
     )
-    raised = 0
+    candidates = []
     for elder_id, community_id, last_activity in elders:
         since = max(last_activity or day_start, day_start)
         quiet = now - since
@@ -51,11 +51,8 @@ async def raise_inactivity_alerts(*, session: AsyncSession, now: datetime) -> in
                 f"独居老人已 {hours} 小时无活动",
                 since,
             )
-            raised += (
-                await raise_alert(session=session, candidate=candidate, now=now, repeat_counts=False)
-                is not None
-            )
-    return raised
+            candidates.append(candidate)
+    return len(await raise_alerts(session=session, candidates=candidates, now=now, repeat_counts=False))
 
 
 async def raise_device_offline_alerts(*, session: AsyncSession, now: datetime) -> int:
@@ -65,7 +62,7 @@ async def raise_device_offline_alerts(*, session: AsyncSession, now: datetime) -
         .join(Elder, Elder.id == Device.elder_id)
         .where(Device.last_seen_at < now - timedelta(minutes=rules.device_offline_minutes))
     )
-    raised = 0
+    candidates = []
     for device in silent:
         candidate = AlertCandidate(
             device.elder_id,
@@ -76,10 +73,8 @@ async def raise_device_offline_alerts(*, session: AsyncSession, now: datetime) -
             f"设备 {device.serial} 已离线超过 {rules.device_offline_minutes} 分钟",
             now,
         )
-        raised += (
-            await raise_alert(session=session, candidate=candidate, now=now, repeat_counts=False) is not None
-        )
-    return raised
+        candidates.append(candidate)
+    return len(await raise_alerts(session=session, candidates=candidates, now=now, repeat_counts=False))
 
 
 async def escalate_alerts(*, session: AsyncSession, now: datetime) -> int:
@@ -107,8 +102,9 @@ async def escalate_alerts(*, session: AsyncSession, now: datetime) -> int:
             .execution_options(synchronize_session=False)
         )
     ).all()
-    for alert in escalated:
-        await append_event(session=session, alert=alert, type=AlertEventType.ESCALATED, at=now)
+    await append_events(
+        session=session, changes=[(alert, AlertEventType.ESCALATED) for alert in escalated], at=now
+    )
     return len(escalated)
 
 

@@ -15,7 +15,7 @@ from models.eldercare import (
 from resolvers.actor import Viewer
 from resolvers.eldercare.access import is_care_staff_of
 from resolvers.eldercare.base import FUTURE_TOLERANCE
-from resolvers.eldercare.readings import append_event
+from resolvers.eldercare.readings import append_events
 from resolvers.errors import DomainFailure, NotFoundFailure
 
 
@@ -38,8 +38,8 @@ async def acknowledge(*, session: AsyncSession, viewer: Viewer, alert_id: int, n
         now,
     )
     await session.flush()
-    await append_event(
-        session=session, alert=alert, type=AlertEventType.ACKNOWLEDGED, at=now, actor_id=viewer.person_id
+    await append_events(
+        session=session, changes=[(alert, AlertEventType.ACKNOWLEDGED)], at=now, actor_id=viewer.person_id
     )
     return alert
 
@@ -57,10 +57,9 @@ async def resolve(
     alert.status, alert.resolved_by, alert.resolved_at = AlertStatus.RESOLVED.value, viewer.person_id, now
     alert.resolution_note = note.strip()
     await session.flush()
-    await append_event(
+    await append_events(
         session=session,
-        alert=alert,
-        type=AlertEventType.RESOLVED,
+        changes=[(alert, AlertEventType.RESOLVED)],
         at=now,
         actor_id=viewer.person_id,
         note=note.strip(),

@@ -21,7 +21,6 @@ from models.eldercare import (
     CareAlertEvent,
     Device,
     Elder,
-    Reading,
     ReadingKind,
     VitalThreshold,
 )
@@ -35,6 +34,20 @@ from resolvers.eldercare.base import (
     UNITS,
 )
 from resolvers.errors import DomainFailure
+
+READING_COLUMNS = ("device_id", "elder_id", "kind", "value", "loinc", "measured_at")
+# One statement whatever the batch size (arrays, not 500 VALUES rows), so it is prepared once.
+INSERT_READINGS = text(
+    """
+    INSERT INTO readings (device_id, elder_id, kind, value, loinc, measured_at)
+    SELECT * FROM unnest(
+      CAST(:device_id AS bigint[]), CAST(:elder_id AS bigint[]), CAST(:kind AS varchar[]),
+      CAST(:value AS float8[]), CAST(:loinc AS varchar[]), CAST(:measured_at AS timestamptz[])
+    )
+    ON CONFLICT (device_id, kind, measured_at) DO NOTHING
+    RETURNING elder_id, kind, value, measured_at
+    """
+)
 
 
 @dataclass(frozen=True)
@@ -178,21 +191,15 @@ async def record_readings(*, session: AsyncSession, readings: list[ReadingIn], n
         )
     inserted = (
         await session.execute(
-            insert(Reading)
-            .values(rows)
-            .on_conflict_do_nothing(index_elements=["device_id", "kind", "measured_at"])
-            .returning(Reading.elder_id, Reading.kind, Reading.value, Reading.measured_at)
+            INSERT_READINGS, {column: [row[column] for row in rows] for column in READING_COLUMNS}
         )
     ).all()
     await mark_seen(session=session, rows=rows, inserted=inserted)
     community_of = {device.elder_id: device.community_id for device in devices.values()}
     candidates = await alert_candidates(session=session, inserted=inserted, community_of=community_of)
-    alerts = [await raise_alert(session=session, candidate=candidate, now=now) for candidate in candidates]
+    alerts = await raise_alerts(session=session, candidates=candidates, now=now)
     return RecordResult(
-        accepted=len(inserted),
-        duplicates=len(rows) - len(inserted),
-        rejected=rejected,
-        alerts=[alert for alert in alerts if alert is not None],
+        accepted=len(inserted), duplicates=len(rows) - len(inserted), rejected=rejected, alerts=alerts
     )
 
 
@@ -270,9 +277,9 @@ def _rank(severity) -> ColumnElement[int]:
     )
 
 
-async def raise_alert(
-    *, session: AsyncSession, candidate: AlertCandidate, now: datetime, repeat_counts: bool = True
-) -> CareAlert | None:
+async def upsert_alert(
+    *, session: AsyncSession, candidate: AlertCandidate, now: datetime, repeat_counts: bool
+) -> tuple[CareAlert, AlertEventType] | None:
     """Open the alert, or fold a repeat into the open one; None when a job's alert is already open."""
     values = {
         "elder_id": candidate.elder_id,
@@ -316,35 +323,56 @@ async def raise_alert(
     if row is None:
         return None
     alert, opened = row
-    await append_event(
-        session=session, alert=alert, type=AlertEventType.OPENED if opened else AlertEventType.UPDATED, at=now
-    )
-    return alert
+    return alert, AlertEventType.OPENED if opened else AlertEventType.UPDATED
 
 
-async def append_event(
+async def raise_alerts(
+    *, session: AsyncSession, candidates: list[AlertCandidate], now: datetime, repeat_counts: bool = True
+) -> list[CareAlert]:
+    """Open or update each candidate's alert, then record all the changes as events at once."""
+    changes = []
+    for candidate in candidates:
+        change = await upsert_alert(
+            session=session, candidate=candidate, now=now, repeat_counts=repeat_counts
+        )
+        if change is not None:
+            changes.append(change)
+    await append_events(session=session, changes=changes, at=now)
+    return [alert for alert, _ in changes]
+
+
+async def append_events(
     *,
     session: AsyncSession,
-    alert: CareAlert,
-    type: AlertEventType,
+    changes: list[tuple[CareAlert, AlertEventType]],
     at: datetime,
     actor_id: int | None = None,
     note: str | None = None,
-) -> int:
+) -> list[int]:
+    """The changes as event rows (the history and the feed's outbox), announced once at commit."""
+    if not changes:
+        return []
     await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": EVENT_ORDER_LOCK})
-    sequence = await session.scalar(
-        insert(CareAlertEvent)
-        .values(
-            alert_id=alert.id,
-            elder_id=alert.elder_id,
-            community_id=alert.community_id,
-            type=type.value,
-            actor_id=actor_id,
-            note=note,
-            at=at,
+    sequences = list(
+        await session.scalars(
+            insert(CareAlertEvent)
+            .values(
+                [
+                    {
+                        "alert_id": alert.id,
+                        "elder_id": alert.elder_id,
+                        "community_id": alert.community_id,
+                        "type": change.value,
+                        "actor_id": actor_id,
+                        "note": note,
+                        "at": at,
+                    }
+                    for alert, change in changes
+                ]
+            )
+            .returning(CareAlertEvent.sequence)
         )
-        .returning(CareAlertEvent.sequence)
     )
-    # Delivered to listeners only if and when this transaction commits.
-    await session.execute(select(func.pg_notify(EVENT_CHANNEL, str(sequence))))
-    return sequence
+    # Delivered to listeners only if and when this transaction commits; they read from the table.
+    await session.execute(select(func.pg_notify(EVENT_CHANNEL, str(max(sequences)))))
+    return sequences

@@ -141,7 +141,7 @@ def _pk(global_id: str) -> int:
 
 
 async def test_concurrent_retries_with_one_idempotency_key_make_one_booking(live_server, crowd, engine):
-    session_id, families, slot_id = crowd
+    session_id, families, _ = crowd
     token, child, _, child_pk = families[0]
     variables = {"input": {"sessionId": session_id, "childId": child, "idempotencyKey": "tap-tap-tap"}}
     async with httpx.AsyncClient(base_url=f"http://{live_server}", timeout=60) as client:
