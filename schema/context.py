@@ -107,9 +107,15 @@ class Context:
                 await session.commit()
             self.health_reads = {}
 
-    async def close(self) -> None:
-        # The request's session ends first, so the log is written in a transaction of its own.
+    async def release(self) -> None:
+        """End the session and forget cached loads: a long-lived subscription must not pin a
+        connection (idle in transaction) or serve stale objects between its deliveries."""
         if self._session is not None:
             await self._session.close()
             self._session = None
+        self.loaders.clear()
+
+    async def close(self) -> None:
+        # The request's session ends first, so the log is written in a transaction of its own.
+        await self.release()
         await self.flush_access_log()

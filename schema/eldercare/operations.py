@@ -247,6 +247,7 @@ class ElderCareSubscription:
                         alert=CareAlert.from_model(alert),
                         at=event.at,
                     )
+                await ctx.release()  # the delivered events' fields are resolved by now
                 if not rows:
                     await feed.wait(subscriber)
         finally:
