@@ -139,16 +139,8 @@ class ElderCareMutation:
     )
     async def readings_record(self, info: Info, readings: list[ReadingInput]) -> ReadingsRecordResult:
         ctx = info.context
-        batch = [
-            elder_service.ReadingIn(
-                device_serial=reading.device_id,
-                kind=reading.kind.value,
-                value=None if reading.value is strawberry.UNSET else reading.value,
-                measured_at=reading.measured_at,
-            )
-            for reading in readings
-        ]
-        work = elder_service.record_readings(session=ctx.session, readings=batch, now=ctx.clock())
+        # Each ReadingInput arrives as the domain's ReadingIn (see reading_from_input).
+        work = elder_service.record_readings(session=ctx.session, readings=list(readings), now=ctx.clock())
 
         def present(result) -> ReadingsRecorded:
             for alert in result.alerts:

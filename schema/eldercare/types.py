@@ -293,6 +293,21 @@ class ReadingInput:
     measured_at: datetime
 
 
+def reading_from_input(_type: type, value, _context) -> elder_service.ReadingIn:
+    """graphql-core has checked and coerced every field (enum, DateTime); a gateway sends 500 of
+    these a batch, so they become the domain's ReadingIn directly instead of through strawberry's
+    generic, field-by-field conversion (the `from_input` hook strawberry offers integrations)."""
+    return elder_service.ReadingIn(
+        device_serial=value["deviceId"],
+        kind=ReadingKind(value["kind"]).value,
+        value=value.get("value"),
+        measured_at=value["measuredAt"],
+    )
+
+
+ReadingInput.__strawberry_definition__.from_input = reading_from_input
+
+
 @strawberry.input
 class CareVisitLogInput:
     elder_id: strawberry.ID
