@@ -35,6 +35,8 @@ from resolvers.eldercare.base import (
 )
 from resolvers.errors import DomainFailure
 
+EMERGENCY_KINDS = frozenset({ReadingKind.SOS.value, ReadingKind.FALL.value})
+ALERTING_KINDS = EMERGENCY_KINDS | {kind.value for kind in POSSIBLE}
 READING_COLUMNS = ("device_id", "elder_id", "kind", "value", "loinc", "measured_at")
 # One statement whatever the batch size (arrays, not 500 VALUES rows), so it is prepared once.
 INSERT_READINGS = text(
@@ -120,13 +122,19 @@ def check_reading(reading: ReadingIn, now: datetime) -> tuple[str, str] | None:
     return None
 
 
-def classify(value: float, band: VitalThreshold) -> str | None:
-    if (band.critical_low is not None and value <= band.critical_low) or (
-        band.critical_high is not None and value >= band.critical_high
+Band = tuple[
+    float | None, float | None, float | None, float | None
+]  # critical ≤, warning ≤, warning ≥, critical ≥
+
+
+def classify(value: float, band: Band) -> str | None:
+    critical_low, warning_low, warning_high, critical_high = band
+    if (critical_low is not None and value <= critical_low) or (
+        critical_high is not None and value >= critical_high
     ):
         return AlertSeverity.CRITICAL.value
-    if (band.warning_low is not None and value <= band.warning_low) or (
-        band.warning_high is not None and value >= band.warning_high
+    if (warning_low is not None and value <= warning_low) or (
+        warning_high is not None and value >= warning_high
     ):
         return AlertSeverity.WARNING.value
     return None
@@ -233,9 +241,15 @@ async def alert_candidates(
     *, session: AsyncSession, inserted: list, community_of: dict[int, int]
 ) -> list[AlertCandidate]:
     """The rules: vitals against the elder's (or default) bands; SOS and falls are critical at once."""
-    bands = await thresholds_for(session=session, elder_ids=list(community_of))
+    # Plain tuples: this loop runs for every reading of the batch.
+    bands = {
+        key: (band.critical_low, band.warning_low, band.warning_high, band.critical_high)
+        for key, band in (await thresholds_for(session=session, elder_ids=list(community_of))).items()
+    }
     found: dict[str, AlertCandidate] = {}
     for row in inserted:
+        if row.kind not in ALERTING_KINDS or (row.value is None and row.kind not in EMERGENCY_KINDS):
+            continue
         kind = ReadingKind(row.kind)
         candidate = None
         if kind in (ReadingKind.SOS, ReadingKind.FALL):
