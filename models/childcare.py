@@ -53,8 +53,7 @@ class BookingStatus(StrEnum):
     ABSENT = "ABSENT"
 
 
-# Bookings that hold the child's time (and, for CONFIRMED/CHECKED_IN/CHECKED_OUT, a place).
-HOLDING_STATUSES = ("CONFIRMED", "WAITLISTED", "CHECKED_IN")
+# Bookings that hold the child's time (the exclusion constraint covers these).
 HOLDING_SQL = "status IN ('CONFIRMED', 'WAITLISTED', 'CHECKED_IN')"
 
 # (kind, largest class, most children per carer, youngest months, oldest months (exclusive))

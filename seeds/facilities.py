@@ -11,11 +11,17 @@ from sqlalchemy import delete, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.facilities import Facility, FacilityService, HoursException, OpeningPeriod, Service
+from models.facilities import (
+    MINUTES_PER_DAY,
+    Facility,
+    FacilityService,
+    HoursException,
+    OpeningPeriod,
+    Service,
+)
 from seeds import facility_data
 
 SEED_PREFIX = "wuchang-demo:"
-MINUTES_PER_DAY = 1440
 
 
 def point(lat: float, lng: float) -> WKTElement:

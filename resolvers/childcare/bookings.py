@@ -20,7 +20,6 @@ from models.childcare import (
     PickupPerson,
 )
 from resolvers.actor import Viewer
-from resolvers.batching import by_ids
 from resolvers.childcare.base import (
     SHANGHAI,
     PinRejected,
@@ -291,9 +290,6 @@ async def waitlist_positions(*, session: AsyncSession, ids: Sequence[int]) -> li
     rows = await session.execute(select(ranked.c.id, ranked.c.position).where(ranked.c.id.in_(ids)))
     positions = dict(rows.all())
     return [positions.get(booking_id) for booking_id in ids]
-
-
-get_bookings_by_ids = by_ids(ChildcareBooking)
 
 
 async def session_with_center(*, session: AsyncSession, session_id: int):
