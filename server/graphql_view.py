@@ -151,7 +151,7 @@ async def read_limited_body(request: Request, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
-def http_error_code(status: int, reason: str) -> str:
+def http_error_code(status: int) -> str:
     return {401: "UNAUTHENTICATED", 403: "FORBIDDEN", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(
         status, "BAD_REQUEST"
     )
@@ -189,7 +189,7 @@ async def handle_graphql_http(view: LinliGraphQL, request: Request) -> Response:
             # GraphQL over HTTP: a mutation over GET is refused with 405, POST being allowed.
             status, headers = 405, {"Allow": "POST"}
         return json_response(
-            error_body(http_error_code(status, error.reason), error.reason),
+            error_body(http_error_code(status), error.reason),
             status=status,
             media_type=media_type,
             headers=headers,

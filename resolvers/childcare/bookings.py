@@ -43,18 +43,20 @@ class BookingRequest:
         return f"{self.session_id}|{self.child_id}"
 
 
-async def lock_session(
-    *, session: AsyncSession, session_id: int
+async def session_with_center(
+    *, session: AsyncSession, session_id: int, lock: bool = False
 ) -> tuple[ChildcareSession, ChildcareClass, ChildcareCenter]:
-    row = (
-        await session.execute(
-            select(ChildcareSession, ChildcareClass, ChildcareCenter)
-            .join(ChildcareClass, ChildcareClass.id == ChildcareSession.class_id)
-            .join(ChildcareCenter, ChildcareCenter.id == ChildcareClass.center_id)
-            .where(ChildcareSession.id == session_id)
-            .with_for_update(of=ChildcareSession)
-        )
-    ).first()
+    """The session with its class and centre; `lock` takes the session's row lock, which every
+    change of its places and waitlist holds (so they change one booking at a time)."""
+    stmt = (
+        select(ChildcareSession, ChildcareClass, ChildcareCenter)
+        .join(ChildcareClass, ChildcareClass.id == ChildcareSession.class_id)
+        .join(ChildcareCenter, ChildcareCenter.id == ChildcareClass.center_id)
+        .where(ChildcareSession.id == session_id)
+    )
+    if lock:
+        stmt = stmt.with_for_update(of=ChildcareSession)
+    row = (await session.execute(stmt)).first()
     if row is None:
         raise NotFoundFailure("该托育时段")
     return row.ChildcareSession, row.ChildcareClass, row.ChildcareCenter
@@ -65,7 +67,9 @@ async def create_booking(
 ) -> ChildcareBooking:
     child = await guardian_child_or_error(session=session, viewer=viewer, child_id=request.child_id)
     # The session's row lock serialises its bookings, so a retry with the same key finds the first.
-    slot, childcare_class, center = await lock_session(session=session, session_id=request.session_id)
+    slot, childcare_class, center = await session_with_center(
+        session=session, session_id=request.session_id, lock=True
+    )
     existing = await replay(
         session=session,
         model=ChildcareBooking,
@@ -170,7 +174,9 @@ async def cancel_booking(
     *, session: AsyncSession, viewer: Viewer, booking_id: int, now: datetime
 ) -> ChildcareBooking:
     booking, _slot, center, _staff = await booking_for(session=session, viewer=viewer, booking_id=booking_id)
-    slot, childcare_class, _center = await lock_session(session=session, session_id=booking.session_id)
+    slot, childcare_class, _center = await session_with_center(
+        session=session, session_id=booking.session_id, lock=True
+    )
     await session.refresh(booking, with_for_update=True)
     if booking.status not in (BookingStatus.CONFIRMED, BookingStatus.WAITLISTED):
         raise DomainFailure("NOT_ACTIVE", "该预约已取消、已入托或已结束")
@@ -290,17 +296,3 @@ async def waitlist_positions(*, session: AsyncSession, ids: Sequence[int]) -> li
     rows = await session.execute(select(ranked.c.id, ranked.c.position).where(ranked.c.id.in_(ids)))
     positions = dict(rows.all())
     return [positions.get(booking_id) for booking_id in ids]
-
-
-async def session_with_center(*, session: AsyncSession, session_id: int):
-    row = (
-        await session.execute(
-            select(ChildcareSession, ChildcareClass, ChildcareCenter)
-            .join(ChildcareClass, ChildcareClass.id == ChildcareSession.class_id)
-            .join(ChildcareCenter, ChildcareCenter.id == ChildcareClass.center_id)
-            .where(ChildcareSession.id == session_id)
-        )
-    ).first()
-    if row is None:
-        raise NotFoundFailure("该托育时段")
-    return row.ChildcareSession, row.ChildcareClass, row.ChildcareCenter
