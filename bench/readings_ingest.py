@@ -1,6 +1,6 @@
 """Readings in: the gateway's readingsRecord mutation against plain asyncpg storing the same rows.
 
-    .venv/bin/python bench/readings_ingest.py [--batches 40] [--batch-size 500]
+    .venv/bin/python bench/readings_ingest.py [--batches 100] [--batch-size 500] [--rounds 5]
 
 Builds a fresh database `<DATABASE_URL's name>_ingest` with the migrations and loads the demo
 communities and accounts and the elder-care seed (40 SYNTHETIC elders, their devices and a week of
@@ -15,8 +15,10 @@ and door sensor — fresh timestamps over the last hour, mostly normal values, a
 - run B (asyncpg): the same rows, an hour earlier, with asyncpg `executemany` of a plain INSERT …
   ON CONFLICT DO NOTHING, one transaction per batch: the floor cost of storing them.
 
-Each run first sends one untimed warm-up batch (at other times). Prints readings/s, p50 and p99 per
-batch for both and their ratio (the goal is linli ≥ 0.5 × asyncpg).
+The two runs take turns (`--rounds`: a fifth of the batches each, five times), so a machine that
+speeds up or slows down meanwhile affects both alike; each first sends one untimed warm-up batch
+(at other times). Readings/s is readings ÷ the summed batch times. Prints readings/s, p50 and p99
+per batch for both and their ratio (the goal is linli ≥ 0.5 × asyncpg).
 """
 
 import argparse
@@ -209,20 +211,13 @@ async def post_batch(client: httpx.AsyncClient, body: bytes, expected: int) -> N
         )
 
 
-async def run_linli(
-    base: str, token: str, bodies: list[bytes], sizes: list[int], warm_up: bytes
-) -> tuple[list[float], float]:
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+async def run_linli(client: httpx.AsyncClient, bodies: list[bytes], sizes: list[int]) -> list[float]:
     latencies = []
-    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as client:
-        await post_batch(client, warm_up, sizes[0])
-        began = time.perf_counter()
-        for body, size in zip(bodies, sizes, strict=True):
-            started = time.perf_counter()
-            await post_batch(client, body, size)
-            latencies.append(time.perf_counter() - started)
-        elapsed = time.perf_counter() - began
-    return latencies, elapsed
+    for body, size in zip(bodies, sizes, strict=True):
+        started = time.perf_counter()
+        await post_batch(client, body, size)
+        latencies.append(time.perf_counter() - started)
+    return latencies
 
 
 def database_rows(batch: list[tuple]) -> list[tuple]:
@@ -232,24 +227,41 @@ def database_rows(batch: list[tuple]) -> list[tuple]:
     ]
 
 
-async def run_asyncpg(
-    dsn: str, batches: list[list[tuple]], warm_up: list[tuple]
-) -> tuple[list[float], float]:
-    connection = await asyncpg.connect(dsn)
-    latencies, rows = [], [database_rows(batch) for batch in batches]
-    try:
+async def run_asyncpg(connection: asyncpg.Connection, batches: list[list[tuple]]) -> list[float]:
+    latencies = []
+    for batch in batches:
+        rows = database_rows(batch)
+        started = time.perf_counter()
         async with connection.transaction():
-            await connection.executemany(INSERT, database_rows(warm_up))
-        began = time.perf_counter()
-        for batch in rows:
-            started = time.perf_counter()
-            async with connection.transaction():
-                await connection.executemany(INSERT, batch)
-            latencies.append(time.perf_counter() - started)
-        elapsed = time.perf_counter() - began
+            await connection.executemany(INSERT, rows)
+        latencies.append(time.perf_counter() - started)
+    return latencies
+
+
+async def run_rounds(
+    base: str, token: str, dsn: str, batches: list[list[tuple]], rounds: int
+) -> dict[str, list[float]]:
+    """Both runs take turns, a slice of batches each per round, so both see the same machine."""
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    bodies = [request_body(batch) for batch in batches]
+    sizes = [len(batch) for batch in batches]
+    latencies: dict[str, list[float]] = {"linli": [], "asyncpg": []}
+    connection = await asyncpg.connect(dsn)
+    try:
+        async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as client:
+            # One untimed warm-up batch each, at times no timed batch uses.
+            await post_batch(client, request_body(shifted(batches[0], -2 * WINDOW)), sizes[0])
+            await run_asyncpg(connection, [shifted(batches[0], -3 * WINDOW)])
+            step = math.ceil(len(batches) / rounds)
+            for start in range(0, len(batches), step):
+                part = slice(start, start + step)
+                latencies["linli"] += await run_linli(client, bodies[part], sizes[part])
+                latencies["asyncpg"] += await run_asyncpg(
+                    connection, [shifted(batch, -WINDOW) for batch in batches[part]]
+                )
     finally:
         await connection.close()
-    return latencies, elapsed
+    return latencies
 
 
 async def count_stored(dsn: str, windows: dict[str, tuple[datetime, datetime]]) -> dict[str, int]:
@@ -268,9 +280,9 @@ async def count_stored(dsn: str, windows: dict[str, tuple[datetime, datetime]]) 
     return counts
 
 
-def summary(timings: tuple[list[float], float], readings: int) -> dict[str, float]:
-    latencies, elapsed = timings
+def summary(latencies: list[float], readings: int) -> dict[str, float]:
     ordered = sorted(latencies)
+    elapsed = sum(latencies)
     return {
         "seconds": elapsed,
         "rate": readings / elapsed,
@@ -281,7 +293,8 @@ def summary(timings: tuple[list[float], float], readings: int) -> dict[str, floa
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--batches", type=int, default=40)
+    parser.add_argument("--batches", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=5, help="the runs take turns this many times")
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--port", type=int, default=8766)
     args = parser.parse_args()
@@ -303,10 +316,8 @@ async def main() -> None:
     total = args.batches * args.batch_size
     readings = make_readings(devices, total, end, random.Random(2026))
     batches = [readings[i : i + args.batch_size] for i in range(0, total, args.batch_size)]
-    sizes = [len(batch) for batch in batches]
-    bodies = [request_body(batch) for batch in batches]
     limit = int(os.environ.get("LINLI_MAX_BODY_BYTES") or Settings.model_fields["max_body_bytes"].default)
-    largest = max(len(body) for body in bodies)
+    largest = max(len(request_body(batch)) for batch in batches)
     print(f"{total} readings in {len(batches)} batches; largest request {largest / 1024:.1f} KiB", flush=True)
     if largest > limit:
         raise SystemExit(f"a request of {largest} bytes exceeds the server's {limit} (LINLI_MAX_BODY_BYTES)")
@@ -317,16 +328,10 @@ async def main() -> None:
     try:
         base = f"http://127.0.0.1:{args.port}"
         await wait_ready(base, server)
-        warm_up = request_body(shifted(batches[0], -2 * WINDOW))
-        linli = summary(await run_linli(base, token, bodies, sizes, warm_up), total)
+        latencies = await run_rounds(base, token, dsn, batches, args.rounds)
     finally:
         await asyncio.to_thread(stop_server, server)
-    baseline = summary(
-        await run_asyncpg(
-            dsn, [shifted(batch, -WINDOW) for batch in batches], shifted(batches[0], -3 * WINDOW)
-        ),
-        total,
-    )
+    linli, baseline = summary(latencies["linli"], total), summary(latencies["asyncpg"], total)
     stored = await count_stored(
         dsn, {"linli": (end - WINDOW, end), "asyncpg": (end - 2 * WINDOW, end - WINDOW)}
     )

@@ -4,8 +4,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, func, select
-from sqlalchemy.dialects.postgresql import distinct_on, insert
+from sqlalchemy import and_, func, select, text
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.eldercare import (
@@ -15,7 +15,6 @@ from models.eldercare import (
     CareVisit,
     Device,
     Elder,
-    HealthAccessLog,
     Reading,
 )
 from resolvers.actor import Viewer
@@ -186,23 +185,27 @@ async def events_after(
     return [(row.CareAlertEvent, row.CareAlert) for row in await session.execute(stmt)]
 
 
+# Arrays, not one VALUES row per elder: one prepared statement whatever the number of elders.
+INSERT_ACCESS_LOG = text(
+    "INSERT INTO health_access_log (person_id, elder_id, what, request_id) "
+    "SELECT :person_id, u.elder_id, string_to_array(u.what, ','), :request_id "
+    "FROM unnest(CAST(:elder_ids AS bigint[]), CAST(:what AS text[])) AS u(elder_id, what)"
+)
+
+
 async def write_access_log(
     *, session: AsyncSession, person_id: int, request_id: str | None, reads: dict[int, set[str]]
 ) -> None:
     """One row per elder whose health data this request read (who, when, whose, what)."""
     if reads:
         await session.execute(
-            insert(HealthAccessLog).values(
-                [
-                    {
-                        "person_id": person_id,
-                        "elder_id": elder_id,
-                        "what": sorted(what),
-                        "request_id": request_id,
-                    }
-                    for elder_id, what in reads.items()
-                ]
-            )
+            INSERT_ACCESS_LOG,
+            {
+                "person_id": person_id,
+                "request_id": request_id,
+                "elder_ids": list(reads),
+                "what": [",".join(sorted(what)) for what in reads.values()],
+            },
         )
 
 

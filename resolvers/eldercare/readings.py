@@ -1,14 +1,11 @@
 """Readings in: validation, idempotent storage, and the alert rules run in the same transaction."""
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, func, literal_column, or_, select, text
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Boolean, column, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.elements import ColumnElement
 
 from models.eldercare import (
     LOINC,
@@ -16,13 +13,8 @@ from models.eldercare import (
     AlertEventType,
     AlertKind,
     AlertSeverity,
-    AlertStatus,
     CareAlert,
-    CareAlertEvent,
-    Device,
-    Elder,
     ReadingKind,
-    VitalThreshold,
 )
 from resolvers.eldercare.base import (
     ACTIVITY_KINDS,
@@ -36,23 +28,78 @@ from resolvers.eldercare.base import (
 from resolvers.errors import DomainFailure
 
 EMERGENCY_KINDS = frozenset({ReadingKind.SOS.value, ReadingKind.FALL.value})
-ALERTING_KINDS = EMERGENCY_KINDS | {kind.value for kind in POSSIBLE}
-READING_COLUMNS = ("device_id", "elder_id", "kind", "value", "loinc", "measured_at")
-# One statement whatever the batch size (arrays, not 500 VALUES rows), so it is prepared once.
-INSERT_READINGS = text(
+# One statement per batch, whatever its size (arrays, so it is prepared once): find the devices,
+# store the new readings, mark devices seen and elders active, and judge each stored reading
+# against the elder's own band for its kind, else the default band. Only what needs an alert comes
+# back, with the count stored and the serials no device has.
+STORE_READINGS = text(
     """
-    INSERT INTO readings (device_id, elder_id, kind, value, loinc, measured_at)
-    SELECT * FROM unnest(
-      CAST(:device_id AS bigint[]), CAST(:elder_id AS bigint[]), CAST(:kind AS varchar[]),
-      CAST(:value AS float8[]), CAST(:loinc AS varchar[]), CAST(:measured_at AS timestamptz[])
+    WITH batch AS (
+      SELECT * FROM unnest(
+        CAST(:serial AS varchar[]), CAST(:kind AS varchar[]), CAST(:value AS float8[]),
+        CAST(:loinc AS varchar[]), CAST(:measured_at AS timestamptz[])
+      ) AS b(serial, kind, value, loinc, measured_at)
+    ),
+    known AS (
+      SELECT d.id, d.serial, d.elder_id FROM devices d WHERE d.serial = ANY(CAST(:serials AS varchar[]))
+    ),
+    stored AS (
+      INSERT INTO readings (device_id, elder_id, kind, value, loinc, measured_at)
+      SELECT k.id, k.elder_id, b.kind, b.value, b.loinc, b.measured_at
+      FROM batch b JOIN known k ON k.serial = b.serial
+      ORDER BY k.id, b.kind, b.measured_at
+      ON CONFLICT (device_id, kind, measured_at) DO NOTHING
+      RETURNING elder_id, kind, value, measured_at
+    ),
+    seen AS (
+      UPDATE devices d SET last_seen_at = greatest(d.last_seen_at, v.seen)
+      FROM (SELECT k.id, max(b.measured_at) AS seen FROM batch b JOIN known k ON k.serial = b.serial
+            GROUP BY k.id) AS v
+      WHERE d.id = v.id
+    ),
+    moved AS (
+      UPDATE elders e SET last_activity_at = greatest(e.last_activity_at, v.at)
+      FROM (SELECT elder_id, max(measured_at) AS at FROM stored
+            WHERE kind = ANY(CAST(:activity_kinds AS varchar[])) GROUP BY elder_id) AS v
+      WHERE e.id = v.elder_id
+    ),
+    judged AS (
+      SELECT s.elder_id, s.kind, s.value, s.measured_at,
+             CASE WHEN s.kind = ANY(CAST(:emergency_kinds AS varchar[])) THEN 'CRITICAL'
+                  WHEN s.value <= t.critical_low OR s.value >= t.critical_high THEN 'CRITICAL'
+                  WHEN s.value <= t.warning_low OR s.value >= t.warning_high THEN 'WARNING'
+             END AS severity
+      FROM stored s
+      LEFT JOIN LATERAL (
+        SELECT * FROM vital_thresholds v
+        WHERE v.kind = s.kind AND (v.elder_id = s.elder_id OR v.elder_id IS NULL)
+        ORDER BY v.elder_id NULLS LAST LIMIT 1
+      ) AS t ON true
+      WHERE s.kind = ANY(CAST(:emergency_kinds AS varchar[])) OR s.value IS NOT NULL
+    ),
+    flagged AS (
+      SELECT j.*, e.community_id FROM judged j JOIN elders e ON e.id = j.elder_id
+      WHERE j.severity IS NOT NULL
     )
-    ON CONFLICT (device_id, kind, measured_at) DO NOTHING
-    RETURNING elder_id, kind, value, measured_at
+    SELECT
+      ARRAY(SELECT serial FROM unnest(CAST(:serials AS varchar[])) AS serial EXCEPT SELECT serial FROM known)
+        AS unknown,
+      (SELECT count(*) FROM stored) AS accepted,
+      f.elder_ids, f.community_ids, f.kinds, f.values, f.measured_ats, f.severities
+    FROM (
+      SELECT array_agg(elder_id ORDER BY measured_at) AS elder_ids,
+             array_agg(community_id ORDER BY measured_at) AS community_ids,
+             array_agg(kind ORDER BY measured_at) AS kinds,
+             array_agg(value ORDER BY measured_at) AS values,
+             array_agg(measured_at ORDER BY measured_at) AS measured_ats,
+             array_agg(severity ORDER BY measured_at) AS severities
+      FROM flagged
+    ) AS f
     """
 )
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a gateway batch makes 500 of these, and frozen ones build slower
 class ReadingIn:
     device_serial: str
     kind: str
@@ -87,7 +134,7 @@ class AlertCandidate:
     severity: str
     summary: str
     last_seen_at: datetime
-    value: float | None = None
+    last_value: float | None = None
     count: int = 1
 
     @property
@@ -99,7 +146,8 @@ class AlertCandidate:
         if SEVERITY_RANK[AlertSeverity(other.severity)] > SEVERITY_RANK[AlertSeverity(self.severity)]:
             self.severity = other.severity
         if other.last_seen_at >= self.last_seen_at:
-            self.last_seen_at, self.value, self.summary = other.last_seen_at, other.value, other.summary
+            self.last_seen_at, self.summary = other.last_seen_at, other.summary
+            self.last_value = other.last_value
 
 
 def check_reading(reading: ReadingIn, now: datetime) -> tuple[str, str] | None:
@@ -122,35 +170,6 @@ def check_reading(reading: ReadingIn, now: datetime) -> tuple[str, str] | None:
     return None
 
 
-Band = tuple[
-    float | None, float | None, float | None, float | None
-]  # critical ≤, warning ≤, warning ≥, critical ≥
-
-
-def classify(value: float, band: Band) -> str | None:
-    critical_low, warning_low, warning_high, critical_high = band
-    if (critical_low is not None and value <= critical_low) or (
-        critical_high is not None and value >= critical_high
-    ):
-        return AlertSeverity.CRITICAL.value
-    if (warning_low is not None and value <= warning_low) or (
-        warning_high is not None and value >= warning_high
-    ):
-        return AlertSeverity.WARNING.value
-    return None
-
-
-async def thresholds_for(
-    *, session: AsyncSession, elder_ids: Sequence[int]
-) -> dict[tuple[int | None, str], VitalThreshold]:
-    rows = await session.scalars(
-        select(VitalThreshold).where(
-            or_(VitalThreshold.elder_id.is_(None), VitalThreshold.elder_id.in_(elder_ids))
-        )
-    )
-    return {(row.elder_id, row.kind): row for row in rows}
-
-
 def vital_summary(kind: ReadingKind, value: float, severity: str) -> str:
     name, unit = UNITS[kind]
     level = "危急" if severity == AlertSeverity.CRITICAL else "异常"
@@ -163,196 +182,164 @@ async def record_readings(*, session: AsyncSession, readings: list[ReadingIn], n
         raise DomainFailure("EMPTY_BATCH", "没有读数", kind="InvalidReadings")
     if len(readings) > MAX_BATCH:
         raise DomainFailure("BATCH_TOO_LARGE", f"每批最多 {MAX_BATCH} 条读数", kind="InvalidReadings")
-    serials = {reading.device_serial for reading in readings}
-    devices = {
-        row.serial: row
-        for row in await session.execute(
-            select(Device.id, Device.serial, Device.elder_id, Elder.community_id)
-            .join(Elder, Elder.id == Device.elder_id)
-            .where(Device.serial.in_(serials))
-        )
-    }
-    rows, rejected = [], []
+    problems = {}
+    columns: dict[str, list] = {"serial": [], "kind": [], "value": [], "loinc": [], "measured_at": []}
     for index, reading in enumerate(readings):
-        device = devices.get(reading.device_serial)
-        problem = ("UNKNOWN_DEVICE", f"未登记的设备：{reading.device_serial}") if device is None else None
-        problem = problem or check_reading(reading, now)
+        problem = check_reading(reading, now)
         if problem is not None:
-            rejected.append(Rejection(index, reading.device_serial, *problem))
+            problems[index] = problem
             continue
-        rows.append(
+        columns["serial"].append(reading.device_serial)
+        columns["kind"].append(reading.kind)
+        columns["value"].append(reading.value)
+        columns["loinc"].append(LOINC.get(reading.kind))
+        columns["measured_at"].append(reading.measured_at)
+    stored = (
+        await session.execute(
+            STORE_READINGS,
             {
-                "device_id": device.id,
-                "elder_id": device.elder_id,
-                "kind": reading.kind,
-                "value": reading.value,
-                "loinc": LOINC.get(ReadingKind(reading.kind)),
-                "measured_at": reading.measured_at,
-            }
+                **columns,
+                "serials": list({reading.device_serial for reading in readings}),
+                "activity_kinds": list(ACTIVITY_KINDS),
+                "emergency_kinds": list(EMERGENCY_KINDS),
+            },
         )
-    if not rows:
+    ).one()
+    unknown = set(stored.unknown)
+    rejected = [
+        Rejection(index, reading.device_serial, *problem)
+        for index, reading in enumerate(readings)
+        if (problem := device_problem(reading, unknown) or problems.get(index)) is not None
+    ]
+    valid = sum(1 for serial in columns["serial"] if serial not in unknown)
+    if not valid:
         raise DomainFailure(
             "NO_VALID_READINGS",
             "这一批读数全部无效，未保存任何读数",
             kind="InvalidReadings",
             rejected=rejected,
         )
-    inserted = (
-        await session.execute(
-            INSERT_READINGS, {column: [row[column] for row in rows] for column in READING_COLUMNS}
-        )
-    ).all()
-    await mark_seen(session=session, rows=rows, inserted=inserted)
-    community_of = {device.elder_id: device.community_id for device in devices.values()}
-    candidates = await alert_candidates(session=session, inserted=inserted, community_of=community_of)
-    alerts = await raise_alerts(session=session, candidates=candidates, now=now)
+    alerts = await raise_alerts(session=session, candidates=alert_candidates(stored), now=now)
     return RecordResult(
-        accepted=len(inserted), duplicates=len(rows) - len(inserted), rejected=rejected, alerts=alerts
+        accepted=stored.accepted, duplicates=valid - stored.accepted, rejected=rejected, alerts=alerts
     )
 
 
-async def mark_seen(*, session: AsyncSession, rows: list[dict], inserted: list) -> None:
-    """Devices were seen (even when resending); elders living alone moved (motion, door)."""
-    seen: dict[int, datetime] = {}
-    for row in rows:
-        seen[row["device_id"]] = max(seen.get(row["device_id"], row["measured_at"]), row["measured_at"])
-    await session.execute(
-        text(
-            "UPDATE devices d SET last_seen_at = greatest(d.last_seen_at, v.seen) FROM "
-            "unnest(CAST(:ids AS bigint[]), CAST(:seen AS timestamptz[])) AS v(id, seen) WHERE d.id = v.id"
-        ),
-        {"ids": list(seen), "seen": list(seen.values())},
-    )
-    moved: dict[int, datetime] = {}
-    for row in inserted:
-        if row.kind in ACTIVITY_KINDS:
-            moved[row.elder_id] = max(moved.get(row.elder_id, row.measured_at), row.measured_at)
-    if moved:
-        await session.execute(
-            text(
-                "UPDATE elders e SET last_activity_at = greatest(e.last_activity_at, v.at) FROM "
-                "unnest(CAST(:ids AS bigint[]), CAST(:at AS timestamptz[])) AS v(id, at) WHERE e.id = v.id"
-            ),
-            {"ids": list(moved), "at": list(moved.values())},
-        )
+def device_problem(reading: ReadingIn, unknown: set[str]) -> tuple[str, str] | None:
+    if reading.device_serial in unknown:
+        return "UNKNOWN_DEVICE", f"未登记的设备：{reading.device_serial}"
+    return None
 
 
-async def alert_candidates(
-    *, session: AsyncSession, inserted: list, community_of: dict[int, int]
-) -> list[AlertCandidate]:
-    """The rules: vitals against the elder's (or default) bands; SOS and falls are critical at once."""
-    # Plain tuples: this loop runs for every reading of the batch.
-    bands = {
-        key: (band.critical_low, band.warning_low, band.warning_high, band.critical_high)
-        for key, band in (await thresholds_for(session=session, elder_ids=list(community_of))).items()
-    }
+def alert_candidates(stored) -> list[AlertCandidate]:
+    """What the database flagged (SOS and falls; vitals outside their band), one per dedup key."""
     found: dict[str, AlertCandidate] = {}
-    for row in inserted:
-        if row.kind not in ALERTING_KINDS or (row.value is None and row.kind not in EMERGENCY_KINDS):
-            continue
-        kind = ReadingKind(row.kind)
-        candidate = None
-        if kind in (ReadingKind.SOS, ReadingKind.FALL):
-            summary = "紧急呼叫（SOS）" if kind is ReadingKind.SOS else "检测到跌倒"
+    flagged = zip(
+        stored.elder_ids or (),
+        stored.community_ids or (),
+        stored.kinds or (),
+        stored.values or (),
+        stored.measured_ats or (),
+        stored.severities or (),
+        strict=True,
+    )
+    for elder_id, community_id, kind, value, measured_at, severity in flagged:
+        if kind in EMERGENCY_KINDS:
+            summary = "紧急呼叫（SOS）" if kind == ReadingKind.SOS else "检测到跌倒"
+            candidate = AlertCandidate(elder_id, community_id, kind, None, severity, summary, measured_at)
+        else:
             candidate = AlertCandidate(
-                row.elder_id,
-                community_of[row.elder_id],
-                AlertKind(kind.value).value,
-                None,
-                AlertSeverity.CRITICAL.value,
-                summary,
-                row.measured_at,
+                elder_id,
+                community_id,
+                AlertKind.VITAL_OUT_OF_RANGE.value,
+                kind,
+                severity,
+                vital_summary(ReadingKind(kind), value, severity),
+                measured_at,
+                value,
             )
-        elif row.value is not None:
-            band = bands.get((row.elder_id, kind.value)) or bands.get((None, kind.value))
-            severity = classify(row.value, band) if band is not None else None
-            if severity is not None:
-                candidate = AlertCandidate(
-                    row.elder_id,
-                    community_of[row.elder_id],
-                    AlertKind.VITAL_OUT_OF_RANGE.value,
-                    kind.value,
-                    severity,
-                    vital_summary(kind, row.value, severity),
-                    row.measured_at,
-                    row.value,
-                )
-        if candidate is not None:
-            if candidate.dedup_key in found:
-                found[candidate.dedup_key].merge(candidate)
-            else:
-                found[candidate.dedup_key] = candidate
+        if candidate.dedup_key in found:
+            found[candidate.dedup_key].merge(candidate)
+        else:
+            found[candidate.dedup_key] = candidate
     return list(found.values())
 
 
-def _rank(severity) -> ColumnElement[int]:
-    return case(
-        (severity == AlertSeverity.CRITICAL.value, 3), (severity == AlertSeverity.WARNING.value, 2), else_=1
-    )
+def _upsert_alerts(on_conflict: str):
+    """One statement for every candidate of a batch (arrays, so it is prepared once)."""
+    statement = text(
+        f"""
+        INSERT INTO care_alerts (elder_id, community_id, kind, reading_kind, dedup_key, severity, status,
+                                 summary, last_value, count, opened_at, last_seen_at)
+        SELECT u.elder_id, u.community_id, u.kind, u.reading_kind, u.dedup_key, u.severity, 'OPEN',
+               u.summary, u.last_value, u.count, :now, u.last_seen_at
+        FROM unnest(
+          CAST(:elder_id AS bigint[]), CAST(:community_id AS bigint[]), CAST(:kind AS varchar[]),
+          CAST(:reading_kind AS varchar[]), CAST(:dedup_key AS varchar[]), CAST(:severity AS varchar[]),
+          CAST(:summary AS text[]), CAST(:last_value AS float8[]), CAST(:count AS bigint[]),
+          CAST(:last_seen_at AS timestamptz[])
+        ) AS u(elder_id, community_id, kind, reading_kind, dedup_key, severity, summary, last_value, count,
+               last_seen_at)
+        ORDER BY u.dedup_key  -- one lock order for every writer, so two batches cannot deadlock
+        ON CONFLICT (dedup_key) WHERE status <> 'RESOLVED' {on_conflict}
+        RETURNING care_alerts.*, xmax = 0 AS opened
+        """
+    ).columns(*CareAlert.__table__.columns, column("opened", Boolean))
+    return select(CareAlert, statement.selected_columns.opened).from_statement(statement)
 
 
-async def upsert_alert(
-    *, session: AsyncSession, candidate: AlertCandidate, now: datetime, repeat_counts: bool
-) -> tuple[CareAlert, AlertEventType] | None:
-    """Open the alert, or fold a repeat into the open one; None when a job's alert is already open."""
-    values = {
-        "elder_id": candidate.elder_id,
-        "community_id": candidate.community_id,
-        "kind": candidate.kind,
-        "reading_kind": candidate.reading_kind,
-        "dedup_key": candidate.dedup_key,
-        "severity": candidate.severity,
-        "status": AlertStatus.OPEN.value,
-        "summary": candidate.summary,
-        "last_value": candidate.value,
-        "count": candidate.count,
-        "opened_at": now,
-        "last_seen_at": candidate.last_seen_at,
-    }
-    stmt = insert(CareAlert).values(values)
-    target = {"index_elements": [CareAlert.dedup_key], "index_where": text("status <> 'RESOLVED'")}
-    if repeat_counts:
-        excluded = stmt.excluded
-        stmt = stmt.on_conflict_do_update(
-            **target,
-            set_={
-                "count": CareAlert.count + excluded.count,
-                "last_seen_at": func.greatest(CareAlert.last_seen_at, excluded.last_seen_at),
-                "severity": case(
-                    (_rank(excluded.severity) > _rank(CareAlert.severity), excluded.severity),
-                    else_=CareAlert.severity,
-                ),
-                "summary": excluded.summary,
-                "last_value": excluded.last_value,
-            },
-        )
-    else:
-        stmt = stmt.on_conflict_do_nothing(**target)
-    row = (
-        await session.execute(
-            stmt.returning(CareAlert, literal_column("xmax = 0").label("opened")),
-            execution_options={"populate_existing": True},
-        )
-    ).first()
-    if row is None:
-        return None
-    alert, opened = row
-    return alert, AlertEventType.OPENED if opened else AlertEventType.UPDATED
+# Repeats add their count, keep the latest time, and raise the severity, never lower it.
+UPSERT_ALERTS = _upsert_alerts(
+    """DO UPDATE SET
+      count = care_alerts.count + excluded.count,
+      last_seen_at = greatest(care_alerts.last_seen_at, excluded.last_seen_at),
+      severity = CASE WHEN array_position(ARRAY['INFO', 'WARNING', 'CRITICAL'], excluded.severity)
+                         > array_position(ARRAY['INFO', 'WARNING', 'CRITICAL'], care_alerts.severity)
+                      THEN excluded.severity ELSE care_alerts.severity END,
+      summary = excluded.summary,
+      last_value = excluded.last_value"""
+)
+# A job's finding (inactivity, offline) that is already open stays as it is.
+INSERT_NEW_ALERTS = _upsert_alerts("DO NOTHING")
+CANDIDATE_FIELDS = (
+    "elder_id",
+    "community_id",
+    "kind",
+    "reading_kind",
+    "dedup_key",
+    "severity",
+    "summary",
+    "last_value",
+    "count",
+    "last_seen_at",
+)
 
 
 async def raise_alerts(
     *, session: AsyncSession, candidates: list[AlertCandidate], now: datetime, repeat_counts: bool = True
 ) -> list[CareAlert]:
-    """Open or update each candidate's alert, then record all the changes as events at once."""
-    changes = []
+    """Open or update each candidate's alert in one statement, then record the changes as events."""
+    if not candidates:
+        return []
+    values = {field: [] for field in CANDIDATE_FIELDS}
     for candidate in candidates:
-        change = await upsert_alert(
-            session=session, candidate=candidate, now=now, repeat_counts=repeat_counts
-        )
-        if change is not None:
-            changes.append(change)
+        for field in CANDIDATE_FIELDS:
+            values[field].append(getattr(candidate, field))
+    rows = await session.execute(
+        UPSERT_ALERTS if repeat_counts else INSERT_NEW_ALERTS,
+        {**values, "now": now},
+        execution_options={"populate_existing": True},
+    )
+    changes = [(alert, AlertEventType.OPENED if opened else AlertEventType.UPDATED) for alert, opened in rows]
     await append_events(session=session, changes=changes, at=now)
     return [alert for alert, _ in changes]
+
+
+# The order lock, the event rows and the NOTIFY in one round trip (migration 0006).
+APPEND_EVENTS = text(
+    "SELECT append_care_alert_events(CAST(:alert_ids AS bigint[]), CAST(:types AS varchar[]), :at, "
+    ":actor_id, :note, :order_lock, :channel)"
+)
 
 
 async def append_events(
@@ -366,27 +353,15 @@ async def append_events(
     """The changes as event rows (the history and the feed's outbox), announced once at commit."""
     if not changes:
         return []
-    await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": EVENT_ORDER_LOCK})
-    sequences = list(
-        await session.scalars(
-            insert(CareAlertEvent)
-            .values(
-                [
-                    {
-                        "alert_id": alert.id,
-                        "elder_id": alert.elder_id,
-                        "community_id": alert.community_id,
-                        "type": change.value,
-                        "actor_id": actor_id,
-                        "note": note,
-                        "at": at,
-                    }
-                    for alert, change in changes
-                ]
-            )
-            .returning(CareAlertEvent.sequence)
-        )
+    return await session.scalar(
+        APPEND_EVENTS,
+        {
+            "alert_ids": [alert.id for alert, _ in changes],
+            "types": [change.value for _, change in changes],
+            "at": at,
+            "actor_id": actor_id,
+            "note": note,
+            "order_lock": EVENT_ORDER_LOCK,
+            "channel": EVENT_CHANNEL,
+        },
     )
-    # Delivered to listeners only if and when this transaction commits; they read from the table.
-    await session.execute(select(func.pg_notify(EVENT_CHANNEL, str(max(sequences)))))
-    return sequences

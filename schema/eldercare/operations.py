@@ -143,12 +143,10 @@ class ElderCareMutation:
         work = elder_service.record_readings(session=ctx.session, readings=list(readings), now=ctx.clock())
 
         def present(result) -> ReadingsRecorded:
-            for alert in result.alerts:
-                ctx.note_health_read(alert.elder_id, "alerts")
             return ReadingsRecorded(
                 accepted=result.accepted,
                 duplicates=result.duplicates,
-                alerts_raised=[CareAlert.from_model(alert) for alert in result.alerts],
+                raised=result.alerts,
                 rejected=present_rejections(result.rejected),
             )
 

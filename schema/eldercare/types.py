@@ -266,7 +266,15 @@ class RejectedReading:
 class ReadingsRecorded:
     accepted: int
     duplicates: int
-    alerts_raised: list[CareAlert]
+    raised: strawberry.Private[list[elder_models.CareAlert]]
+
+    @strawberry.field
+    def alerts_raised(self, info: Info) -> list[CareAlert]:
+        # Logged as a health read only when the caller asks for the alerts.
+        for alert in self.raised:
+            info.context.note_health_read(alert.elder_id, "alerts")
+        return [CareAlert.from_model(alert) for alert in self.raised]
+
     rejected: list[RejectedReading]
 
 
@@ -299,7 +307,7 @@ def reading_from_input(_type: type, value, _context) -> elder_service.ReadingIn:
     generic, field-by-field conversion (the `from_input` hook strawberry offers integrations)."""
     return elder_service.ReadingIn(
         device_serial=value["deviceId"],
-        kind=ReadingKind(value["kind"]).value,
+        kind=value["kind"].value,  # graphql-core has made it a ReadingKind
         value=value.get("value"),
         measured_at=value["measuredAt"],
     )
