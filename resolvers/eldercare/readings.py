@@ -4,7 +4,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Boolean, column, select, text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.eldercare import (
@@ -66,15 +66,14 @@ STORE_READINGS = text(
     judged AS (
       SELECT s.elder_id, s.kind, s.value, s.measured_at,
              CASE WHEN s.kind = ANY(CAST(:emergency_kinds AS varchar[])) THEN 'CRITICAL'
-                  WHEN s.value <= t.critical_low OR s.value >= t.critical_high THEN 'CRITICAL'
-                  WHEN s.value <= t.warning_low OR s.value >= t.warning_high THEN 'WARNING'
+                  WHEN s.value <= coalesce(own.critical_low, base.critical_low)
+                    OR s.value >= coalesce(own.critical_high, base.critical_high) THEN 'CRITICAL'
+                  WHEN s.value <= coalesce(own.warning_low, base.warning_low)
+                    OR s.value >= coalesce(own.warning_high, base.warning_high) THEN 'WARNING'
              END AS severity
       FROM stored s
-      LEFT JOIN LATERAL (
-        SELECT * FROM vital_thresholds v
-        WHERE v.kind = s.kind AND (v.elder_id = s.elder_id OR v.elder_id IS NULL)
-        ORDER BY v.elder_id NULLS LAST LIMIT 1
-      ) AS t ON true
+      LEFT JOIN vital_thresholds own ON own.elder_id = s.elder_id AND own.kind = s.kind
+      LEFT JOIN vital_thresholds base ON base.elder_id IS NULL AND base.kind = s.kind AND own.id IS NULL
       WHERE s.kind = ANY(CAST(:emergency_kinds AS varchar[])) OR s.value IS NOT NULL
     ),
     flagged AS (
@@ -265,42 +264,17 @@ def alert_candidates(stored) -> list[AlertCandidate]:
     return list(found.values())
 
 
-def _upsert_alerts(on_conflict: str):
-    """One statement for every candidate of a batch (arrays, so it is prepared once)."""
-    statement = text(
-        f"""
-        INSERT INTO care_alerts (elder_id, community_id, kind, reading_kind, dedup_key, severity, status,
-                                 summary, last_value, count, opened_at, last_seen_at)
-        SELECT u.elder_id, u.community_id, u.kind, u.reading_kind, u.dedup_key, u.severity, 'OPEN',
-               u.summary, u.last_value, u.count, :now, u.last_seen_at
-        FROM unnest(
-          CAST(:elder_id AS bigint[]), CAST(:community_id AS bigint[]), CAST(:kind AS varchar[]),
-          CAST(:reading_kind AS varchar[]), CAST(:dedup_key AS varchar[]), CAST(:severity AS varchar[]),
-          CAST(:summary AS text[]), CAST(:last_value AS float8[]), CAST(:count AS bigint[]),
-          CAST(:last_seen_at AS timestamptz[])
-        ) AS u(elder_id, community_id, kind, reading_kind, dedup_key, severity, summary, last_value, count,
-               last_seen_at)
-        ORDER BY u.dedup_key  -- one lock order for every writer, so two batches cannot deadlock
-        ON CONFLICT (dedup_key) WHERE status <> 'RESOLVED' {on_conflict}
-        RETURNING care_alerts.*, xmax = 0 AS opened
-        """
-    ).columns(*CareAlert.__table__.columns, column("opened", Boolean))
-    return select(CareAlert, statement.selected_columns.opened).from_statement(statement)
-
-
-# Repeats add their count, keep the latest time, and raise the severity, never lower it.
-UPSERT_ALERTS = _upsert_alerts(
-    """DO UPDATE SET
-      count = care_alerts.count + excluded.count,
-      last_seen_at = greatest(care_alerts.last_seen_at, excluded.last_seen_at),
-      severity = CASE WHEN array_position(ARRAY['INFO', 'WARNING', 'CRITICAL'], excluded.severity)
-                         > array_position(ARRAY['INFO', 'WARNING', 'CRITICAL'], care_alerts.severity)
-                      THEN excluded.severity ELSE care_alerts.severity END,
-      summary = excluded.summary,
-      last_value = excluded.last_value"""
+# Open or fold in every candidate, record the changes as events and NOTIFY, in one round trip
+# (migration 0006 holds the rule: repeats add their count and never lower the severity).
+RAISE_ALERTS = select(CareAlert).from_statement(
+    text(
+        "SELECT * FROM raise_care_alerts(CAST(:elder_id AS bigint[]), CAST(:community_id AS bigint[]), "
+        "CAST(:kind AS varchar[]), CAST(:reading_kind AS varchar[]), CAST(:dedup_key AS varchar[]), "
+        "CAST(:severity AS varchar[]), CAST(:summary AS text[]), CAST(:last_value AS float8[]), "
+        "CAST(:count AS bigint[]), CAST(:last_seen_at AS timestamptz[]), :now, :repeat_counts, "
+        ":order_lock, :channel)"
+    ).columns(*CareAlert.__table__.columns)
 )
-# A job's finding (inactivity, offline) that is already open stays as it is.
-INSERT_NEW_ALERTS = _upsert_alerts("DO NOTHING")
 CANDIDATE_FIELDS = (
     "elder_id",
     "community_id",
@@ -318,21 +292,22 @@ CANDIDATE_FIELDS = (
 async def raise_alerts(
     *, session: AsyncSession, candidates: list[AlertCandidate], now: datetime, repeat_counts: bool = True
 ) -> list[CareAlert]:
-    """Open or update each candidate's alert in one statement, then record the changes as events."""
+    """The alerts opened or updated (with repeat_counts false, an open one is left as it is)."""
     if not candidates:
         return []
-    values = {field: [] for field in CANDIDATE_FIELDS}
-    for candidate in candidates:
-        for field in CANDIDATE_FIELDS:
-            values[field].append(getattr(candidate, field))
-    rows = await session.execute(
-        UPSERT_ALERTS if repeat_counts else INSERT_NEW_ALERTS,
-        {**values, "now": now},
+    values = {field: [getattr(candidate, field) for candidate in candidates] for field in CANDIDATE_FIELDS}
+    alerts = await session.scalars(
+        RAISE_ALERTS,
+        {
+            **values,
+            "now": now,
+            "repeat_counts": repeat_counts,
+            "order_lock": EVENT_ORDER_LOCK,
+            "channel": EVENT_CHANNEL,
+        },
         execution_options={"populate_existing": True},
     )
-    changes = [(alert, AlertEventType.OPENED if opened else AlertEventType.UPDATED) for alert, opened in rows]
-    await append_events(session=session, changes=changes, at=now)
-    return [alert for alert, _ in changes]
+    return list(alerts)
 
 
 # The order lock, the event rows and the NOTIFY in one round trip (migration 0006).

@@ -110,6 +110,28 @@ async def test_bad_readings_are_reported_one_by_one_and_the_valid_ones_stored(re
     ]
 
 
+async def test_an_elders_own_band_replaces_the_default_for_that_kind(record, ward, session):
+    # 张桂英's heart runs slow: her own band makes 48 normal and 105 a warning; 刘德明 keeps the default.
+    await session.execute(
+        text(
+            "INSERT INTO vital_thresholds (elder_id, kind, critical_low, warning_low, warning_high, "
+            "critical_high) VALUES (:elder, 'HEART_RATE', 35, 40, 100, 120)"
+        ),
+        {"elder": ward.elder_a},
+    )
+    await session.commit()
+
+    own = await record(reading("T-WB-A", "HEART_RATE", 48, 0), reading("T-WB-A", "HEART_RATE", 105, 1))
+    default = await record(reading("T-WB-B", "HEART_RATE", 48, 0), reading("T-WB-B", "HEART_RATE", 105, 1))
+
+    assert [(a["severity"], a["summary"]) for a in own["alertsRaised"]] == [
+        ("WARNING", "心率异常：105 次/分")
+    ]
+    assert [(a["severity"], a["summary"]) for a in default["alertsRaised"]] == [
+        ("WARNING", "心率异常：48 次/分")
+    ]
+
+
 async def test_a_batch_with_nothing_valid_or_too_large_is_invalid_readings(record):
     nothing = await record(reading("NO-SUCH-DEVICE", "HEART_RATE", 80, 0))
     too_many = await record(
