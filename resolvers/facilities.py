@@ -62,9 +62,23 @@ class NearbyFilter:
     text: str | None = None
 
 
+# What a search result shows of a facility: plain rows, not ORM objects (no identity map, no
+# geography decoding), since a page of 50 is read and thrown away within the request.
+LISTED_COLUMNS = (
+    Facility.id,
+    Facility.name,
+    Facility.category,
+    Facility.address,
+    Facility.phone,
+    Facility.accessibility,
+    Facility.lat,
+    Facility.lng,
+)
+
+
 @dataclass
 class FacilityAt:
-    facility: Facility
+    facility: Facility  # or a row of LISTED_COLUMNS: the same attribute names
     distance: float
 
 
@@ -132,14 +146,14 @@ async def search_nearby(
     )
     reach = select(func.max(nearest.c.distance)).scalar_subquery()
     stmt = (
-        select(Facility, distance.label("distance"))
+        select(*LISTED_COLUMNS, distance.label("distance"))
         .where(*conditions)
         .where(func.ST_DWithin(Facility.location, point, reach + INDEX_MARGIN_M, False), distance <= reach)
         .order_by(distance, Facility.id)
         .limit(first + 1)
     )
     rows = (await session.execute(stmt)).all()
-    return [FacilityAt(row.Facility, row.distance) for row in rows[:first]], len(rows) > first
+    return [FacilityAt(row, row.distance) for row in rows[:first]], len(rows) > first
 
 
 async def count_nearby(*, session: AsyncSession, where: NearbyFilter) -> int:

@@ -9,6 +9,7 @@ from strawberry.types import Info
 from models import eldercare as elder_models
 from models.people import Role
 from resolvers import eldercare as elder_service
+from resolvers import loaders
 from schema.common import (
     PageInfo,
     bad_request,
@@ -229,6 +230,15 @@ class ElderCareSubscription:
                             reads=reads,
                         )
                         await session.commit()
+                if rows:
+                    # Events are resolved one at a time, so their loads cannot batch by themselves:
+                    # load the batch's elders and communities in one statement each beforehand.
+                    elders = await ctx.loader(loaders.elder_by_id_loader).load_many(
+                        list({alert.elder_id for _, alert in rows})
+                    )
+                    await ctx.loader(loaders.community_by_id_loader).load_many(
+                        list({elder.community_id for elder in elders if elder is not None})
+                    )
                 for event, alert in rows:
                     last = event.sequence
                     yield CareAlertEvent(
