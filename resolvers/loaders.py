@@ -28,6 +28,19 @@ def batch(fn: Callable[..., Awaitable[Sequence[Any]]], name: str) -> LoaderFacto
     return factory
 
 
+def batch_for_viewer(fn: Callable[..., Awaitable[Sequence[Any]]], name: str) -> LoaderFactory:
+    """Like `batch`, for what depends on who asks: `fn(session=…, viewer=…, ids=[…])`."""
+
+    def factory(*, session: AsyncSession, viewer) -> DataLoader:
+        async def load(ids: list[int]):
+            return await fn(session=session, viewer=viewer, ids=ids)
+
+        return DataLoader(load_fn=load)
+
+    factory.__name__ = name
+    return factory
+
+
 community_by_id_loader = batch(people.get_communities_by_ids, "CommunityByIdLoader")
 person_by_id_loader = batch(people.get_persons_by_ids, "PersonByIdLoader")
 
@@ -61,6 +74,15 @@ devices_by_elder_id_loader = batch(eldercare.devices_by_elder_ids, "DevicesByEld
 alerts_by_elder_id_loader = batch(eldercare.alerts_by_elder_ids, "AlertsByElderIdLoader")
 latest_vitals_by_elder_id_loader = batch(eldercare.latest_vitals_by_elder_ids, "LatestVitalsByElderIdLoader")
 visits_by_elder_id_loader = batch(eldercare.visits_by_elder_ids, "VisitsByElderIdLoader")
+
+# node(id:) asked many times in one request: one statement per type, with the viewer's permission.
+visible_elder_by_id_loader = batch_for_viewer(eldercare.visible_elders_by_ids, "VisibleElderByIdLoader")
+visible_alert_by_id_loader = batch_for_viewer(eldercare.visible_alerts_by_ids, "VisibleAlertByIdLoader")
+visible_reservation_by_id_loader = batch_for_viewer(
+    makerspace.reservations_for_by_ids, "VisibleReservationByIdLoader"
+)
+guardian_child_by_id_loader = batch_for_viewer(childcare.guardian_children_by_ids, "GuardianChildByIdLoader")
+visible_booking_by_id_loader = batch_for_viewer(childcare.bookings_for_by_ids, "VisibleBookingByIdLoader")
 
 
 def open_status_by_facility_id_and_time_loader(*, session: AsyncSession) -> DataLoader:

@@ -91,6 +91,13 @@ class Context:
             self.loaders[name] = factory(session=self.session)
         return self.loaders[name]
 
+    def viewer_loader(self, factory: Callable[..., Any]) -> Any:
+        """Like `loader`, for loads that depend on who asks (`factory(session=…, viewer=…)`)."""
+        name = factory.__name__
+        if name not in self.loaders:
+            self.loaders[name] = factory(session=self.session, viewer=self.viewer)
+        return self.loaders[name]
+
     def note_health_read(self, elder_id: int, what: str) -> None:
         self.health_reads.setdefault(elder_id, set()).add(what)
 

@@ -25,7 +25,7 @@ from schema.common import (
     pk_of,
     register_domain_errors,
 )
-from schema.node import register_node, visible_or_none
+from schema.node import register_node
 from schema.permissions import forbidden, has_role, signed_in
 
 ResourceKind = strawberry.enum(makerspace_models.ResourceKind, name="ResourceKind")
@@ -164,13 +164,10 @@ class Reservation(Node):
 
 @register_node("Reservation")
 async def fetch_reservation(info: Info, pk: int) -> Reservation | None:
-    found = await visible_or_none(
-        info,
-        lambda viewer: makerspace_service.get_reservation_for(
-            session=info.context.session, viewer=viewer, reservation_id=pk
-        ),
-    )
-    return Reservation.from_model(found[0]) if found is not None else None
+    if info.context.viewer is None:
+        return None
+    model = await info.context.viewer_loader(loaders.visible_reservation_by_id_loader).load(pk)
+    return Reservation.from_model(model) if model is not None else None
 
 
 @strawberry.type

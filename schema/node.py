@@ -5,7 +5,6 @@ from typing import Any
 
 from strawberry.types import Info
 
-from resolvers.errors import DomainFailure
 from schema.common import Node, decode_global_id
 
 NodeFetcher = Callable[[Info, int], Awaitable[Any | None]]
@@ -18,17 +17,6 @@ def register_node(type_name: str) -> Callable[[NodeFetcher], NodeFetcher]:
         return fetch
 
     return decorator
-
-
-async def visible_or_none(info: Info, fetch: Callable[[Any], Awaitable[Any]]) -> Any | None:
-    """`fetch(viewer)` for a signed-in viewer; None for anyone else or when the rule says not found."""
-    viewer = info.context.viewer
-    if viewer is None:
-        return None
-    try:
-        return await fetch(viewer)
-    except DomainFailure:
-        return None
 
 
 async def resolve_node(info: Info, global_id: str) -> Node | None:

@@ -17,6 +17,7 @@ from resolvers.childcare.base import (
 from resolvers.childcare.bookings import (
     BookingRequest,
     booking_for,
+    bookings_for_by_ids,
     cancel_booking,
     check_in_child,
     check_out_child,
@@ -33,6 +34,7 @@ from resolvers.childcare.children import (
     children_of,
     get_children_by_ids,
     guardian_child_or_error,
+    guardian_children_by_ids,
     pickup_persons_by_child_ids,
     register_child,
 )
@@ -59,6 +61,7 @@ __all__ = [
     "age_in_months",
     "booking_for",
     "bookings_by_child_ids",
+    "bookings_for_by_ids",
     "cancel_booking",
     "check_in_child",
     "check_out_child",
@@ -72,6 +75,7 @@ __all__ = [
     "get_classes_by_ids",
     "get_sessions_by_ids",
     "guardian_child_or_error",
+    "guardian_children_by_ids",
     "is_childcare_staff",
     "list_centers",
     "pickup_persons_by_child_ids",

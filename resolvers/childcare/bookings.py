@@ -120,11 +120,9 @@ async def create_booking(
     return booking
 
 
-async def booking_for(
-    *, session: AsyncSession, viewer: Viewer, booking_id: int, lock: bool = False
-) -> tuple[ChildcareBooking, ChildcareSession, ChildcareCenter, bool]:
-    """The booking if the viewer is the child's guardian or the centre's staff; NotFound otherwise."""
-    stmt = (
+def _bookings_with_centre(viewer: Viewer):
+    """Bookings with their session and centre, and the viewer's guardianship of the child (or None)."""
+    return (
         select(ChildcareBooking, ChildcareSession, ChildcareCenter, ChildGuardian.person_id)
         .join(ChildcareSession, ChildcareSession.id == ChildcareBooking.session_id)
         .join(ChildcareClass, ChildcareClass.id == ChildcareSession.class_id)
@@ -136,8 +134,14 @@ async def booking_for(
                 ChildGuardian.person_id == viewer.person_id,
             ),
         )
-        .where(ChildcareBooking.id == booking_id)
     )
+
+
+async def booking_for(
+    *, session: AsyncSession, viewer: Viewer, booking_id: int, lock: bool = False
+) -> tuple[ChildcareBooking, ChildcareSession, ChildcareCenter, bool]:
+    """The booking if the viewer is the child's guardian or the centre's staff; NotFound otherwise."""
+    stmt = _bookings_with_centre(viewer).where(ChildcareBooking.id == booking_id)
     if lock:
         stmt = stmt.with_for_update(of=ChildcareBooking)
     row = (await session.execute(stmt)).first()
@@ -147,6 +151,17 @@ async def booking_for(
     if row.person_id is None and not staff:
         raise NotFoundFailure("该预约")
     return row.ChildcareBooking, row.ChildcareSession, row.ChildcareCenter, staff
+
+
+async def bookings_for_by_ids(*, session: AsyncSession, viewer: Viewer, ids: Sequence[int]) -> list:
+    """The bookings among `ids` of the viewer's children or the viewer's centre (None for the others)."""
+    rows = await session.execute(_bookings_with_centre(viewer).where(ChildcareBooking.id.in_(ids)))
+    found = {
+        row.ChildcareBooking.id: row.ChildcareBooking
+        for row in rows
+        if row.person_id is not None or is_childcare_staff(viewer, row.ChildcareCenter)
+    }
+    return [found.get(booking_id) for booking_id in ids]
 
 
 async def promote_from_waitlist(

@@ -66,6 +66,19 @@ async def guardian_child_or_error(*, session: AsyncSession, viewer: Viewer, chil
     return child
 
 
+async def guardian_children_by_ids(*, session: AsyncSession, viewer: Viewer, ids: Sequence[int]) -> list:
+    """The children among `ids` the viewer is guardian of (None for the others)."""
+    found = {
+        child.id: child
+        for child in await session.scalars(
+            select(Child)
+            .join(ChildGuardian, ChildGuardian.child_id == Child.id)
+            .where(Child.id.in_(ids), ChildGuardian.person_id == viewer.person_id)
+        )
+    }
+    return [found.get(child_id) for child_id in ids]
+
+
 async def add_pickup_person(
     *, session: AsyncSession, viewer: Viewer, child_id: int, name: str, phone: str
 ) -> tuple[PickupPerson, str]:

@@ -12,6 +12,7 @@ from resolvers.eldercare.access import (
     is_care_staff_of,
     visible_elder_or_error,
     visible_elders,
+    visible_elders_by_ids,
 )
 from resolvers.eldercare.base import (
     ACTIVITY_KINDS,
@@ -44,6 +45,7 @@ from resolvers.eldercare.queries import (
     latest_vitals_by_elder_ids,
     list_alerts,
     list_elders,
+    visible_alerts_by_ids,
     visits_by_elder_ids,
     write_access_log,
 )
@@ -101,8 +103,10 @@ __all__ = [
     "raise_inactivity_alerts",
     "record_readings",
     "resolve",
+    "visible_alerts_by_ids",
     "visible_elder_or_error",
     "visible_elders",
+    "visible_elders_by_ids",
     "visits_by_elder_ids",
     "vital_summary",
     "write_access_log",

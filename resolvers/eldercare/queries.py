@@ -47,7 +47,6 @@ class AlertFilter:
     statuses: list[str] = field(default_factory=list)
     severities: list[str] = field(default_factory=list)
     community_id: int | None = None
-    alert_id: int | None = None
 
 
 def _alert_query(viewer: Viewer, where: AlertFilter):
@@ -58,8 +57,6 @@ def _alert_query(viewer: Viewer, where: AlertFilter):
         stmt = stmt.where(CareAlert.severity.in_(where.severities))
     if where.community_id is not None:
         stmt = stmt.where(CareAlert.community_id == where.community_id)
-    if where.alert_id is not None:
-        stmt = stmt.where(CareAlert.id == where.alert_id)
     return stmt
 
 
@@ -75,6 +72,13 @@ async def list_alerts(
         after=after,
         descending=True,
     )
+
+
+async def visible_alerts_by_ids(*, session: AsyncSession, viewer: Viewer, ids: Sequence[int]) -> list:
+    """The alerts among `ids` of elders the viewer may see (None for the others)."""
+    stmt = _alert_query(viewer, AlertFilter()).where(CareAlert.id.in_(ids))
+    found = {alert.id: alert for alert in await session.scalars(stmt)}
+    return [found.get(alert_id) for alert_id in ids]
 
 
 async def count_alerts(*, session: AsyncSession, viewer: Viewer, where: AlertFilter) -> int:

@@ -32,6 +32,7 @@ from resolvers.makerspace.reservation import (
     check_in_code,
     code_is_valid,
     get_reservation_for,
+    reservations_for_by_ids,
 )
 from resolvers.makerspace.spaces import (
     get_resources_by_ids,
@@ -69,6 +70,7 @@ __all__ = [
     "lock_person",
     "my_reservations",
     "release_no_shows",
+    "reservations_for_by_ids",
     "resources_by_space_ids",
     "slot_starts",
     "space_day",

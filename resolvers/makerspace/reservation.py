@@ -1,5 +1,6 @@
 """One reservation: who may see it, check-in with the kiosk code, cancelling."""
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import pyotp
@@ -32,6 +33,21 @@ async def get_reservation_for(
     ):
         raise NotFoundFailure("该预约")
     return row.Reservation, row.MakerSpace
+
+
+async def reservations_for_by_ids(*, session: AsyncSession, viewer: Viewer, ids: Sequence[int]) -> list:
+    """The reservations among `ids` the viewer holds or staffs (None for the others)."""
+    rows = await session.execute(
+        select(Reservation, MakerSpace)
+        .join(MakerSpace, MakerSpace.id == Reservation.space_id)
+        .where(Reservation.id.in_(ids))
+    )
+    found = {
+        row.Reservation.id: row.Reservation
+        for row in rows
+        if row.Reservation.person_id == viewer.person_id or is_space_staff(viewer, row.MakerSpace)
+    }
+    return [found.get(reservation_id) for reservation_id in ids]
 
 
 def check_in_code(space: MakerSpace, at: datetime) -> tuple[str, datetime]:

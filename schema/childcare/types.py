@@ -8,7 +8,6 @@ from strawberry.types import Info
 
 from models import childcare as childcare_models
 from models.people import Role
-from resolvers import childcare as childcare_service
 from resolvers import loaders
 from schema.common import (
     DomainError,
@@ -18,7 +17,7 @@ from schema.common import (
     encode_global_id,
     register_domain_errors,
 )
-from schema.node import register_node, visible_or_none
+from schema.node import register_node
 
 CareType = strawberry.enum(childcare_models.CareType, name="CareType")
 ClassKind = strawberry.enum(childcare_models.ClassKind, name="ClassKind")
@@ -188,24 +187,18 @@ async def fetch_child(info: Info, pk: int) -> Child | None:
     if may_see_children(info):
         model = await info.context.loader(loaders.child_by_id_loader).load(pk)
         return Child.from_model(model) if model is not None else None
-    model = await visible_or_none(
-        info,
-        lambda viewer: childcare_service.guardian_child_or_error(
-            session=info.context.session, viewer=viewer, child_id=pk
-        ),
-    )
+    if info.context.viewer is None:
+        return None
+    model = await info.context.viewer_loader(loaders.guardian_child_by_id_loader).load(pk)
     return Child.from_model(model) if model is not None else None
 
 
 @register_node("ChildcareBooking")
 async def fetch_booking(info: Info, pk: int) -> ChildcareBooking | None:
-    found = await visible_or_none(
-        info,
-        lambda viewer: childcare_service.booking_for(
-            session=info.context.session, viewer=viewer, booking_id=pk
-        ),
-    )
-    return ChildcareBooking.from_model(found[0]) if found is not None else None
+    if info.context.viewer is None:
+        return None
+    model = await info.context.viewer_loader(loaders.visible_booking_by_id_loader).load(pk)
+    return ChildcareBooking.from_model(model) if model is not None else None
 
 
 @strawberry.type

@@ -19,7 +19,7 @@ from schema.common import (
     pk_of,
     register_domain_errors,
 )
-from schema.node import register_node, visible_or_none
+from schema.node import register_node
 from schema.people import Community, fetch_community
 
 ReadingKind = strawberry.enum(elder_models.ReadingKind, name="ReadingKind")
@@ -179,31 +179,21 @@ class CareAlert(Node):
 
 @register_node("Elder")
 async def fetch_elder(info: Info, pk: int) -> Elder | None:
-    model = await visible_or_none(
-        info,
-        lambda viewer: elder_service.visible_elder_or_error(
-            session=info.context.session, viewer=viewer, elder_id=pk
-        ),
-    )
+    if info.context.viewer is None:
+        return None
+    model = await info.context.viewer_loader(loaders.visible_elder_by_id_loader).load(pk)
     return Elder.from_model(model) if model is not None else None
 
 
 @register_node("CareAlert")
 async def fetch_alert(info: Info, pk: int) -> CareAlert | None:
-    viewer = info.context.viewer
-    if viewer is None:
+    if info.context.viewer is None:
         return None
-    page = await elder_service.list_alerts(
-        session=info.context.session,
-        viewer=viewer,
-        where=elder_service.AlertFilter(alert_id=pk),
-        first=1,
-        after=None,
-    )
-    if not page.items:
+    model = await info.context.viewer_loader(loaders.visible_alert_by_id_loader).load(pk)
+    if model is None:
         return None
-    info.context.note_health_read(page.items[0].elder_id, "alerts")
-    return CareAlert.from_model(page.items[0])
+    info.context.note_health_read(model.elder_id, "alerts")
+    return CareAlert.from_model(model)
 
 
 @strawberry.type
