@@ -7,6 +7,12 @@ synthetic facilities spread over Hangzhou (`seed_scale`), serves Linli in its pr
 configuration (`linli serve`, one worker), and sends the same nearbyFacilities search from random
 points in Hangzhou at both sizes. Prints requests/s, p50 and p99 at each size and the ratio of the
 two p50s (the goal is ≤ 2: the GiST index does the work, not the table size).
+
+Memory: after each size's timed run, while the client's keep-alive connections are still open, finds
+the process that holds the server side of those connections (`linli serve` itself with one worker,
+or the uvicorn worker child that served them) and reads its VmRSS (resident now) and VmHWM (peak
+resident) from /proc/<pid>/status. The goal after the 1 000 000-facility load is VmRSS ≤ 200 MB
+(MiB, as /proc counts): the search must not hold the table, or large results, in the process.
 """
 
 import argparse
@@ -66,11 +72,58 @@ def start_server(url: str, port: int) -> subprocess.Popen:
         "LINLI_ENV": "production",
         "LINLI_JWT_SECRET": "bench-secret-bench-secret-bench-secret-0123",
         "LINLI_LOG_LEVEL": "WARNING",
+        "LINLI_JOBS_ENABLED": "false",
     }
     return subprocess.Popen(
         [str(Path(sys.executable).with_name("linli")), "serve", "--port", str(port), "--workers", "1"],
         env=env,
     )
+
+
+def process_tree(root: int) -> list[int]:
+    """root and all its descendants (from the parent ids in /proc/<pid>/stat)."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    parents[int(entry)] = int(stat.read().rsplit(")", 1)[1].split()[1])
+            except OSError:
+                pass  # gone meanwhile
+    tree, frontier = [root], [root]
+    while frontier:
+        frontier = [pid for pid, parent in parents.items() if parent in frontier]
+        tree += frontier
+    return tree
+
+
+def serving_process(root: int, port: int) -> int:
+    """The process of root's tree that holds the server side of the open connections to port."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as lines:
+            for line in list(lines)[1:]:
+                fields = line.split()
+                if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "01":  # ESTABLISHED
+                    inodes.add(f"socket:[{fields[9]}]")
+    holders = []
+    for pid in process_tree(root):
+        try:
+            targets = {os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")}
+        except OSError:
+            continue
+        if targets & inodes:
+            holders.append(pid)
+    if len(holders) != 1:
+        raise SystemExit(f"expected one process serving port {port} under {root}, found {holders}")
+    return holders[0]
+
+
+def memory_of(pid: int) -> dict[str, float]:
+    """VmRSS and VmHWM of the process, in MiB."""
+    with open(f"/proc/{pid}/status") as status:
+        fields = dict(line.split(":", 1) for line in status if line.startswith(("VmRSS", "VmHWM")))
+    return {name: int(value.split()[0]) / 1024 for name, value in fields.items()}
 
 
 async def wait_ready(base: str) -> None:
@@ -85,7 +138,9 @@ async def wait_ready(base: str) -> None:
     raise SystemExit("Linli did not become ready")
 
 
-async def drive(base: str, requests: int, concurrency: int, rng: random.Random) -> dict:
+async def drive(
+    base: str, requests: int, concurrency: int, rng: random.Random, server: subprocess.Popen, port: int
+) -> dict:
     points = [
         {
             "lat": rng.uniform(HANGZHOU_BOX["lat_min"], HANGZHOU_BOX["lat_max"]),
@@ -117,12 +172,17 @@ async def drive(base: str, requests: int, concurrency: int, rng: random.Random) 
         started = time.perf_counter()
         await asyncio.gather(*(worker(client) for _ in range(concurrency)))
         elapsed = time.perf_counter() - started
+        pid = serving_process(server.pid, port)  # while our keep-alive connections are open
+        memory = memory_of(pid)
     ordered = sorted(latencies)
     return {
         "rps": len(latencies) / elapsed,
         "p50": statistics.median(ordered) * 1000,
         "p99": ordered[int(len(ordered) * 0.99) - 1] * 1000,
         "mean_results": statistics.mean(returned),
+        "pid": pid,
+        "rss": memory["VmRSS"],
+        "hwm": memory["VmHWM"],
     }
 
 
@@ -152,7 +212,12 @@ async def main() -> None:
         try:
             await wait_ready(f"http://127.0.0.1:{args.port}")
             result = await drive(
-                f"http://127.0.0.1:{args.port}", args.requests, args.concurrency, random.Random(2026)
+                f"http://127.0.0.1:{args.port}",
+                args.requests,
+                args.concurrency,
+                random.Random(2026),
+                server,
+                args.port,
             )
         finally:
             server.terminate()
@@ -160,11 +225,15 @@ async def main() -> None:
         rows.append((size, result))
 
     print()
-    print(f"{'facilities':>12} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'results':>8}")
+    print(
+        f"{'facilities':>12} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'results':>8} "
+        f"{'RSS MiB':>8} {'peak MiB':>8}"
+    )
     for size, result in rows:
         print(
             f"{size:>12} {args.requests:>9} {result['rps']:>8.0f} {result['p50']:>8.2f} "
-            f"{result['p99']:>8.2f} {result['mean_results']:>8.1f}"
+            f"{result['p99']:>8.2f} {result['mean_results']:>8.1f} "
+            f"{result['rss']:>8.1f} {result['hwm']:>8.1f}"
         )
     if len(rows) >= 2:
         first, last = rows[0][1], rows[-1][1]
@@ -172,6 +241,12 @@ async def main() -> None:
             f"p50 ratio {rows[-1][0]}/{rows[0][0]} = {last['p50'] / first['p50']:.2f} (goal ≤ 2); "
             f"req/s ratio = {last['rps'] / first['rps']:.2f}"
         )
+    size, last = rows[-1]
+    print(
+        f"memory after {size} facilities (pid {last['pid']}, the process that served the requests): "
+        f"VmRSS {last['rss']:.1f} MiB, peak VmHWM {last['hwm']:.1f} MiB (goal ≤ 200 MB): "
+        + ("met" if last["rss"] <= 200 else "NOT met")
+    )
 
 
 if __name__ == "__main__":

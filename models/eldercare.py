@@ -245,6 +245,8 @@ class CareAlert(Base):
             postgresql_where=text("status <> 'RESOLVED'"),
         ),
         Index("ix_care_alerts_community_opened", "community_id", "opened_at"),
+        # careAlerts pages newest first by (opened_at, id) for any viewer: flat cost at any size.
+        Index("ix_care_alerts_opened_id", "opened_at", "id"),
         CheckConstraint("severity IN ('INFO', 'WARNING', 'CRITICAL')", name="severity_known"),
         CheckConstraint("status IN ('OPEN', 'ACKNOWLEDGED', 'RESOLVED')", name="status_known"),
         CheckConstraint(
