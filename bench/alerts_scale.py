@@ -30,7 +30,6 @@ import argparse
 import asyncio
 import os
 import statistics
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime
@@ -43,6 +42,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from serving import generic_plan, server_env, start_server, stop_server, token_for, wait_ready  # noqa: E402
 
 from resolvers.actor import Viewer  # noqa: E402
 from resolvers.eldercare.queries import AlertFilter, list_alerts  # noqa: E402
@@ -147,28 +148,6 @@ async def alert_counts(url: str) -> dict[str, int]:
     return counts
 
 
-def server_env(url: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DATABASE_URL": url,
-        "LINLI_ENV": "production",
-        "LINLI_JWT_SECRET": "bench-alerts-secret-bench-alerts-secret-0123",
-        "LINLI_LOG_LEVEL": "WARNING",
-        "LINLI_JOBS_ENABLED": "false",
-    }
-
-
-def linli_command(*args: str) -> list[str]:
-    return [str(Path(sys.executable).with_name("linli")), *args]
-
-
-def token_for(env: dict[str, str], phone: str) -> str:
-    done = subprocess.run(linli_command("token", "--phone", phone), env=env, capture_output=True, text=True)
-    if done.returncode != 0 or not done.stdout.strip():
-        raise SystemExit(f"linli token failed ({done.returncode}): {done.stderr.strip()}")
-    return done.stdout.strip().splitlines()[-1]
-
-
 def viewer_of(token: str) -> Viewer:
     """The viewer the server builds from this token (read without checking the signature: ours)."""
     claims = jwt.decode(token, options={"verify_signature": False})
@@ -178,34 +157,6 @@ def viewer_of(token: str) -> Viewer:
         roles=frozenset(claims.get("roles") or []),
         community_id=int(community) if community is not None else None,
     )
-
-
-def start_server(env: dict[str, str], port: int) -> subprocess.Popen:
-    return subprocess.Popen(linli_command("serve", "--port", str(port), "--workers", "1"), env=env)
-
-
-def stop_server(server: subprocess.Popen) -> None:
-    if server.poll() is None:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-
-
-async def wait_ready(base: str, server: subprocess.Popen) -> None:
-    async with httpx.AsyncClient() as client:
-        for _ in range(300):
-            if server.poll() is not None:
-                raise SystemExit(f"linli serve exited with {server.returncode}")
-            try:
-                if (await client.get(f"{base}/readyz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.1)
-    raise SystemExit("Linli did not become ready")
 
 
 async def ask(client: httpx.AsyncClient, token: str, variables: dict) -> dict:
@@ -264,37 +215,6 @@ async def drive(
         "p99": ordered[max(int(len(ordered) * 0.99) - 1, 0)] * 1000,
         "mean_results": statistics.mean(returned),
     }
-
-
-async def generic_plan(connection, statement: str, parameters) -> str:
-    """The plan of a prepared statement's generic plan, as auto_explain reports it while it runs."""
-    driver = (await connection.get_raw_connection()).driver_connection
-    notes: list[str] = []
-
-    def listen(_, message) -> None:
-        notes.append(message.message)
-
-    driver.add_log_listener(listen)
-    try:
-        await driver.execute(
-            "LOAD 'auto_explain'; SET auto_explain.log_min_duration = 0; SET auto_explain.log_analyze = on; "
-            "SET auto_explain.log_buffers = on; SET plan_cache_mode = force_generic_plan; "
-            "SET client_min_messages = log"
-        )
-        prepared = await driver.prepare(statement)
-        await prepared.fetch(*parameters)
-    finally:
-        await driver.execute(
-            "RESET client_min_messages; RESET plan_cache_mode; RESET auto_explain.log_min_duration"
-        )
-        driver.remove_log_listener(listen)
-    plans = [note for note in notes if "plan:" in note]
-    if not plans:
-        return "(auto_explain reported nothing)"
-    head, _, rest = plans[-1].partition("Query Text: ")
-    return (
-        head.strip() + "\n" + rest[len(statement) :].strip("\n") if rest.startswith(statement) else plans[-1]
-    )
 
 
 async def explain(url: str, tokens: dict[str, str], cases: list[tuple[str, str, dict]]) -> None:

@@ -28,7 +28,6 @@ import argparse
 import asyncio
 import os
 import statistics
-import subprocess
 import sys
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -41,6 +40,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from serving import generic_plan, server_env, start_server, stop_server, wait_ready  # noqa: E402
 
 from resolvers.makerspace.calendar import availability  # noqa: E402
 from seeds.demo import seed_demo  # noqa: E402
@@ -171,43 +172,6 @@ async def reservation_counts(url: str) -> tuple[dict[str, int], str]:
     return counts, f"past from {span[0]:%Y-%m-%d %H:%M} to {span[1]:%Y-%m-%d %H:%M}"
 
 
-def start_server(url: str, port: int) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "LINLI_ENV": "production",
-        "LINLI_JWT_SECRET": "bench-avail-secret-bench-avail-secret-0123",
-        "LINLI_LOG_LEVEL": "WARNING",
-        "LINLI_JOBS_ENABLED": "false",
-    }
-    command = [str(Path(sys.executable).with_name("linli")), "serve", "--port", str(port), "--workers", "1"]
-    return subprocess.Popen(command, env=env)
-
-
-def stop_server(server: subprocess.Popen) -> None:
-    if server.poll() is None:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-
-
-async def wait_ready(base: str, server: subprocess.Popen) -> None:
-    async with httpx.AsyncClient() as client:
-        for _ in range(300):
-            if server.poll() is not None:
-                raise SystemExit(f"linli serve exited with {server.returncode}")
-            try:
-                if (await client.get(f"{base}/readyz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.1)
-    raise SystemExit("Linli did not become ready")
-
-
 async def ask(client: httpx.AsyncClient, variables: dict) -> list[dict]:
     response = await client.post("/graphql", json={"query": QUERY, "variables": variables})
     body = response.json()
@@ -250,37 +214,6 @@ async def drive(client: httpx.AsyncClient, variables: dict, requests: int, concu
         "resources": resources[-1],
         "free": free[-1],
     }
-
-
-async def generic_plan(connection, statement: str, parameters) -> str:
-    """The plan of a prepared statement's generic plan, as auto_explain reports it while it runs."""
-    driver = (await connection.get_raw_connection()).driver_connection
-    notes: list[str] = []
-
-    def listen(_, message) -> None:
-        notes.append(message.message)
-
-    driver.add_log_listener(listen)
-    try:
-        await driver.execute(
-            "LOAD 'auto_explain'; SET auto_explain.log_min_duration = 0; SET auto_explain.log_analyze = on; "
-            "SET auto_explain.log_buffers = on; SET plan_cache_mode = force_generic_plan; "
-            "SET client_min_messages = log"
-        )
-        prepared = await driver.prepare(statement)
-        await prepared.fetch(*parameters)
-    finally:
-        await driver.execute(
-            "RESET client_min_messages; RESET plan_cache_mode; RESET auto_explain.log_min_duration"
-        )
-        driver.remove_log_listener(listen)
-    plans = [note for note in notes if "plan:" in note]
-    if not plans:
-        return "(auto_explain reported nothing)"
-    head, _, rest = plans[-1].partition("Query Text: ")
-    return (
-        head.strip() + "\n" + rest[len(statement) :].strip("\n") if rest.startswith(statement) else plans[-1]
-    )
 
 
 async def explain(url: str, space: int, day: date) -> None:
@@ -350,7 +283,7 @@ async def main() -> None:
             + f"; {span}",
             flush=True,
         )
-        server = start_server(url, args.port)
+        server = start_server(server_env(url), args.port)
         try:
             await wait_ready(base, server)
             limits = httpx.Limits(

@@ -32,6 +32,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from serving import server_env, start_server, stop_server, wait_ready  # noqa: E402
+
 from seeds.demo import seed_demo  # noqa: E402
 from seeds.facilities import HANGZHOU_BOX, seed_scale  # noqa: E402
 from server.migrate import upgrade  # noqa: E402
@@ -63,21 +65,6 @@ async def load_demo(url: str) -> None:
         await seed_demo(session=session)
         await session.flush()
     await engine.dispose()
-
-
-def start_server(url: str, port: int) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "LINLI_ENV": "production",
-        "LINLI_JWT_SECRET": "bench-secret-bench-secret-bench-secret-0123",
-        "LINLI_LOG_LEVEL": "WARNING",
-        "LINLI_JOBS_ENABLED": "false",
-    }
-    return subprocess.Popen(
-        [str(Path(sys.executable).with_name("linli")), "serve", "--port", str(port), "--workers", "1"],
-        env=env,
-    )
 
 
 def process_tree(root: int) -> list[int]:
@@ -124,18 +111,6 @@ def memory_of(pid: int) -> dict[str, float]:
     with open(f"/proc/{pid}/status") as status:
         fields = dict(line.split(":", 1) for line in status if line.startswith(("VmRSS", "VmHWM")))
     return {name: int(value.split()[0]) / 1024 for name, value in fields.items()}
-
-
-async def wait_ready(base: str) -> None:
-    async with httpx.AsyncClient() as client:
-        for _ in range(200):
-            try:
-                if (await client.get(f"{base}/readyz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.1)
-    raise SystemExit("Linli did not become ready")
 
 
 async def drive(
@@ -208,9 +183,9 @@ async def main() -> None:
         seconds = await add_facilities(url, size - loaded)
         loaded = size
         print(f"loaded {size} synthetic facilities ({seconds:.1f} s)", flush=True)
-        server = start_server(url, args.port)
+        server = start_server(server_env(url), args.port)
         try:
-            await wait_ready(f"http://127.0.0.1:{args.port}")
+            await wait_ready(f"http://127.0.0.1:{args.port}", server)
             result = await drive(
                 f"http://127.0.0.1:{args.port}",
                 args.requests,
@@ -220,8 +195,7 @@ async def main() -> None:
                 args.port,
             )
         finally:
-            server.terminate()
-            server.wait(timeout=30)
+            await asyncio.to_thread(stop_server, server)
         rows.append((size, result))
 
     print()

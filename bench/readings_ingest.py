@@ -29,7 +29,6 @@ import os
 import random
 import signal
 import statistics
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -43,6 +42,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from serving import server_env, start_server, stop_server, token_for, wait_ready  # noqa: E402
 
 from models.eldercare import LOINC, ReadingKind  # noqa: E402
 from resolvers.eldercare import MAX_BATCH  # noqa: E402
@@ -143,58 +144,6 @@ def request_body(batch: list[tuple]) -> bytes:
     ]
     body = {"query": MUTATION, "variables": {"r": readings}}
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-
-
-def server_env(url: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DATABASE_URL": url,
-        "LINLI_ENV": "production",
-        "LINLI_JWT_SECRET": "bench-ingest-secret-bench-ingest-secret-0123",
-        "LINLI_LOG_LEVEL": "WARNING",
-        "LINLI_JOBS_ENABLED": "false",
-    }
-
-
-def linli_command(*args: str) -> list[str]:
-    return [str(Path(sys.executable).with_name("linli")), *args]
-
-
-def gateway_token(env: dict[str, str]) -> str:
-    done = subprocess.run(
-        linli_command("token", "--phone", GATEWAY_PHONE), env=env, capture_output=True, text=True
-    )
-    if done.returncode != 0 or not done.stdout.strip():
-        raise SystemExit(f"linli token failed ({done.returncode}): {done.stderr.strip()}")
-    return done.stdout.strip().splitlines()[-1]
-
-
-def start_server(env: dict[str, str], port: int) -> subprocess.Popen:
-    return subprocess.Popen(linli_command("serve", "--port", str(port), "--workers", "1"), env=env)
-
-
-def stop_server(server: subprocess.Popen) -> None:
-    if server.poll() is None:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-
-
-async def wait_ready(base: str, server: subprocess.Popen) -> None:
-    async with httpx.AsyncClient() as client:
-        for _ in range(300):
-            if server.poll() is not None:
-                raise SystemExit(f"linli serve exited with {server.returncode}")
-            try:
-                if (await client.get(f"{base}/readyz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.1)
-    raise SystemExit("Linli did not become ready")
 
 
 async def post_batch(client: httpx.AsyncClient, body: bytes, expected: int) -> None:
@@ -323,7 +272,7 @@ async def main() -> None:
         raise SystemExit(f"a request of {largest} bytes exceeds the server's {limit} (LINLI_MAX_BODY_BYTES)")
 
     env = server_env(url)
-    token = await asyncio.to_thread(gateway_token, env)
+    token = await asyncio.to_thread(token_for, env, GATEWAY_PHONE)
     server = start_server(env, args.port)
     try:
         base = f"http://127.0.0.1:{args.port}"

@@ -1,0 +1,93 @@
+"""What the benchmarks share: Linli served in its production configuration, tokens, query plans."""
+
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+BENCH_SECRET = "bench-secret-bench-secret-bench-secret-0123"
+
+
+def server_env(url: str) -> dict[str, str]:
+    """Production configuration against `url`: periodic jobs off, so only the load runs."""
+    return {
+        **os.environ,
+        "DATABASE_URL": url,
+        "LINLI_ENV": "production",
+        "LINLI_JWT_SECRET": BENCH_SECRET,
+        "LINLI_LOG_LEVEL": "WARNING",
+        "LINLI_JOBS_ENABLED": "false",
+    }
+
+
+def linli_command(*args: str) -> list[str]:
+    return [str(Path(sys.executable).with_name("linli")), *args]
+
+
+def token_for(env: dict[str, str], phone: str) -> str:
+    done = subprocess.run(linli_command("token", "--phone", phone), env=env, capture_output=True, text=True)
+    if done.returncode != 0 or not done.stdout.strip():
+        raise SystemExit(f"linli token failed ({done.returncode}): {done.stderr.strip()}")
+    return done.stdout.strip().splitlines()[-1]
+
+
+def start_server(env: dict[str, str], port: int) -> subprocess.Popen:
+    return subprocess.Popen(linli_command("serve", "--port", str(port), "--workers", "1"), env=env)
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    if server.poll() is None:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+async def wait_ready(base: str, server: subprocess.Popen) -> None:
+    async with httpx.AsyncClient() as client:
+        for _ in range(300):
+            if server.poll() is not None:
+                raise SystemExit(f"linli serve exited with {server.returncode}")
+            try:
+                if (await client.get(f"{base}/readyz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.1)
+    raise SystemExit("Linli did not become ready")
+
+
+async def generic_plan(connection, statement: str, parameters) -> str:
+    """The plan of a prepared statement's generic plan, as auto_explain reports it while it runs."""
+    driver = (await connection.get_raw_connection()).driver_connection
+    notes: list[str] = []
+
+    def listen(_, message) -> None:
+        notes.append(message.message)
+
+    driver.add_log_listener(listen)
+    try:
+        await driver.execute(
+            "LOAD 'auto_explain'; SET auto_explain.log_min_duration = 0; SET auto_explain.log_analyze = on; "
+            "SET auto_explain.log_buffers = on; SET plan_cache_mode = force_generic_plan; "
+            "SET client_min_messages = log"
+        )
+        prepared = await driver.prepare(statement)
+        await prepared.fetch(*parameters)
+    finally:
+        await driver.execute(
+            "RESET client_min_messages; RESET plan_cache_mode; RESET auto_explain.log_min_duration"
+        )
+        driver.remove_log_listener(listen)
+    plans = [note for note in notes if "plan:" in note]
+    if not plans:
+        return "(auto_explain reported nothing)"
+    head, _, rest = plans[-1].partition("Query Text: ")
+    return (
+        head.strip() + "\n" + rest[len(statement) :].strip("\n") if rest.startswith(statement) else plans[-1]
+    )
