@@ -41,7 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from serving import generic_plan, server_env, start_server, stop_server, wait_ready  # noqa: E402
+from serving import print_plans, server_env, start_server, stop_server, wait_ready  # noqa: E402
 
 from resolvers.makerspace.calendar import availability  # noqa: E402
 from seeds.demo import seed_demo  # noqa: E402
@@ -239,15 +239,7 @@ async def explain(url: str, space: int, day: date) -> None:
                     )
                 finally:
                     event.remove(engine.sync_engine, "before_cursor_execute", capture)
-                statement, parameters = sent[-1]
-                print(f"\n-- {case}\n{statement}\n-- parameters: {parameters}")
-                plan = await connection.exec_driver_sql(f"EXPLAIN (ANALYZE, BUFFERS) {statement}", parameters)
-                print("-- custom plan (the parameters' values known to the planner)")
-                print("\n".join(row[0] for row in plan.all()))
-                # What the server may run after five executions of its prepared statement.
-                rows = await generic_plan(connection, statement, parameters)
-                print("-- generic plan (prepared, plan_cache_mode = force_generic_plan, auto_explain)")
-                print(rows)
+                await print_plans(connection, case, *sent[-1])
                 await connection.rollback()
     finally:
         await engine.dispose()

@@ -91,3 +91,14 @@ async def generic_plan(connection, statement: str, parameters) -> str:
     return (
         head.strip() + "\n" + rest[len(statement) :].strip("\n") if rest.startswith(statement) else plans[-1]
     )
+
+
+async def print_plans(connection, label: str, statement: str, parameters) -> None:
+    """The statement, its custom plan (EXPLAIN ANALYZE) and the generic plan it may switch to."""
+    print(f"\n-- {label}\n{statement}\n-- parameters: {parameters}")
+    plan = await connection.exec_driver_sql(f"EXPLAIN (ANALYZE, BUFFERS) {statement}", parameters)
+    print("-- custom plan (the parameters' values known to the planner)")
+    print("\n".join(row[0] for row in plan.all()))
+    # What the server may run after five executions of its prepared statement.
+    print("-- generic plan (prepared, plan_cache_mode = force_generic_plan, auto_explain)")
+    print(await generic_plan(connection, statement, parameters))
