@@ -57,6 +57,7 @@ resources_by_space_id_loader = batch(makerspace.resources_by_space_ids, "Resourc
 childcare_classes_by_center_id_loader = batch(
     childcare.classes_by_center_ids, "ChildcareClassesByCenterIdLoader"
 )
+childcare_center_by_id_loader = batch(childcare.get_centers_by_ids, "ChildcareCenterByIdLoader")
 childcare_class_by_id_loader = batch(childcare.get_classes_by_ids, "ChildcareClassByIdLoader")
 childcare_session_by_id_loader = batch(childcare.get_sessions_by_ids, "ChildcareSessionByIdLoader")
 waitlisted_count_by_session_id_loader = batch(childcare.waitlisted_counts, "WaitlistedCountBySessionIdLoader")
@@ -78,6 +79,7 @@ visits_by_elder_id_loader = batch(eldercare.visits_by_elder_ids, "VisitsByElderI
 # node(id:) asked many times in one request: one statement per type, with the viewer's permission.
 visible_elder_by_id_loader = batch_for_viewer(eldercare.visible_elders_by_ids, "VisibleElderByIdLoader")
 visible_alert_by_id_loader = batch_for_viewer(eldercare.visible_alerts_by_ids, "VisibleAlertByIdLoader")
+visible_visit_by_id_loader = batch_for_viewer(eldercare.visible_visits_by_ids, "VisibleVisitByIdLoader")
 visible_reservation_by_id_loader = batch_for_viewer(
     makerspace.reservations_for_by_ids, "VisibleReservationByIdLoader"
 )

@@ -33,6 +33,7 @@ async def classes_by_center_ids(*, session: AsyncSession, ids: Sequence[int]) ->
     )
 
 
+get_centers_by_ids = by_ids(ChildcareCenter)
 get_classes_by_ids = by_ids(ChildcareClass)
 
 

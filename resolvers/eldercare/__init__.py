@@ -46,6 +46,7 @@ from resolvers.eldercare.queries import (
     list_alerts,
     list_elders,
     visible_alerts_by_ids,
+    visible_visits_by_ids,
     visits_by_elder_ids,
     write_access_log,
 )
@@ -107,6 +108,7 @@ __all__ = [
     "visible_elder_or_error",
     "visible_elders",
     "visible_elders_by_ids",
+    "visible_visits_by_ids",
     "visits_by_elder_ids",
     "vital_summary",
     "write_access_log",

@@ -81,6 +81,15 @@ async def visible_alerts_by_ids(*, session: AsyncSession, viewer: Viewer, ids: S
     return [found.get(alert_id) for alert_id in ids]
 
 
+async def visible_visits_by_ids(*, session: AsyncSession, viewer: Viewer, ids: Sequence[int]) -> list:
+    """The care visits among `ids` of elders the viewer may see (None for the others)."""
+    stmt = select(CareVisit).where(
+        CareVisit.id.in_(ids), CareVisit.elder_id.in_(select(Elder.id).where(visible_elders(viewer)))
+    )
+    found = {visit.id: visit for visit in await session.scalars(stmt)}
+    return [found.get(visit_id) for visit_id in ids]
+
+
 async def count_alerts(*, session: AsyncSession, viewer: Viewer, where: AlertFilter) -> int:
     return await session.scalar(select(func.count()).select_from(_alert_query(viewer, where).subquery()))
 

@@ -27,7 +27,6 @@ from schema.childcare.types import (
 )
 from schema.common import (
     bad_request,
-    encode_global_id,
     mutation_result,
     or_not_found,
     pk_of,
@@ -75,10 +74,7 @@ class ChildcareQuery:
     @strawberry.field
     async def childcare_centers(self, info: Info) -> list[ChildcareCenter]:
         centers = await childcare_service.list_centers(session=info.context.session)
-        return [
-            ChildcareCenter(id=encode_global_id("ChildcareCenter", center.id), name=center.name, model=center)
-            for center in centers
-        ]
+        return [ChildcareCenter.from_model(center) for center in centers]
 
     childcare_sessions: list[ChildcareSession] = strawberry.field(
         resolver=resolve_sessions,

@@ -58,10 +58,20 @@ class ChildcareCenter(Node):
     name: str
     model: strawberry.Private[childcare_models.ChildcareCenter]
 
+    @classmethod
+    def from_model(cls, model: childcare_models.ChildcareCenter) -> "ChildcareCenter":
+        return cls(id=encode_global_id("ChildcareCenter", model.id), name=model.name, model=model)
+
     @strawberry.field
     async def classes(self, info: Info) -> list[ChildcareClass]:
         models = await info.context.loader(loaders.childcare_classes_by_center_id_loader).load(self.model.id)
         return [ChildcareClass.from_model(model) for model in models]
+
+
+@register_node("ChildcareCenter")
+async def fetch_center(info: Info, pk: int) -> ChildcareCenter | None:
+    model = await info.context.loader(loaders.childcare_center_by_id_loader).load(pk)
+    return ChildcareCenter.from_model(model) if model is not None else None
 
 
 @strawberry.type

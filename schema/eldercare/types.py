@@ -71,6 +71,17 @@ class CareVisit(Node):
         )
 
 
+@register_node("CareVisit")
+async def fetch_visit(info: Info, pk: int) -> CareVisit | None:
+    if info.context.viewer is None:
+        return None
+    model = await info.context.viewer_loader(loaders.visible_visit_by_id_loader).load(pk)
+    if model is None:
+        return None
+    info.context.note_health_read(model.elder_id, "visits")
+    return CareVisit.from_model(model)
+
+
 @strawberry.type
 class Elder(Node):
     name: str

@@ -293,6 +293,40 @@ async def test_care_staff_log_visits(gql, ward):
     assert empty["data"]["careVisitLog"]["code"] == "NOTE_REQUIRED"
 
 
+async def test_a_visit_by_its_id_is_shown_only_to_who_may_see_the_elder_and_logged(gql, ward, session):
+    visit = {
+        "elderId": ward.gid(ward.elder_a),
+        "kind": "CALL",
+        "note": "电话问候",
+        "visitedAt": "2026-11-25T09:00:00+08:00",
+    }
+    logged = await gql(
+        VISIT.replace("{ note }", "{ id note }"), {"input": visit}, token=ward.tokens["CARE_STAFF"]
+    )
+    visit_id = logged["data"]["careVisitLog"]["id"]
+    by_id = "query($id: ID!) { node(id: $id) { ... on CareVisit { note elder { name } } } }"
+    before = (await session.scalars(select(HealthAccessLog.id))).all()
+
+    seen = {
+        who: (await gql(by_id, {"id": visit_id}, token=ward.tokens[who]))["data"]["node"]
+        for who in ("CARE_STAFF", "FAMILY", "FAMILY_NO_CONSENT", "CARE_STAFF_HAICHUANG", "RESIDENT")
+    }
+    anonymous = (await gql(by_id, {"id": visit_id}))["data"]["node"]
+
+    assert seen == {
+        "CARE_STAFF": {"note": "电话问候", "elder": {"name": "张桂英"}},
+        "FAMILY": {"note": "电话问候", "elder": {"name": "张桂英"}},
+        "FAMILY_NO_CONSENT": None,
+        "CARE_STAFF_HAICHUANG": None,
+        "RESIDENT": None,
+    }
+    assert anonymous is None
+    logged_reads = await session.scalars(
+        select(HealthAccessLog.what).where(HealthAccessLog.id.not_in(before or [0]))
+    )
+    assert logged_reads.all() == [["visits"], ["visits"]]
+
+
 async def test_the_elder_list_with_nested_health_data_costs_the_same_few_statements(
     gql, ward, record, count_statements
 ):

@@ -735,6 +735,12 @@ async def node_childcare_class(w: World, n: int) -> Run:
     return Run({"id": gid("ChildcareClass", classes[0].id)})
 
 
+async def node_childcare_center(w: World, n: int) -> Run:
+    center, _ = await w.center(classes=n)
+    await w.commit()
+    return Run({"id": gid("ChildcareCenter", center.id)})
+
+
 async def node_childcare_session(w: World, n: int) -> Run:
     guardian, _ = await w.person()
     _, (klass,) = await w.center()
@@ -777,6 +783,13 @@ async def node_care_alert(w: World, n: int) -> Run:
     _, _, alerts = await w.elder(await w.new_community(), devices=n, alerts=n, visits=n, vitals=n)
     await w.commit()
     return Run({"id": gid("CareAlert", alerts[0].id)}, w.tokens["ADMIN"])
+
+
+async def node_care_visit(w: World, n: int) -> Run:
+    elder, _, _ = await w.elder(await w.new_community(), devices=n, alerts=n, visits=n, vitals=n)
+    await w.commit()
+    visit = await w.session.scalar(select(CareVisit.id).where(CareVisit.elder_id == elder.id).limit(1))
+    return Run({"id": gid("CareVisit", visit)}, w.tokens["ADMIN"])
 
 
 # Mutation ---------------------------------------------------------------------
@@ -1131,6 +1144,18 @@ CASES = [
         edges("node", "space", "resources"),
     ),
     Case(
+        "Query.node[ChildcareCenter]",
+        node_query("ChildcareCenter", "name classes { id name kind capacity }"),
+        node_childcare_center,
+        edges("node", "classes"),
+    ),
+    Case(
+        "Query.node[CareVisit]",
+        node_query("CareVisit", "kind note elder { name alerts { id } devices { serial } visits { note } }"),
+        node_care_visit,
+        edges("node", "elder", "visits"),
+    ),
+    Case(
         "Query.node[ChildcareClass]",
         node_query("ChildcareClass", "name kind minAgeMonths maxAgeMonths capacity carerRatio"),
         node_childcare_class,
@@ -1249,10 +1274,7 @@ CASES = [
 # Root fields deliberately without a case, and why (none today: every root field has one).
 EXCLUDED: dict[str, str] = {}
 # Types implementing Node that `node(id:)` cannot fetch (no fetcher registered: it answers null).
-NODE_TYPES_WITHOUT_FETCHER = {
-    "CareVisit": "no node fetcher is registered: node(id:) answers null, there is nothing to count",
-    "ChildcareCenter": "no node fetcher is registered: node(id:) answers null, there is nothing to count",
-}
+NODE_TYPES_WITHOUT_FETCHER: dict[str, str] = {}  # every Node type can be fetched by node(id:)
 
 
 # ── Measuring ──────────────────────────────────────────────────────────────────
@@ -1426,6 +1448,16 @@ async def alias_care_alerts(w: World, k: int) -> tuple[list[int], str]:
     return [alert.id for alert in alerts], w.tokens["CARE_STAFF"]
 
 
+async def alias_childcare_centers(w: World, k: int) -> tuple[list[int], str]:
+    return [(await w.center())[0].id for _ in range(k)], w.tokens["RESIDENT"]
+
+
+async def alias_care_visits(w: World, k: int) -> tuple[list[int], str]:
+    elder, _, _ = await w.elder(await w.community_id(), visits=k)
+    visits = await w.session.scalars(select(CareVisit.id).where(CareVisit.elder_id == elder.id))
+    return list(visits), w.tokens["CARE_STAFF"]
+
+
 NODE_ALIASES: dict[str, Callable[[World, int], Awaitable[tuple[list[int], str]]]] = {
     "Community": alias_communities,
     "Facility": alias_facilities,
@@ -1438,6 +1470,8 @@ NODE_ALIASES: dict[str, Callable[[World, int], Awaitable[tuple[list[int], str]]]
     "ChildcareBooking": alias_childcare_bookings,
     "Elder": alias_elders,
     "CareAlert": alias_care_alerts,
+    "ChildcareCenter": alias_childcare_centers,
+    "CareVisit": alias_care_visits,
 }
 
 
