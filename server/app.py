@@ -27,6 +27,7 @@ from server.jobs import run_as_leader
 from server.migrate import head_revision
 from server.observability import Metrics, RequestMiddleware, configure_logging
 from server.pubsub import AlertFeed
+from server.security import security_middleware
 from server.settings import Settings, get_settings
 
 
@@ -143,7 +144,7 @@ def create_app(
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),
         ],
-        middleware=[Middleware(RequestMiddleware, metrics=metrics)],
+        middleware=[Middleware(RequestMiddleware, metrics=metrics), *security_middleware(settings)],
         lifespan=lifespan,
     )
     app.state.services = services

@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     max_body_bytes: int = 64 * 1024
     max_page_size: int = 100
 
+    # Browsers: the web origins allowed to call the API (CORS; none by default: the apps are
+    # native and the kiosk is same-origin), and HSTS seconds when served behind TLS (0: off).
+    cors_origins: list[str] = Field(default_factory=list)
+    hsts_seconds: int = 0
+
     # Walking minutes = ceil(straight-line metres × detour ÷ pace), until a street network is loaded.
     walking_pace_adult_m_per_min: float = 60.0  # the planning convention: 15 min ≈ 900 m
     walking_pace_elderly_m_per_min: float = 48.0  # older pedestrians: about 0.8–0.9 m/s
