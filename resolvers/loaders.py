@@ -17,23 +17,16 @@ from resolvers import childcare, eldercare, facilities, makerspace, people
 LoaderFactory = Callable[..., DataLoader]
 
 
-def batch(fn: Callable[..., Awaitable[Sequence[Any]]], name: str) -> LoaderFactory:
-    def factory(*, session: AsyncSession) -> DataLoader:
+def batch(
+    fn: Callable[..., Awaitable[Sequence[Any]]], name: str, *, per_viewer: bool = False
+) -> LoaderFactory:
+    """`per_viewer`: what `fn` answers depends on who asks, `fn(session=…, viewer=…, ids=[…])`."""
+
+    def factory(*, session: AsyncSession, viewer=None) -> DataLoader:
+        who = {"viewer": viewer} if per_viewer else {}
+
         async def load(ids: list[int]):
-            return await fn(session=session, ids=ids)
-
-        return DataLoader(load_fn=load)
-
-    factory.__name__ = name
-    return factory
-
-
-def batch_for_viewer(fn: Callable[..., Awaitable[Sequence[Any]]], name: str) -> LoaderFactory:
-    """Like `batch`, for what depends on who asks: `fn(session=…, viewer=…, ids=[…])`."""
-
-    def factory(*, session: AsyncSession, viewer) -> DataLoader:
-        async def load(ids: list[int]):
-            return await fn(session=session, viewer=viewer, ids=ids)
+            return await fn(session=session, ids=ids, **who)
 
         return DataLoader(load_fn=load)
 
@@ -77,17 +70,21 @@ latest_vitals_by_elder_id_loader = batch(eldercare.latest_vitals_by_elder_ids, "
 visits_by_elder_id_loader = batch(eldercare.visits_by_elder_ids, "VisitsByElderIdLoader")
 
 # node(id:) asked many times in one request: one statement per type, with the viewer's permission.
-visible_elder_by_id_loader = batch_for_viewer(eldercare.visible_elders_by_ids, "VisibleElderByIdLoader")
-visible_alert_by_id_loader = batch_for_viewer(eldercare.visible_alerts_by_ids, "VisibleAlertByIdLoader")
-visible_visit_by_id_loader = batch_for_viewer(eldercare.visible_visits_by_ids, "VisibleVisitByIdLoader")
-visible_reservation_by_id_loader = batch_for_viewer(
-    makerspace.reservations_for_by_ids, "VisibleReservationByIdLoader"
+visible_elder_by_id_loader = batch(eldercare.visible_elders_by_ids, "VisibleElderByIdLoader", per_viewer=True)
+visible_alert_by_id_loader = batch(eldercare.visible_alerts_by_ids, "VisibleAlertByIdLoader", per_viewer=True)
+visible_visit_by_id_loader = batch(eldercare.visible_visits_by_ids, "VisibleVisitByIdLoader", per_viewer=True)
+visible_reservation_by_id_loader = batch(
+    makerspace.reservations_for_by_ids, "VisibleReservationByIdLoader", per_viewer=True
 )
-guardian_child_by_id_loader = batch_for_viewer(childcare.guardian_children_by_ids, "GuardianChildByIdLoader")
-visible_booking_by_id_loader = batch_for_viewer(childcare.bookings_for_by_ids, "VisibleBookingByIdLoader")
+guardian_child_by_id_loader = batch(
+    childcare.guardian_children_by_ids, "GuardianChildByIdLoader", per_viewer=True
+)
+visible_booking_by_id_loader = batch(
+    childcare.bookings_for_by_ids, "VisibleBookingByIdLoader", per_viewer=True
+)
 
 
-def open_status_by_facility_id_and_time_loader(*, session: AsyncSession) -> DataLoader:
+def open_status_by_facility_id_and_time_loader(*, session: AsyncSession, viewer=None) -> DataLoader:
     """Keys are (facility id, instant); one query per distinct instant in the batch."""
 
     async def load(keys: list[tuple[int, datetime]]):

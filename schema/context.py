@@ -85,14 +85,7 @@ class Context:
         return self._session  # type: ignore[return-value]
 
     def loader(self, factory: Callable[..., Any]) -> Any:
-        """This request's DataLoader made by `factory(session=…)`, created on first use."""
-        name = factory.__name__
-        if name not in self.loaders:
-            self.loaders[name] = factory(session=self.session)
-        return self.loaders[name]
-
-    def viewer_loader(self, factory: Callable[..., Any]) -> Any:
-        """Like `loader`, for loads that depend on who asks (`factory(session=…, viewer=…)`)."""
+        """This request's DataLoader made by `factory(session=…, viewer=…)`, created on first use."""
         name = factory.__name__
         if name not in self.loaders:
             self.loaders[name] = factory(session=self.session, viewer=self.viewer)

@@ -166,7 +166,7 @@ class Reservation(Node):
 async def fetch_reservation(info: Info, pk: int) -> Reservation | None:
     if info.context.viewer is None:
         return None
-    model = await info.context.viewer_loader(loaders.visible_reservation_by_id_loader).load(pk)
+    model = await info.context.loader(loaders.visible_reservation_by_id_loader).load(pk)
     return Reservation.from_model(model) if model is not None else None
 
 

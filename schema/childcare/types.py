@@ -199,7 +199,7 @@ async def fetch_child(info: Info, pk: int) -> Child | None:
         return Child.from_model(model) if model is not None else None
     if info.context.viewer is None:
         return None
-    model = await info.context.viewer_loader(loaders.guardian_child_by_id_loader).load(pk)
+    model = await info.context.loader(loaders.guardian_child_by_id_loader).load(pk)
     return Child.from_model(model) if model is not None else None
 
 
@@ -207,7 +207,7 @@ async def fetch_child(info: Info, pk: int) -> Child | None:
 async def fetch_booking(info: Info, pk: int) -> ChildcareBooking | None:
     if info.context.viewer is None:
         return None
-    model = await info.context.viewer_loader(loaders.visible_booking_by_id_loader).load(pk)
+    model = await info.context.loader(loaders.visible_booking_by_id_loader).load(pk)
     return ChildcareBooking.from_model(model) if model is not None else None
 
 

@@ -75,7 +75,7 @@ class CareVisit(Node):
 async def fetch_visit(info: Info, pk: int) -> CareVisit | None:
     if info.context.viewer is None:
         return None
-    model = await info.context.viewer_loader(loaders.visible_visit_by_id_loader).load(pk)
+    model = await info.context.loader(loaders.visible_visit_by_id_loader).load(pk)
     if model is None:
         return None
     info.context.note_health_read(model.elder_id, "visits")
@@ -192,7 +192,7 @@ class CareAlert(Node):
 async def fetch_elder(info: Info, pk: int) -> Elder | None:
     if info.context.viewer is None:
         return None
-    model = await info.context.viewer_loader(loaders.visible_elder_by_id_loader).load(pk)
+    model = await info.context.loader(loaders.visible_elder_by_id_loader).load(pk)
     return Elder.from_model(model) if model is not None else None
 
 
@@ -200,7 +200,7 @@ async def fetch_elder(info: Info, pk: int) -> Elder | None:
 async def fetch_alert(info: Info, pk: int) -> CareAlert | None:
     if info.context.viewer is None:
         return None
-    model = await info.context.viewer_loader(loaders.visible_alert_by_id_loader).load(pk)
+    model = await info.context.loader(loaders.visible_alert_by_id_loader).load(pk)
     if model is None:
         return None
     info.context.note_health_read(model.elder_id, "alerts")
