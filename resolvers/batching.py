@@ -1,18 +1,23 @@
 """Batch reads for DataLoaders: one statement for many ids, answered in the order the ids came."""
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
+def in_order(rows: Iterable, ids: Sequence[int]) -> list:
+    """The row of each id (by its `id`), in the order the ids came; None where there is none."""
+    found = {row.id: row for row in rows}
+    return [found.get(row_id) for row_id in ids]
+
+
 def by_ids(model: type) -> Any:
     """`load(session=…, ids=[…])` → the row of each id, or None where there is none."""
 
     async def load(*, session: AsyncSession, ids: Sequence[int]) -> list:
-        found = {row.id: row for row in await session.scalars(select(model).where(model.id.in_(ids)))}
-        return [found.get(row_id) for row_id in ids]
+        return in_order(await session.scalars(select(model).where(model.id.in_(ids))), ids)
 
     load.__name__ = f"{model.__tablename__}_by_ids"
     return load

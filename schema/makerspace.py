@@ -25,7 +25,7 @@ from schema.common import (
     pk_of,
     register_domain_errors,
 )
-from schema.node import register_node
+from schema.node import load_for_viewer, register_node
 from schema.permissions import forbidden, has_role, signed_in
 
 ResourceKind = strawberry.enum(makerspace_models.ResourceKind, name="ResourceKind")
@@ -164,9 +164,7 @@ class Reservation(Node):
 
 @register_node("Reservation")
 async def fetch_reservation(info: Info, pk: int) -> Reservation | None:
-    if info.context.viewer is None:
-        return None
-    model = await info.context.loader(loaders.visible_reservation_by_id_loader).load(pk)
+    model = await load_for_viewer(info, loaders.visible_reservation_by_id_loader, pk)
     return Reservation.from_model(model) if model is not None else None
 
 

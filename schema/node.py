@@ -19,6 +19,13 @@ def register_node(type_name: str) -> Callable[[NodeFetcher], NodeFetcher]:
     return decorator
 
 
+async def load_for_viewer(info: Info, factory: Callable[..., Any], pk: int) -> Any | None:
+    """What `factory`'s permission-checked loader gives the signed-in viewer; None for anyone else."""
+    if info.context.viewer is None:
+        return None
+    return await info.context.loader(factory).load(pk)
+
+
 async def resolve_node(info: Info, global_id: str) -> Node | None:
     """The object, or null when it does not exist or the viewer may not see it (no IDOR)."""
     type_name, pk = decode_global_id(global_id)

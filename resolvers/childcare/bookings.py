@@ -20,6 +20,7 @@ from models.childcare import (
     PickupPerson,
 )
 from resolvers.actor import Viewer
+from resolvers.batching import in_order
 from resolvers.childcare.base import (
     SHANGHAI,
     PinRejected,
@@ -156,12 +157,12 @@ async def booking_for(
 async def bookings_for_by_ids(*, session: AsyncSession, viewer: Viewer, ids: Sequence[int]) -> list:
     """The bookings among `ids` of the viewer's children or the viewer's centre (None for the others)."""
     rows = await session.execute(_bookings_with_centre(viewer).where(ChildcareBooking.id.in_(ids)))
-    found = {
-        row.ChildcareBooking.id: row.ChildcareBooking
+    visible = (
+        row.ChildcareBooking
         for row in rows
         if row.person_id is not None or is_childcare_staff(viewer, row.ChildcareCenter)
-    }
-    return [found.get(booking_id) for booking_id in ids]
+    )
+    return in_order(visible, ids)
 
 
 async def promote_from_waitlist(

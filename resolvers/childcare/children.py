@@ -15,7 +15,7 @@ from models.childcare import (
     PickupPerson,
 )
 from resolvers.actor import Viewer
-from resolvers.batching import by_ids, grouped
+from resolvers.batching import by_ids, grouped, in_order
 from resolvers.childcare.base import SHANGHAI, UNDER_MONTHS, age_in_months, pin_hasher
 from resolvers.errors import DomainFailure, NotFoundFailure
 from resolvers.people import normalize_phone
@@ -68,15 +68,12 @@ async def guardian_child_or_error(*, session: AsyncSession, viewer: Viewer, chil
 
 async def guardian_children_by_ids(*, session: AsyncSession, viewer: Viewer, ids: Sequence[int]) -> list:
     """The children among `ids` the viewer is guardian of (None for the others)."""
-    found = {
-        child.id: child
-        for child in await session.scalars(
-            select(Child)
-            .join(ChildGuardian, ChildGuardian.child_id == Child.id)
-            .where(Child.id.in_(ids), ChildGuardian.person_id == viewer.person_id)
-        )
-    }
-    return [found.get(child_id) for child_id in ids]
+    children = await session.scalars(
+        select(Child)
+        .join(ChildGuardian, ChildGuardian.child_id == Child.id)
+        .where(Child.id.in_(ids), ChildGuardian.person_id == viewer.person_id)
+    )
+    return in_order(children, ids)
 
 
 async def add_pickup_person(

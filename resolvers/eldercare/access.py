@@ -12,6 +12,7 @@ from models.eldercare import (
 )
 from models.people import Role
 from resolvers.actor import Viewer
+from resolvers.batching import in_order
 from resolvers.errors import NotFoundFailure
 
 
@@ -39,11 +40,9 @@ def is_care_staff_of(viewer: Viewer, community_id: int) -> bool:
 
 async def visible_elders_by_ids(*, session: AsyncSession, viewer: Viewer, ids: Sequence[int]) -> list:
     """The elders among `ids` the viewer may see (None for the others): one statement for many."""
-    found = {
-        elder.id: elder
-        for elder in await session.scalars(select(Elder).where(Elder.id.in_(ids), visible_elders(viewer)))
-    }
-    return [found.get(elder_id) for elder_id in ids]
+    return in_order(
+        await session.scalars(select(Elder).where(Elder.id.in_(ids), visible_elders(viewer))), ids
+    )
 
 
 async def visible_elder_or_error(*, session: AsyncSession, viewer: Viewer, elder_id: int) -> Elder:

@@ -18,7 +18,7 @@ from models.eldercare import (
     Reading,
 )
 from resolvers.actor import Viewer
-from resolvers.batching import by_ids, grouped
+from resolvers.batching import by_ids, grouped, in_order
 from resolvers.eldercare.access import visible_elders
 from resolvers.eldercare.base import POSSIBLE
 from resolvers.eldercare.jobs import policy
@@ -77,8 +77,7 @@ async def list_alerts(
 async def visible_alerts_by_ids(*, session: AsyncSession, viewer: Viewer, ids: Sequence[int]) -> list:
     """The alerts among `ids` of elders the viewer may see (None for the others)."""
     stmt = _alert_query(viewer, AlertFilter()).where(CareAlert.id.in_(ids))
-    found = {alert.id: alert for alert in await session.scalars(stmt)}
-    return [found.get(alert_id) for alert_id in ids]
+    return in_order(await session.scalars(stmt), ids)
 
 
 async def visible_visits_by_ids(*, session: AsyncSession, viewer: Viewer, ids: Sequence[int]) -> list:
@@ -86,8 +85,7 @@ async def visible_visits_by_ids(*, session: AsyncSession, viewer: Viewer, ids: S
     stmt = select(CareVisit).where(
         CareVisit.id.in_(ids), CareVisit.elder_id.in_(select(Elder.id).where(visible_elders(viewer)))
     )
-    found = {visit.id: visit for visit in await session.scalars(stmt)}
-    return [found.get(visit_id) for visit_id in ids]
+    return in_order(await session.scalars(stmt), ids)
 
 
 async def count_alerts(*, session: AsyncSession, viewer: Viewer, where: AlertFilter) -> int:

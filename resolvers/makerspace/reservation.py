@@ -15,6 +15,7 @@ from models.makerspace import (
     ReservationStatus,
 )
 from resolvers.actor import Viewer
+from resolvers.batching import in_order
 from resolvers.errors import DomainFailure, NotFoundFailure
 from resolvers.makerspace.spaces import is_space_staff
 
@@ -42,12 +43,12 @@ async def reservations_for_by_ids(*, session: AsyncSession, viewer: Viewer, ids:
         .join(MakerSpace, MakerSpace.id == Reservation.space_id)
         .where(Reservation.id.in_(ids))
     )
-    found = {
-        row.Reservation.id: row.Reservation
+    visible = (
+        row.Reservation
         for row in rows
         if row.Reservation.person_id == viewer.person_id or is_space_staff(viewer, row.MakerSpace)
-    }
-    return [found.get(reservation_id) for reservation_id in ids]
+    )
+    return in_order(visible, ids)
 
 
 def check_in_code(space: MakerSpace, at: datetime) -> tuple[str, datetime]:

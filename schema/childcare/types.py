@@ -17,7 +17,7 @@ from schema.common import (
     encode_global_id,
     register_domain_errors,
 )
-from schema.node import register_node
+from schema.node import load_for_viewer, register_node
 
 CareType = strawberry.enum(childcare_models.CareType, name="CareType")
 ClassKind = strawberry.enum(childcare_models.ClassKind, name="ClassKind")
@@ -197,17 +197,13 @@ async def fetch_child(info: Info, pk: int) -> Child | None:
     if may_see_children(info):
         model = await info.context.loader(loaders.child_by_id_loader).load(pk)
         return Child.from_model(model) if model is not None else None
-    if info.context.viewer is None:
-        return None
-    model = await info.context.loader(loaders.guardian_child_by_id_loader).load(pk)
+    model = await load_for_viewer(info, loaders.guardian_child_by_id_loader, pk)
     return Child.from_model(model) if model is not None else None
 
 
 @register_node("ChildcareBooking")
 async def fetch_booking(info: Info, pk: int) -> ChildcareBooking | None:
-    if info.context.viewer is None:
-        return None
-    model = await info.context.loader(loaders.visible_booking_by_id_loader).load(pk)
+    model = await load_for_viewer(info, loaders.visible_booking_by_id_loader, pk)
     return ChildcareBooking.from_model(model) if model is not None else None
 
 

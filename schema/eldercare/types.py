@@ -19,7 +19,7 @@ from schema.common import (
     pk_of,
     register_domain_errors,
 )
-from schema.node import register_node
+from schema.node import load_for_viewer, register_node
 from schema.people import Community, fetch_community
 
 ReadingKind = strawberry.enum(elder_models.ReadingKind, name="ReadingKind")
@@ -73,9 +73,7 @@ class CareVisit(Node):
 
 @register_node("CareVisit")
 async def fetch_visit(info: Info, pk: int) -> CareVisit | None:
-    if info.context.viewer is None:
-        return None
-    model = await info.context.loader(loaders.visible_visit_by_id_loader).load(pk)
+    model = await load_for_viewer(info, loaders.visible_visit_by_id_loader, pk)
     if model is None:
         return None
     info.context.note_health_read(model.elder_id, "visits")
@@ -190,17 +188,13 @@ class CareAlert(Node):
 
 @register_node("Elder")
 async def fetch_elder(info: Info, pk: int) -> Elder | None:
-    if info.context.viewer is None:
-        return None
-    model = await info.context.loader(loaders.visible_elder_by_id_loader).load(pk)
+    model = await load_for_viewer(info, loaders.visible_elder_by_id_loader, pk)
     return Elder.from_model(model) if model is not None else None
 
 
 @register_node("CareAlert")
 async def fetch_alert(info: Info, pk: int) -> CareAlert | None:
-    if info.context.viewer is None:
-        return None
-    model = await info.context.loader(loaders.visible_alert_by_id_loader).load(pk)
+    model = await load_for_viewer(info, loaders.visible_alert_by_id_loader, pk)
     if model is None:
         return None
     info.context.note_health_read(model.elder_id, "alerts")
