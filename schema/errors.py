@@ -2,10 +2,45 @@
 
 import logging
 
+import asyncpg
+import sqlalchemy.exc
 from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import MaskErrors
 
 logger = logging.getLogger("linli.errors")
+
+# Seconds a client is asked to wait before retrying while the database is away.
+UNAVAILABLE_RETRY_AFTER = 5
+_OUTAGE_ERRORS = (
+    OSError,  # connection refused or reset
+    TimeoutError,  # connect timeout
+    sqlalchemy.exc.TimeoutError,  # no pooled connection came free in time
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,  # shutdown, starting up, statement timeout
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.TooManyConnectionsError,
+)
+
+
+def is_database_unavailable(error: BaseException | None) -> bool:
+    """The database could not be reached or answer in time: the client may retry, nothing is wrong
+    with its request. Looks through SQLAlchemy's and asyncpg's wrappers to the cause."""
+    seen = 0
+    while error is not None and seen < 8:
+        if isinstance(error, _OUTAGE_ERRORS):
+            return True
+        if isinstance(error, sqlalchemy.exc.DBAPIError) and error.connection_invalidated:
+            return True
+        error = getattr(error, "orig", None) or error.__cause__
+        seen += 1
+    return False
+
+
+def unavailable_extensions(request_id: str | None) -> dict:
+    return {"code": "SERVICE_UNAVAILABLE", "retryAfter": UNAVAILABLE_RETRY_AFTER, "requestId": request_id}
+
+
+UNAVAILABLE_MESSAGE = "服务暂时不可用（数据库连接中断），请稍后重试"
 
 
 def _client_error_code(error: GraphQLError) -> str:
@@ -29,6 +64,16 @@ def present_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
     original = error.original_error
     if original is None or isinstance(original, GraphQLError):
         return with_code(error)
+    if is_database_unavailable(original):
+        logger.warning("database unavailable in %s (request %s): %r", error.path, request_id, original)
+        return GraphQLError(
+            UNAVAILABLE_MESSAGE,
+            error.nodes,
+            error.source,
+            error.positions,
+            error.path,
+            extensions=unavailable_extensions(request_id),
+        )
     logger.error(
         "internal error in %s (request %s)",
         ".".join(map(str, error.path or [])),

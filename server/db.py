@@ -11,8 +11,9 @@ def create_engine(settings: Settings) -> AsyncEngine:
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_pre_ping=True,
+        pool_timeout=settings.db_pool_timeout_seconds,
         connect_args={
-            "timeout": 5,
+            "timeout": settings.db_connect_timeout_seconds,
             "server_settings": {
                 "statement_timeout": str(settings.db_statement_timeout_ms),
                 "application_name": "linli",

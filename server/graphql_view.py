@@ -17,10 +17,17 @@ from strawberry.types.execution import ExecutionResult
 from strawberry.types.unset import UNSET
 
 from schema.context import Context
-from schema.errors import present_error
+from schema.errors import (
+    UNAVAILABLE_MESSAGE,
+    is_database_unavailable,
+    present_error,
+    unavailable_extensions,
+)
 from server.auth import InvalidToken
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+# A request refused as a whole (no data) for one of these answers with this status and Retry-After.
+REFUSAL_STATUS = {"RATE_LIMITED": 429, "SERVICE_UNAVAILABLE": 503}
 GRAPHIQL_ASSETS = Path(__file__).resolve().parent / "graphiql" / "node_modules"
 # The only files the IDE page loads; served from the npm install the set-up made (no CDN).
 GRAPHIQL_FILES = {
@@ -49,6 +56,18 @@ def graphiql_html() -> str:
 
 def error_body(code: str, message: str) -> dict[str, Any]:
     return {"errors": [{"message": message, "extensions": {"code": code}}]}
+
+
+def refusal(response_data: Any) -> tuple[int, int] | None:
+    """(HTTP status, Retry-After seconds) when no data came back because of a limit or an outage."""
+    if not isinstance(response_data, dict) or response_data.get("data") is not None:
+        return None
+    for error in response_data.get("errors") or ():
+        extensions = error.get("extensions") or {}
+        status = REFUSAL_STATUS.get(extensions.get("code"))
+        if status is not None:
+            return status, int(extensions.get("retryAfter") or 1)
+    return None
 
 
 def preferred_media_type(accept: str | None) -> str:
@@ -128,6 +147,10 @@ class LinliGraphQL(GraphQL):
             and "data" not in response_data
         ):
             status = 400
+        refused = refusal(response_data)
+        if refused is not None:
+            status = refused[0]
+            sub_response.headers["Retry-After"] = str(refused[1])
         response = Response(
             self.encode_json(response_data), status_code=status, media_type=f"{media_type}; charset=utf-8"
         )
@@ -183,19 +206,43 @@ async def handle_graphql_http(view: LinliGraphQL, request: Request) -> Response:
     try:
         response = await view.run(request, context=context)
     except HTTPException as error:
-        status = error.status_code
-        headers = None
-        if request.method == "GET" and "not allowed when using GET" in error.reason:
-            # GraphQL over HTTP: a mutation over GET is refused with 405, POST being allowed.
-            status, headers = 405, {"Allow": "POST"}
-        return json_response(
-            error_body(http_error_code(status), error.reason),
-            status=status,
-            media_type=media_type,
-            headers=headers,
-        )
+        response = http_exception_response(error, request=request, media_type=media_type)
     finally:
-        await context.close()
         request.state.operation = context.operation_name
         request.state.error_codes = getattr(context, "error_codes", [])
+        closed = await close_context(context)
+    if not closed:
+        return unavailable_response(request_id=context.request_id, media_type=media_type)
     return response
+
+
+def http_exception_response(error: HTTPException, *, request: Request, media_type: str) -> Response:
+    status = error.status_code
+    headers = None
+    if request.method == "GET" and "not allowed when using GET" in error.reason:
+        # GraphQL over HTTP: a mutation over GET is refused with 405, POST being allowed.
+        status, headers = 405, {"Allow": "POST"}
+    body = error_body(http_error_code(status), error.reason)
+    return json_response(body, status=status, media_type=media_type, headers=headers)
+
+
+async def close_context(context: Context) -> bool:
+    """Ends the request's session and writes the access log of what it read. False when the
+    database went away meanwhile: then the answer must not be sent, its reads being unlogged."""
+    try:
+        await context.close()
+    except Exception as error:
+        if not is_database_unavailable(error):
+            raise
+        return False
+    return True
+
+
+def unavailable_response(*, request_id: str | None, media_type: str) -> Response:
+    extensions = unavailable_extensions(request_id)
+    return json_response(
+        {"errors": [{"message": UNAVAILABLE_MESSAGE, "extensions": extensions}]},
+        status=503,
+        media_type=media_type,
+        headers={"Retry-After": str(extensions["retryAfter"])},
+    )

@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     db_pool_size: int = 10
     db_max_overflow: int = 10
     db_statement_timeout_ms: int = 15_000
+    # While the database is away a request fails fast (SERVICE_UNAVAILABLE) instead of hanging.
+    db_connect_timeout_seconds: float = 5.0
+    db_pool_timeout_seconds: float = 5.0  # waiting for a pooled connection to come free
 
     jwt_secret: str = DEVELOPMENT_SECRET
     # PEM public key of an outside identity provider; when set, tokens are verified with RS256.
@@ -42,6 +45,26 @@ class Settings(BaseSettings):
     max_tokens: int = 2000
     max_body_bytes: int = 64 * 1024
     max_page_size: int = 100
+    # A field costs 1; a connection costs `first` × its selection; other lists `list_cost_factor` ×.
+    max_query_cost: int = 5000
+    list_cost_factor: int = 10
+
+    # Abuse limits, counted in the database (shared by every replica) over fixed windows.
+    login_attempts_per_phone: int = 10  # per login window: password guessing on one account
+    login_attempts_per_ip: int = 50
+    login_window_seconds: int = 900
+    code_attempts_per_person: int = 10  # pick-up PINs and check-in codes
+    code_attempts_per_ip: int = 60
+    code_window_seconds: int = 600
+    mutations_per_person: int = 120  # per mutation window
+    mutations_per_gateway: int = 3000  # device gateways push batches all day
+    mutations_per_ip: int = 600
+    mutation_window_seconds: int = 60
+
+    # Retention: raw readings are dropped a month partition at a time once older than this; the
+    # health access log is kept at least 6 months (Cybersecurity Law art. 21).
+    readings_retention_days: int = 400
+    access_log_retention_days: int = 1095
 
     # Browsers: the web origins allowed to call the API (CORS; none by default: the apps are
     # native and the kiosk is same-origin), and HSTS seconds when served behind TLS (0: off).
@@ -62,6 +85,13 @@ class Settings(BaseSettings):
     @classmethod
     def _asyncpg_url(cls, value: str) -> str:
         return normalize_database_url(value)
+
+    @field_validator("access_log_retention_days")
+    @classmethod
+    def _access_log_kept_six_months(cls, value: int) -> int:
+        if value < 183:
+            raise ValueError("健康数据访问日志至少保留 6 个月（183 天）")
+        return value
 
     @model_validator(mode="after")
     def _production_is_strict(self) -> "Settings":
