@@ -31,6 +31,13 @@ def normalize_phone(raw: str) -> str:
     return digits
 
 
+def mask_phone(phone: str) -> str:
+    """'13800000001' → '138****0001': enough to recognise a number, not to call it."""
+    if len(phone) < 8:
+        return "*" * len(phone)
+    return f"{phone[:3]}{'*' * (len(phone) - 7)}{phone[-4:]}"
+
+
 def hash_password(password: str) -> str:
     if len(password) < 8:
         raise DomainFailure("PASSWORD_TOO_SHORT", "密码至少 8 位")

@@ -10,6 +10,7 @@ from models import makerspace as makerspace_models
 from models.people import Role
 from resolvers import loaders
 from resolvers import makerspace as makerspace_service
+from resolvers.people import mask_phone
 from schema.common import (
     DomainError,
     Node,
@@ -123,6 +124,7 @@ class CheckInCode:
 @strawberry.type(description="Who holds a reservation: shown to the holder and the space's staff.")
 class ReservationHolder:
     name: str
+    phone: str = strawberry.field(description="Full to the holder; masked (138****0001) to staff.")
 
 
 @strawberry.type
@@ -159,7 +161,10 @@ class Reservation(Node):
     @strawberry.field(description="Only reservations the viewer may see reach here (holder or staff).")
     async def holder(self, info: Info) -> ReservationHolder:
         person = await info.context.loader(loaders.person_by_id_loader).load(self.model.person_id)
-        return ReservationHolder(name=person.name)
+        is_holder = info.context.viewer is not None and info.context.viewer.person_id == person.id
+        return ReservationHolder(
+            name=person.name, phone=person.phone if is_holder else mask_phone(person.phone)
+        )
 
 
 @register_node("Reservation")

@@ -9,6 +9,7 @@ from strawberry.types import Info
 from models import childcare as childcare_models
 from models.people import Role
 from resolvers import loaders
+from resolvers.people import mask_phone
 from schema.common import (
     DomainError,
     Node,
@@ -148,7 +149,11 @@ class Child(Node):
     @strawberry.field(description="The adults who may pick the child up (their PINs are never shown again).")
     async def pickup_persons(self, info: Info) -> list[PickupPerson]:
         models = await info.context.loader(loaders.pickup_persons_by_child_id_loader).load(self.model.id)
-        return [PickupPerson(name=model.name, phone=model.phone) for model in models]
+        full = await may_see_pickup_phones(info, self.model.id)
+        return [
+            PickupPerson(name=model.name, phone=model.phone if full else mask_phone(model.phone))
+            for model in models
+        ]
 
 
 @strawberry.type
@@ -185,6 +190,15 @@ class ChildcareBooking(Node):
         if self.model.status != childcare_models.BookingStatus.WAITLISTED:
             return None
         return await info.context.loader(loaders.waitlist_position_by_booking_id_loader).load(self.model.id)
+
+
+async def may_see_pickup_phones(info: Info, child_id: int) -> bool:
+    """The child's guardians, and childcare staff who call and verify the person at the gate;
+    administrators see the numbers masked."""
+    viewer = info.context.viewer
+    if viewer is not None and viewer.has_role(Role.CHILDCARE_STAFF.value):
+        return True
+    return await load_for_viewer(info, loaders.guardian_child_by_id_loader, child_id) is not None
 
 
 def may_see_children(info: Info) -> bool:

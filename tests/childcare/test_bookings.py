@@ -241,6 +241,29 @@ async def test_a_pickup_pin_is_shown_once_and_checks_the_child_out(
     assert "pin" not in str(children)
 
 
+CHILD_PICKUP = "query($id: ID!) { node(id: $id) { ... on Child { pickupPersons { name phone } } } }"
+
+
+async def test_pickup_phones_are_whole_for_the_guardian_and_staff_and_masked_for_admin(
+    gql, family, guardians, tokens
+):
+    child = await family.register(guardians[0], "王小满", TODDLER_BIRTH)
+    person = {"child": child["id"], "name": "外婆", "phone": "139 1234 5678"}
+    await gql(PICKUP_ADD, person, token=guardians[0])
+
+    def phones(answer: dict) -> list[str]:
+        return [person["phone"] for person in answer["data"]["node"]["pickupPersons"]]
+
+    guardian = await gql(CHILD_PICKUP, {"id": child["id"]}, token=guardians[0])
+    staff = await gql(CHILD_PICKUP, {"id": child["id"]}, token=tokens["CHILDCARE_STAFF"])
+    admin = await gql(CHILD_PICKUP, {"id": child["id"]}, token=tokens["ADMIN"])
+    other_guardian = await gql(CHILD_PICKUP, {"id": child["id"]}, token=guardians[1])
+
+    assert phones(guardian) == phones(staff) == ["13912345678"]
+    assert phones(admin) == ["139****5678"]
+    assert other_guardian["data"]["node"] is None
+
+
 async def test_five_wrong_pins_lock_check_out_until_staff_unlock(
     gql, family, guardians, center, tokens, monday
 ):
