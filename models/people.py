@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from geoalchemy2 import Geography
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, created_at_column, id_column
@@ -85,3 +85,17 @@ class PersonRole(Base):
     person: Mapped[Person] = relationship(back_populates="roles")
 
     __table_args__ = (CheckConstraint(f"role IN ({ROLE_VALUES})", name="role_known"),)
+
+
+class RateLimitHit(Base):
+    """Attempts counted per key (login:phone:…, code:person:…, mutation:ip:…) in a fixed window.
+
+    UNLOGGED: counters are worth losing in a crash, not worth a WAL write on every mutation."""
+
+    __tablename__ = "rate_limit_hits"
+
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    hits: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = ({"prefixes": ["UNLOGGED"]},)

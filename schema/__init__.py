@@ -21,7 +21,7 @@ from schema.common import Node, NotFound, RuleViolation
 from schema.eldercare import ElderCareMutation, ElderCareQuery, ElderCareSubscription
 from schema.errors import ErrorCodes
 from schema.facilities import FacilitiesQuery
-from schema.limits import alias_limit_rule, query_depth_rule
+from schema.limits import MutationGuard, alias_limit_rule, query_depth_rule
 from schema.makerspace import MakerSpaceMutation, MakerSpaceQuery
 from schema.node import resolve_node
 from schema.people import PeopleMutation, PeopleQuery
@@ -84,6 +84,7 @@ def build_schema(settings) -> strawberry.Schema:
             lambda: AddValidationRules(rules),
             lambda: ValidationCache(maxsize=1024),
             RecordOperation,
+            MutationGuard,
             ErrorCodes,
         ],
     )

@@ -26,6 +26,7 @@ from schema.common import (
     pk_of,
     register_domain_errors,
 )
+from schema.limits import code_quotas, count_attempt, forgive_attempt
 from schema.node import load_for_viewer, register_node
 from schema.permissions import forbidden, has_role, signed_in
 
@@ -353,6 +354,8 @@ class MakerSpaceMutation:
         self, info: Info, id: strawberry.ID, code: str
     ) -> ReservationCheckInResult:
         ctx = info.context
+        quotas = code_quotas(ctx)
+        await count_attempt(ctx, quotas)
         work = makerspace_service.check_in(
             session=ctx.session,
             viewer=ctx.viewer,
@@ -360,4 +363,7 @@ class MakerSpaceMutation:
             code=code,
             now=ctx.clock(),
         )
-        return await mutation_result(ctx, work, Reservation.from_model)
+        result = await mutation_result(ctx, work, Reservation.from_model)
+        if isinstance(result, Reservation):
+            await forgive_attempt(ctx, quotas)  # only wrong codes count
+        return result

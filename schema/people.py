@@ -18,6 +18,7 @@ from schema.common import (
     encode_cursor,
     encode_global_id,
 )
+from schema.limits import count_attempt, forgive_attempt, login_quotas
 from schema.node import register_node
 from schema.permissions import signed_in
 
@@ -136,10 +137,13 @@ class PeopleMutation:
     )
     async def login(self, info: Info, phone: str, password: str) -> LoginResult:
         ctx = info.context
+        quotas = login_quotas(ctx, phone)
+        await count_attempt(ctx, quotas)
         person = await people_service.authenticate(session=ctx.session, phone=phone, password=password)
         if person is None:
             return InvalidCredentials(code="INVALID_CREDENTIALS", message="手机号或密码不正确")
         await ctx.session.commit()
+        await forgive_attempt(ctx, quotas)  # only wrong passwords count
         token, expires_at = ctx.issue_token(person)
         return LoginSuccess(token=token, expires_at=expires_at, viewer=Viewer.from_model(person))
 

@@ -31,6 +31,7 @@ from schema.common import (
     or_not_found,
     pk_of,
 )
+from schema.limits import code_quotas, count_attempt, forgive_attempt
 from schema.permissions import forbidden, has_role, signed_in
 
 
@@ -183,6 +184,8 @@ class ChildcareMutation:
         self, info: Info, booking_id: strawberry.ID, pickup_pin: str
     ) -> ChildCheckOutResult:
         ctx = info.context
+        quotas = code_quotas(ctx)
+        await count_attempt(ctx, quotas)
         work = childcare_service.check_out_child(
             session=ctx.session,
             viewer=ctx.viewer,
@@ -190,7 +193,10 @@ class ChildcareMutation:
             pin=pickup_pin,
             now=ctx.clock(),
         )
-        return await mutation_result(ctx, work, ChildcareBooking.from_model)
+        result = await mutation_result(ctx, work, ChildcareBooking.from_model)
+        if isinstance(result, ChildcareBooking):
+            await forgive_attempt(ctx, quotas)  # only wrong codes count
+        return result
 
     @strawberry.mutation(
         extensions=has_role(Role.CHILDCARE_STAFF, Role.ADMIN),
