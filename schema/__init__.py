@@ -21,7 +21,7 @@ from schema.common import Node, NotFound, RuleViolation
 from schema.eldercare import ElderCareMutation, ElderCareQuery, ElderCareSubscription
 from schema.errors import ErrorCodes
 from schema.facilities import FacilitiesQuery
-from schema.limits import MutationGuard, alias_limit_rule, query_depth_rule
+from schema.limits import MutationGuard, ReportCost, alias_limit_rule, query_cost_rule, query_depth_rule
 from schema.makerspace import MakerSpaceMutation, MakerSpaceQuery
 from schema.node import resolve_node
 from schema.people import PeopleMutation, PeopleQuery
@@ -66,7 +66,15 @@ class RecordOperation(SchemaExtension):
 
 
 def build_schema(settings) -> strawberry.Schema:
-    rules = [query_depth_rule(settings.max_depth), alias_limit_rule(settings.max_aliases)]
+    rules = [
+        query_depth_rule(settings.max_depth),
+        alias_limit_rule(settings.max_aliases),
+        query_cost_rule(
+            max_cost=settings.max_query_cost,
+            max_page=settings.max_page_size,
+            list_factor=settings.list_cost_factor,
+        ),
+    ]
     if not settings.introspection_enabled:
         rules.append(NoSchemaIntrospectionCustomRule)
     return strawberry.Schema(
@@ -85,6 +93,7 @@ def build_schema(settings) -> strawberry.Schema:
             lambda: ValidationCache(maxsize=1024),
             RecordOperation,
             MutationGuard,
+            ReportCost,
             ErrorCodes,
         ],
     )

@@ -2,6 +2,9 @@
 abuse limits (login, codes, mutations) per person and per address."""
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
 
 from graphql import (
     DocumentNode,
@@ -10,11 +13,19 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLField,
+    GraphQLSchema,
     InlineFragmentNode,
+    IntValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
     ValidationRule,
+    VariableNode,
+    get_named_type,
+    get_nullable_type,
     get_operation_ast,
+    is_list_type,
+    parse,
 )
 from starlette.websockets import WebSocket
 from strawberry.extensions import SchemaExtension
@@ -207,3 +218,140 @@ class MutationGuard(SchemaExtension):
                 raise
             return GraphQLError(UNAVAILABLE_MESSAGE, extensions=unavailable_extensions(context.request_id))
         return None
+
+
+# ── Query cost: a field costs 1, a connection `first` × its selection ────────
+
+
+def _page_size(field: GraphQLField, node: FieldNode, defaults: dict[str, Any], max_page: int) -> int | None:
+    """The `first` a connection field is asked for (a variable counts as its default or the maximum)."""
+    if "first" not in field.args:
+        return None
+    for argument in node.arguments or ():
+        if argument.name.value != "first":
+            continue
+        if isinstance(argument.value, IntValueNode):
+            return max(int(argument.value.value), 0)
+        if isinstance(argument.value, VariableNode):
+            return defaults.get(argument.value.name.value, max_page)
+        return max_page
+    argument = field.args["first"]
+    default = argument.default_value
+    if isinstance(default, int):
+        return default
+    literal = getattr(argument.ast_node, "default_value", None)  # schemas built from SDL keep the literal
+    return int(literal.value) if isinstance(literal, IntValueNode) else max_page
+
+
+@dataclass(frozen=True)
+class CostModel:
+    schema: GraphQLSchema
+    fragments: dict[str, FragmentDefinitionNode]
+    defaults: dict[str, int]  # variables' literal integer defaults
+    max_page: int
+    list_factor: int
+
+    def selection_cost(self, selection_set: SelectionSetNode | None, parent: Any, in_connection: bool) -> int:
+        if selection_set is None or parent is None:
+            return 0
+        total = 0
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                total += self.field_cost(selection, parent, in_connection)
+            elif isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                target = self.schema.get_type(condition.name.value) if condition else parent
+                total += self.selection_cost(selection.selection_set, target, in_connection)
+            elif isinstance(selection, FragmentSpreadNode):
+                fragment = self.fragments.pop(selection.name.value, None)  # each fragment once: no cycles
+                if fragment is not None:
+                    target = self.schema.get_type(fragment.type_condition.name.value)
+                    total += self.selection_cost(fragment.selection_set, target, in_connection)
+                    self.fragments[selection.name.value] = fragment
+        return total
+
+    def field_cost(self, node: FieldNode, parent: Any, in_connection: bool) -> int:
+        fields = getattr(parent, "fields", None)
+        field = fields.get(node.name.value) if fields else None
+        if field is None:  # introspection and unknown fields (reported by other rules)
+            return 0
+        page = _page_size(field, node, self.defaults, self.max_page)
+        # A connection multiplies its whole selection by `first`; its own lists (edges) are that page.
+        if page is not None:
+            multiplier, inside = page, True
+        elif is_list_type(get_nullable_type(field.type)) and not in_connection:
+            multiplier, inside = self.list_factor, False
+        else:
+            multiplier, inside = 1, False
+        return 1 + multiplier * self.selection_cost(node.selection_set, get_named_type(field.type), inside)
+
+
+def operation_cost(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    *,
+    max_page: int,
+    list_factor: int,
+) -> int:
+    fragments = {
+        definition.name.value: definition
+        for definition in document.definitions
+        if isinstance(definition, FragmentDefinitionNode)
+    }
+    defaults = {
+        definition.variable.name.value: int(definition.default_value.value)
+        for definition in operation.variable_definitions or ()
+        if isinstance(definition.default_value, IntValueNode)
+    }
+    model = CostModel(schema, fragments, defaults, max_page, list_factor)
+    return model.selection_cost(operation.selection_set, schema.get_root_type(operation.operation), False)
+
+
+def query_cost_rule(*, max_cost: int, max_page: int, list_factor: int) -> type[ValidationRule]:
+    class QueryCostRule(ValidationRule):
+        def enter_operation_definition(self, node: OperationDefinitionNode, *_args) -> None:
+            cost = operation_cost(
+                self.context.schema, self.context.document, node, max_page=max_page, list_factor=list_factor
+            )
+            if cost > max_cost:
+                self.report_error(
+                    GraphQLError(
+                        f"查询代价 {cost} 超过上限 {max_cost}，请减少 first 或所选字段",
+                        node,
+                        extensions={"code": "QUERY_TOO_COSTLY", "cost": cost, "maxCost": max_cost},
+                    )
+                )
+
+    return QueryCostRule
+
+
+class ReportCost(SchemaExtension):
+    """`extensions.cost` on every answer: what the operation was charged and the limit."""
+
+    def get_results(self) -> dict[str, Any]:
+        execution = self.execution_context
+        if execution.graphql_document is None or not execution.query:
+            return {}
+        settings = execution.context.settings
+        cost = _cached_cost(
+            execution.schema._schema,
+            execution.query,
+            execution.operation_name,
+            settings.max_page_size,
+            settings.list_cost_factor,
+        )
+        if cost is None:
+            return {}
+        return {"cost": {"requested": cost, "maximum": settings.max_query_cost}}
+
+
+@lru_cache(maxsize=1024)
+def _cached_cost(
+    schema: GraphQLSchema, query: str, operation_name: str | None, max_page: int, list_factor: int
+) -> int | None:
+    document = parse(query)  # on a miss only; the same text costs the same every time
+    operation = get_operation_ast(document, operation_name)
+    if operation is None:
+        return None
+    return operation_cost(schema, document, operation, max_page=max_page, list_factor=list_factor)

@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = 64 * 1024
     max_page_size: int = 100
     # A field costs 1; a connection costs `first` × its selection; other lists `list_cost_factor` ×.
-    max_query_cost: int = 5000
+    max_query_cost: int = 10_000
     list_cost_factor: int = 10
 
     # Abuse limits, counted in the database (shared by every replica) over fixed windows.

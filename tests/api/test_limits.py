@@ -6,7 +6,7 @@ from graphql import build_schema as build_sdl_schema
 from graphql import parse, validate
 from graphql.utilities import get_introspection_query
 
-from schema.limits import alias_limit_rule, query_depth_rule
+from schema.limits import alias_limit_rule, query_cost_rule, query_depth_rule
 from server.app import create_app
 from tests.conftest import make_settings
 
@@ -143,3 +143,70 @@ async def test_a_chunked_body_over_64_kib_is_refused_without_trusting_content_le
 
     assert response.status_code == 413
     assert codes(response) == ["REQUEST_TOO_LARGE"]
+
+
+# ── Query cost ───────────────────────────────────────────────────────────────
+
+PAGED = build_sdl_schema(
+    """
+    type Query { items(first: Int = 20): ItemConnection! tags: [String!]! item: Item }
+    type ItemConnection { edges: [ItemEdge!]! }
+    type ItemEdge { node: Item! }
+    type Item { name: String parts: [Item!]! children(first: Int = 5): ItemConnection! }
+    """
+)
+
+
+def cost_errors(query: str, max_cost: int) -> list:
+    return validate(PAGED, parse(query), [query_cost_rule(max_cost=max_cost, max_page=100, list_factor=10)])
+
+
+def test_a_connection_costs_its_first_times_its_selection():
+    # items: 1 + 7 × (edges 1 + node 1 + name 1) = 22
+    query = "{ items(first: 7) { edges { node { name } } } }"
+
+    assert cost_errors(query, 22) == []
+    [error] = cost_errors(query, 21)
+    assert error.extensions == {"code": "QUERY_TOO_COSTLY", "cost": 22, "maxCost": 21}
+
+
+def test_defaults_variables_nesting_and_plain_lists_are_charged():
+    # The argument's default (20): 1 + 20 × 3 = 61.
+    assert cost_errors("{ items { edges { node { name } } } }", 61) == []
+    assert cost_errors("{ items { edges { node { name } } } }", 60) != []
+    # A variable is charged at its default, or at the largest page when it has none.
+    assert cost_errors("query($n: Int = 2) { items(first: $n) { edges { node { name } } } }", 7) == []
+    assert cost_errors("query($n: Int!) { items(first: $n) { edges { node { name } } } }", 300) != []
+    # A plain list inside counts ten times; a connection inside multiplies again.
+    # parts 1 + 10 × 1 = 11; children 1 + 3 × 3 = 10; items 1 + 2 × (edges 1 + node (1 + 1 + 11 + 10)) = 49
+    nested = (
+        "{ items(first: 2) { edges { node { name parts { name }"
+        " children(first: 3) { edges { node { name } } } } } } }"
+    )
+    assert cost_errors(nested, 49) == [] and cost_errors(nested, 48) != []
+
+
+def test_fragments_are_charged_where_they_are_spread():
+    query = "{ items(first: 4) { ...Edges } } fragment Edges on ItemConnection { edges { node { name } } }"
+    assert cost_errors(query, 13) == [] and cost_errors(query, 12) != []
+
+
+async def test_cost_is_reported_and_an_expensive_query_refused_at_the_endpoint(engine, db, clock):
+    app = create_app(
+        make_settings(max_query_cost=100),
+        engine=engine,
+        session_factory=db,
+        clock=clock,
+        configure_logs=False,
+    )
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        cheap = await client.post(
+            "/graphql", json={"query": "{ communities(first: 5) { edges { node { name } } } }"}, headers=JSON
+        )
+        dear = await client.post(
+            "/graphql", json={"query": "{ communities(first: 50) { edges { node { name } } } }"}, headers=JSON
+        )
+
+    assert cheap.json()["extensions"]["cost"] == {"requested": 16, "maximum": 100}
+    assert codes(dear) == ["QUERY_TOO_COSTLY"] and "data" not in dear.json()
+    assert dear.json()["errors"][0]["extensions"]["cost"] == 151
