@@ -18,12 +18,13 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from resolvers.actor import Viewer
+from resolvers.retention import retention_job
 from schema import build_schema
 from schema.context import Context, system_clock
 from server.auth import TokenService
 from server.db import create_engine, create_session_factory
 from server.graphql_view import GRAPHIQL_ASSETS, GRAPHIQL_FILES, LinliGraphQL, handle_graphql_http
-from server.jobs import run_as_leader
+from server.jobs import JOBS, run_as_leader
 from server.migrate import head_revision
 from server.observability import Metrics, RequestMiddleware, configure_logging
 from server.pubsub import AlertFeed
@@ -124,7 +125,12 @@ def create_app(
         leader = None
         if settings.jobs_enabled:
             leader = asyncio.create_task(
-                run_as_leader(engine=engine, session_factory=services.session_factory, clock=clock)
+                run_as_leader(
+                    engine=engine,
+                    session_factory=services.session_factory,
+                    clock=clock,
+                    jobs=[*JOBS, retention_job(settings)],
+                )
             )
         # What start-up built (schema, models, settings) lives as long as the process: frozen, it
         # is left out of every garbage collection, so full collections stay short during requests.
