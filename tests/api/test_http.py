@@ -1,8 +1,10 @@
 """/graphql follows GraphQL over HTTP: media types, status codes, GET for queries only, masked errors."""
 
+import json
 import logging
 
 import httpx
+import pytest
 from sqlalchemy import text
 
 import resolvers.people
@@ -69,8 +71,25 @@ async def test_get_refuses_a_mutation_with_405(client):
     assert response.json()["errors"][0]["extensions"]["code"] == "METHOD_NOT_ALLOWED"
 
 
-async def test_post_with_an_unsupported_content_type_is_400_json(client):
-    response = await client.post("/graphql", content="{ __typename }", headers={"Content-Type": "text/plain"})
+LOGIN_MUTATION = 'mutation { login(phone: "13800000001", password: "linli-demo-2026") { __typename } }'
+FORM = (
+    '--x\r\nContent-Disposition: form-data; name="operations"\r\n\r\n'
+    + json.dumps({"query": LOGIN_MUTATION})
+    + "\r\n--x--\r\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("text/plain", "{ __typename }"),
+        ("application/graphql", LOGIN_MUTATION),
+        ("application/x-www-form-urlencoded", "query=" + LOGIN_MUTATION),
+        ("multipart/form-data; boundary=x", FORM),  # no uploads: a form could come from any web page
+    ],
+)
+async def test_only_json_is_taken_in_a_post(client, content_type, body):
+    response = await client.post("/graphql", content=body, headers={"Content-Type": content_type})
 
     assert response.status_code == 400
     assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
