@@ -33,6 +33,8 @@ from strawberry.types.graphql import OperationType
 
 from models.people import Role
 from resolvers import ratelimit
+from resolvers.errors import DomainFailure
+from resolvers.people import normalize_phone
 from resolvers.ratelimit import Quota
 from schema.errors import UNAVAILABLE_MESSAGE, is_database_unavailable, unavailable_extensions
 
@@ -124,7 +126,10 @@ def rate_limited(retry_after: int) -> GraphQLError:
 def login_quotas(context, phone: str) -> list[Quota]:
     """Password guessing: on one account from anywhere, and from one address on any account."""
     settings = context.settings
-    account = "".join(phone.split())[:40]
+    try:
+        account = normalize_phone(phone)  # "+86 138-0000-0001" is the same account as 13800000001
+    except DomainFailure:
+        account = "".join(phone.split())[:40]
     return [
         Quota(f"login:phone:{account}", settings.login_attempts_per_phone, settings.login_window_seconds),
         Quota(
