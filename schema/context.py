@@ -94,6 +94,15 @@ class Context:
     def note_health_read(self, elder_id: int, what: str) -> None:
         self.health_reads.setdefault(elder_id, set()).add(what)
 
+    def forget_reads(self, logged: dict[int, set[str]]) -> None:
+        """Drops reads already written to the log, so the next flush writes only the rest."""
+        for elder_id, what in logged.items():
+            left = self.health_reads.get(elder_id, set()) - what
+            if left:
+                self.health_reads[elder_id] = left
+            else:
+                self.health_reads.pop(elder_id, None)
+
     async def flush_access_log(self) -> None:
         """PIPL art. 28: who read whose health data, when and what — one row per elder per request."""
         if self.health_reads and self.viewer is not None:

@@ -37,6 +37,7 @@ from resolvers.childcare.children import (
     guardian_children_by_ids,
     pickup_persons_by_child_ids,
     register_child,
+    visible_child_or_error,
 )
 from resolvers.childcare.sessions import (
     GENERATE_SQL,
@@ -88,6 +89,7 @@ __all__ = [
     "session_with_center",
     "sessions_between",
     "unlock_check_out",
+    "visible_child_or_error",
     "waitlist_positions",
     "waitlisted_counts",
 ]

@@ -14,6 +14,7 @@ from models.childcare import (
     ChildGuardian,
     PickupPerson,
 )
+from models.people import Role
 from resolvers.actor import Viewer
 from resolvers.batching import by_ids, grouped, in_order
 from resolvers.childcare.base import SHANGHAI, UNDER_MONTHS, age_in_months, pin_hasher
@@ -61,6 +62,16 @@ async def guardian_child_or_error(*, session: AsyncSession, viewer: Viewer, chil
         .join(ChildGuardian, ChildGuardian.child_id == Child.id)
         .where(Child.id == child_id, ChildGuardian.person_id == viewer.person_id)
     )
+    if child is None:
+        raise NotFoundFailure("该儿童")
+    return child
+
+
+async def visible_child_or_error(*, session: AsyncSession, viewer: Viewer, child_id: int) -> Child:
+    """Guardians see their own children; childcare staff and administrators every child."""
+    if not viewer.has_role(Role.CHILDCARE_STAFF.value, Role.ADMIN.value):
+        return await guardian_child_or_error(session=session, viewer=viewer, child_id=child_id)
+    child = await session.get(Child, child_id)
     if child is None:
         raise NotFoundFailure("该儿童")
     return child

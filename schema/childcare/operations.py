@@ -32,7 +32,7 @@ from schema.common import (
     pk_of,
 )
 from schema.limits import code_quotas, count_attempt, forgive_attempt
-from schema.permissions import forbidden, has_role, signed_in
+from schema.permissions import forbidden, has_role, signed_in, unauthenticated
 
 
 async def resolve_sessions(
@@ -53,9 +53,9 @@ async def resolve_sessions(
     child = None
     if child_id:
         if ctx.viewer is None:
-            raise forbidden()
+            raise unauthenticated()
         child = await or_not_found(
-            childcare_service.guardian_child_or_error(
+            childcare_service.visible_child_or_error(
                 session=ctx.session, viewer=ctx.viewer, child_id=pk_of(child_id, "Child")
             )
         )

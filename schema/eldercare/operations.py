@@ -67,7 +67,7 @@ async def resolve_elders(
         after=key,
     )
     edges = [
-        ElderEdge(cursor=encode_cursor(list(k)), node=Elder.from_model(m))
+        ElderEdge(cursor=encode_cursor(list(k)), node=Elder.shown(info, m))
         for m, k in zip(page.items, page.keys, strict=True)
     ]
     return ElderConnection(
@@ -98,10 +98,8 @@ async def resolve_alerts(
         first=first,
         after=decode_time_cursor(after or None),
     )
-    for alert in page.items:
-        ctx.note_health_read(alert.elder_id, "alerts")
     edges = [
-        CareAlertEdge(cursor=encode_cursor([opened.isoformat(), pk]), node=CareAlert.from_model(model))
+        CareAlertEdge(cursor=encode_cursor([opened.isoformat(), pk]), node=CareAlert.shown(info, model))
         for model, (opened, pk) in zip(page.items, page.keys, strict=True)
     ]
     return CareAlertConnection(
@@ -162,7 +160,7 @@ class ElderCareMutation:
         work = elder_service.acknowledge(
             session=ctx.session, viewer=ctx.viewer, alert_id=pk_of(id, "CareAlert"), now=ctx.clock()
         )
-        return await mutation_result(ctx, work, CareAlert.from_model)
+        return await mutation_result(ctx, work, lambda alert: CareAlert.shown(info, alert))
 
     @strawberry.mutation(extensions=has_role(Role.CARE_STAFF, Role.ADMIN))
     async def care_alert_resolve(self, info: Info, id: strawberry.ID, note: str) -> CareAlertUpdateResult:
@@ -174,7 +172,7 @@ class ElderCareMutation:
             note=note,
             now=ctx.clock(),
         )
-        return await mutation_result(ctx, work, CareAlert.from_model)
+        return await mutation_result(ctx, work, lambda alert: CareAlert.shown(info, alert))
 
     @strawberry.mutation(extensions=has_role(Role.CARE_STAFF, Role.ADMIN))
     async def care_visit_log(self, info: Info, input: CareVisitLogInput) -> CareVisitLogResult:
@@ -188,7 +186,7 @@ class ElderCareMutation:
             visited_at=input.visited_at,
             now=ctx.clock(),
         )
-        return await mutation_result(ctx, work, CareVisit.from_model)
+        return await mutation_result(ctx, work, lambda visit: CareVisit.shown(info, visit))
 
 
 @strawberry.type
@@ -222,7 +220,8 @@ class ElderCareSubscription:
                         session=session, viewer=ctx.viewer, after=last, community_id=community
                     )
                     if rows:
-                        reads = {alert.elder_id: {"alerts"} for _, alert in rows}
+                        # Logged before delivery: the alerts and the elder each event names.
+                        reads = {alert.elder_id: {"alerts", "profile"} for _, alert in rows}
                         await elder_service.write_access_log(
                             session=session,
                             person_id=ctx.viewer.person_id,
@@ -233,7 +232,7 @@ class ElderCareSubscription:
                 if rows:
                     # Events are resolved one at a time, so their loads cannot batch by themselves:
                     # load the batch's elders and communities in one statement each beforehand.
-                    elders = await ctx.loader(loaders.elder_by_id_loader).load_many(
+                    elders = await ctx.loader(loaders.visible_elder_by_id_loader).load_many(
                         list({alert.elder_id for _, alert in rows})
                     )
                     await ctx.loader(loaders.community_by_id_loader).load_many(
@@ -248,6 +247,9 @@ class ElderCareSubscription:
                         at=event.at,
                     )
                 await ctx.release()  # the delivered events' fields are resolved by now
+                if rows:
+                    ctx.forget_reads(reads)  # logged above
+                    await ctx.flush_access_log()  # what else they showed (vitals, visits …)
                 if not rows:
                     await feed.wait(subscriber)
         finally:

@@ -21,6 +21,7 @@ from schema.common import (
 )
 from schema.node import load_for_viewer, register_node
 from schema.people import Community, fetch_community
+from schema.permissions import forbidden
 
 ReadingKind = strawberry.enum(elder_models.ReadingKind, name="ReadingKind")
 DeviceKind = strawberry.enum(elder_models.DeviceKind, name="DeviceKind")
@@ -64,20 +65,21 @@ class CareVisit(Node):
             model=model,
         )
 
+    @classmethod
+    def shown(cls, info: Info, model: elder_models.CareVisit) -> "CareVisit":
+        """The visit as the viewer gets it: a health read, logged."""
+        info.context.note_health_read(model.elder_id, "visits")
+        return cls.from_model(model)
+
     @strawberry.field
     async def elder(self, info: Info) -> "Elder":
-        return Elder.from_model(
-            await info.context.loader(loaders.elder_by_id_loader).load(self.model.elder_id)
-        )
+        return await visible_elder(info, self.model.elder_id)
 
 
 @register_node("CareVisit")
 async def fetch_visit(info: Info, pk: int) -> CareVisit | None:
     model = await load_for_viewer(info, loaders.visible_visit_by_id_loader, pk)
-    if model is None:
-        return None
-    info.context.note_health_read(model.elder_id, "visits")
-    return CareVisit.from_model(model)
+    return CareVisit.shown(info, model) if model is not None else None
 
 
 @strawberry.type
@@ -98,12 +100,20 @@ class Elder(Node):
             model=model,
         )
 
+    @classmethod
+    def shown(cls, info: Info, model: elder_models.Elder) -> "Elder":
+        """The elder as the viewer gets it: who is in care, their age and living alone are
+        sensitive too, so the read is logged."""
+        info.context.note_health_read(model.id, "profile")
+        return cls.from_model(model)
+
     @strawberry.field
     async def community(self, info: Info) -> Community:
         return await fetch_community(info, self.model.community_id)
 
     @strawberry.field
     async def devices(self, info: Info) -> list[Device]:
+        info.context.note_health_read(self.model.id, "devices")
         models = await info.context.loader(loaders.devices_by_elder_id_loader).load(self.model.id)
         return [
             Device(
@@ -119,10 +129,9 @@ class Elder(Node):
     async def alerts(
         self, info: Info, status: list[CareAlertStatus] | None = strawberry.UNSET
     ) -> list["CareAlert"]:
-        info.context.note_health_read(self.model.id, "alerts")
         models = await info.context.loader(loaders.alerts_by_elder_id_loader).load(self.model.id)
         wanted = {value.value for value in status} if status else None
-        return [CareAlert.from_model(model) for model in models if wanted is None or model.status in wanted]
+        return [CareAlert.shown(info, model) for model in models if wanted is None or model.status in wanted]
 
     @strawberry.field(description="The newest reading of each vital sign in the last 7 days.")
     async def latest_vitals(self, info: Info) -> list[Vital]:
@@ -141,9 +150,8 @@ class Elder(Node):
 
     @strawberry.field(description="Visits and calls (日常关爱), newest first.")
     async def visits(self, info: Info) -> list[CareVisit]:
-        info.context.note_health_read(self.model.id, "visits")
         models = await info.context.loader(loaders.visits_by_elder_id_loader).load(self.model.id)
-        return [CareVisit.from_model(model) for model in models]
+        return [CareVisit.shown(info, model) for model in models]
 
 
 @strawberry.type
@@ -179,26 +187,36 @@ class CareAlert(Node):
             model=model,
         )
 
+    @classmethod
+    def shown(cls, info: Info, model: elder_models.CareAlert) -> "CareAlert":
+        """The alert as the viewer gets it: a health read, logged."""
+        info.context.note_health_read(model.elder_id, "alerts")
+        return cls.from_model(model)
+
     @strawberry.field
     async def elder(self, info: Info) -> Elder:
-        return Elder.from_model(
-            await info.context.loader(loaders.elder_by_id_loader).load(self.model.elder_id)
-        )
+        return await visible_elder(info, self.model.elder_id)
+
+
+async def visible_elder(info: Info, pk: int) -> Elder:
+    """The elder behind an alert or a visit, for those who may see the elder. A device gateway is
+    told of the alerts its readings raised, but cannot follow them to the elder's data."""
+    model = await load_for_viewer(info, loaders.visible_elder_by_id_loader, pk)
+    if model is None:
+        raise forbidden()
+    return Elder.shown(info, model)
 
 
 @register_node("Elder")
 async def fetch_elder(info: Info, pk: int) -> Elder | None:
     model = await load_for_viewer(info, loaders.visible_elder_by_id_loader, pk)
-    return Elder.from_model(model) if model is not None else None
+    return Elder.shown(info, model) if model is not None else None
 
 
 @register_node("CareAlert")
 async def fetch_alert(info: Info, pk: int) -> CareAlert | None:
     model = await load_for_viewer(info, loaders.visible_alert_by_id_loader, pk)
-    if model is None:
-        return None
-    info.context.note_health_read(model.elder_id, "alerts")
-    return CareAlert.from_model(model)
+    return CareAlert.shown(info, model) if model is not None else None
 
 
 @strawberry.type
@@ -266,9 +284,7 @@ class ReadingsRecorded:
     @strawberry.field
     def alerts_raised(self, info: Info) -> list[CareAlert]:
         # Logged as a health read only when the caller asks for the alerts.
-        for alert in self.raised:
-            info.context.note_health_read(alert.elder_id, "alerts")
-        return [CareAlert.from_model(alert) for alert in self.raised]
+        return [CareAlert.shown(info, alert) for alert in self.raised]
 
     rejected: list[RejectedReading]
 

@@ -272,7 +272,7 @@ async def test_every_request_reading_health_data_leaves_one_log_row_per_elder(gq
     ).all()
     family_id = (await session.execute(text("SELECT id FROM persons WHERE phone = '13611110001'"))).scalar()
     assert [(row.person_id, row.elder_id, row.what) for row in rows] == [
-        (family_id, ward.elder_a, ["alerts", "vitals"])
+        (family_id, ward.elder_a, ["alerts", "profile", "vitals"])
     ]
 
 
@@ -324,7 +324,7 @@ async def test_a_visit_by_its_id_is_shown_only_to_who_may_see_the_elder_and_logg
     logged_reads = await session.scalars(
         select(HealthAccessLog.what).where(HealthAccessLog.id.not_in(before or [0]))
     )
-    assert logged_reads.all() == [["visits"], ["visits"]]
+    assert logged_reads.all() == [["profile", "visits"], ["profile", "visits"]]
 
 
 async def test_the_elder_list_with_nested_health_data_costs_the_same_few_statements(

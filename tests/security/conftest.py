@@ -1,0 +1,454 @@
+"""The authorization matrix's world: one set of people and objects, built once per module inside a
+transaction that is rolled back at the end; each test runs in a savepoint of it, rolled back after
+the test, so a cell that cancels or checks in changes nothing for the next one.
+
+The overrides of `db` and `app` make the shared `client`, `gql` and WebSocket server work on it.
+"""
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pyotp
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import Range
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
+
+from models.childcare import (
+    Child,
+    ChildcareBooking,
+    ChildcareCenter,
+    ChildcareClass,
+    ChildcareSession,
+    ChildGuardian,
+    PickupPerson,
+)
+from models.eldercare import (
+    LOINC,
+    CareAlert,
+    CareAlertEvent,
+    CareVisit,
+    Device,
+    Elder,
+    FamilyLink,
+    Reading,
+    ReadingKind,
+)
+from models.facilities import Facility
+from models.makerspace import MakerSpace, Reservation, Resource
+from models.people import Community, Role
+from resolvers import makerspace as makerspace_service
+from resolvers import people as people_service
+from resolvers.childcare import pin_hasher
+from schema.common import encode_global_id
+from server.app import create_app
+from server.auth import TokenService
+from server.pubsub import AlertFeed, Subscriber
+from tests.conftest import FakeClock, make_settings
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+PASSWORD = "matrix-password-2026"
+PICKUP_PIN = "246810"
+ONE, TWO = "矩阵一社区", "矩阵二社区"
+WRISTBAND_A = "MATRIX-WB-A"
+
+# Who signs in, with which role and community (the matrix's columns, anonymous aside), and the two
+# people whose objects are the targets: the guardian of child X and the holder of reservation R.
+PEOPLE: dict[str, tuple[Role, str | None]] = {
+    "resident": (Role.RESIDENT, ONE),
+    "family": (Role.RESIDENT, ONE),
+    "family_no_consent": (Role.RESIDENT, ONE),
+    "other_guardian": (Role.RESIDENT, ONE),
+    "care_staff": (Role.CARE_STAFF, ONE),
+    "care_staff_other": (Role.CARE_STAFF, TWO),
+    "childcare_staff": (Role.CHILDCARE_STAFF, ONE),
+    "makerspace_staff": (Role.MAKERSPACE_STAFF, ONE),
+    "gateway": (Role.DEVICE_GATEWAY, None),
+    "admin": (Role.ADMIN, None),
+    "guardian_x": (Role.RESIDENT, ONE),
+    "holder": (Role.RESIDENT, ONE),
+}
+SUBJECTS = ("guardian_x", "holder")
+
+
+@dataclass(frozen=True)
+class Member:
+    person_id: int
+    phone: str
+    token: str
+
+    @property
+    def id(self) -> str:
+        return encode_global_id("Person", self.person_id)
+
+
+@dataclass
+class World:
+    now: datetime  # the app's clock: today 08:35 in Shanghai
+    people: dict[str, Member]  # by caller (and subject) name
+    ids: dict[str, str]  # global ids of the objects, by name
+    elders: dict[str, int]  # "A", "B" → primary key
+    pickup_phones: dict[str, list[str]]  # child's global id → its pick-up adults' phones
+    own_reservations: dict[str, str]  # caller → their one reservation's global id
+    after_sequence: int  # the alert-event sequence before the world's events
+    check_in_code: str  # the kiosk's code at `now`
+
+    @property
+    def today(self) -> date:
+        return self.now.date()
+
+    def member(self, caller: str) -> Member | None:
+        return self.people.get(caller) if caller not in SUBJECTS else None
+
+    def own_child(self, caller: str) -> str | None:
+        return self.ids["child_y"] if caller == "other_guardian" else None
+
+    def own_booking(self, caller: str) -> str | None:
+        return self.ids["booking_y"] if caller == "other_guardian" else None
+
+
+def at(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute), SHANGHAI)
+
+
+async def add_people(session: AsyncSession, tokens: TokenService) -> dict[str, Member]:
+    people = {}
+    for index, (name, (role, community)) in enumerate(PEOPLE.items()):
+        person = await people_service.add_user(
+            session=session,
+            phone=f"1771100{index:04d}",
+            name=f"矩阵{name}",
+            role=role,
+            community_name=community,
+            password=PASSWORD if name == "resident" else None,  # for `login`
+        )
+        people[name] = Member(person.id, person.phone, tokens.issue(person)[0])
+    return people
+
+
+async def add_eldercare(session: AsyncSession, now: datetime, people: dict, communities: dict) -> dict:
+    """Elder A (community 1) and B (community 2): a device, a reading, an open alert with its
+    event, a visit each; A's family with consent, and with consent revoked (never given for B)."""
+    a = Elder(name="矩阵张桂英", birth_date=date(1942, 5, 3), lives_alone=True, community_id=communities[ONE])
+    b = Elder(name="矩阵刘德明", birth_date=date(1938, 9, 12), community_id=communities[TWO])
+    session.add_all([a, b])
+    await session.flush()
+    made = {}
+    for key, elder, staff in (("a", a, "care_staff"), ("b", b, "care_staff_other")):
+        seen = now - timedelta(minutes=5)
+        device = Device(
+            serial=f"MATRIX-WB-{key.upper()}", kind="WRISTBAND", elder_id=elder.id, last_seen_at=seen
+        )
+        session.add(device)
+        await session.flush()
+        session.add(
+            Reading(
+                device_id=device.id,
+                elder_id=elder.id,
+                kind=ReadingKind.HEART_RATE.value,
+                value=72,
+                loinc=LOINC[ReadingKind.HEART_RATE],
+                measured_at=now - timedelta(hours=1),
+            )
+        )
+        alert = CareAlert(
+            elder_id=elder.id,
+            community_id=elder.community_id,
+            kind="SOS",
+            dedup_key=f"matrix:{elder.id}:SOS",
+            severity="CRITICAL",
+            status="OPEN",
+            summary="紧急呼叫（SOS）",
+            opened_at=now - timedelta(minutes=10),
+            last_seen_at=now - timedelta(minutes=10),
+        )
+        visit = CareVisit(
+            elder_id=elder.id,
+            staff_id=people[staff].person_id,
+            kind="VISIT",
+            note="上门探访：血压平稳",
+            visited_at=now - timedelta(days=1),
+        )
+        session.add_all([alert, visit])
+        await session.flush()
+        made[key] = (elder, device, alert, visit)
+    after = await session.scalar(select(func.coalesce(func.max(CareAlertEvent.sequence), 0)))
+    # A's event first, B's last: a subscriber who has received B's has been shown all the world's.
+    for key in ("a", "b"):
+        elder, _, alert, _ = made[key]
+        session.add(
+            CareAlertEvent(
+                alert_id=alert.id,
+                elder_id=elder.id,
+                community_id=elder.community_id,
+                type="OPENED",
+                at=alert.opened_at,
+            )
+        )
+        await session.flush()
+    month_ago, yesterday = now - timedelta(days=30), now - timedelta(days=1)
+    session.add_all(
+        [
+            FamilyLink(
+                elder_id=a.id,
+                person_id=people["family"].person_id,
+                relationship="女儿",
+                consented_at=month_ago,
+            ),
+            FamilyLink(
+                elder_id=a.id,
+                person_id=people["family_no_consent"].person_id,
+                relationship="侄子",
+                consented_at=month_ago,
+                consent_revoked_at=yesterday,
+            ),
+            FamilyLink(elder_id=b.id, person_id=people["family_no_consent"].person_id, relationship="外甥"),
+        ]
+    )
+    await session.flush()
+    return {
+        "after": after,
+        "elders": {"A": a.id, "B": b.id},
+        "ids": {
+            "elder_a": encode_global_id("Elder", a.id),
+            "elder_b": encode_global_id("Elder", b.id),
+            "device_a": encode_global_id("Device", made["a"][1].id),
+            "alert_a": encode_global_id("CareAlert", made["a"][2].id),
+            "visit_a": encode_global_id("CareVisit", made["a"][3].id),
+        },
+    }
+
+
+async def add_childcare(session: AsyncSession, now: datetime, people: dict, communities: dict) -> dict:
+    """A centre in community 1 with one class and sessions yesterday, today and tomorrow; child X
+    (checked in yesterday, booked today) and child Y of the other guardian (booked today)."""
+    center = ChildcareCenter(name="矩阵托育中心", community_id=communities[ONE])
+    session.add(center)
+    await session.flush()
+    klass = ChildcareClass(
+        center_id=center.id,
+        name="矩阵混龄班",
+        kind="MIXED",
+        min_age_months=18,
+        max_age_months=36,
+        capacity=18,
+        carer_ratio=6,
+    )
+    session.add(klass)
+    await session.flush()
+    slots = {}
+    for name, day in (("yesterday", -1), ("today", 0), ("tomorrow", 1)):
+        day_of = now.date() + timedelta(days=day)
+        slots[name] = ChildcareSession(
+            class_id=klass.id,
+            class_capacity=klass.capacity,
+            care_type="FULL_DAY",
+            period=Range(at(day_of, 9), at(day_of, 17), bounds="[)"),
+            day=day_of,
+            capacity=10,
+            confirmed_count={"yesterday": 1, "today": 2, "tomorrow": 0}[name],
+        )
+    session.add_all(slots.values())
+    await session.flush()
+    pin_hash = pin_hasher.hash(PICKUP_PIN)
+    children, phones = {}, {}
+    for key, guardian, adult, phone in (
+        ("x", "guardian_x", "外婆", "13912340001"),
+        ("y", "other_guardian", "爷爷", "13912340002"),
+    ):
+        guardian_id = people[guardian].person_id
+        child = Child(
+            name=f"矩阵宝宝{key.upper()}",
+            birth_date=now.date() - timedelta(days=730),
+            consent_given_at=now - timedelta(days=60),
+            consent_given_by=guardian_id,
+        )
+        session.add(child)
+        await session.flush()
+        session.add(ChildGuardian(child_id=child.id, person_id=guardian_id))
+        session.add(
+            PickupPerson(child_id=child.id, name=adult, phone=phone, pin_hash=pin_hash, added_by=guardian_id)
+        )
+        children[key] = (child, guardian_id)
+        phones[encode_global_id("Child", child.id)] = [phone]
+    bookings = {}
+    for name, key, slot, status in (
+        ("booking_x", "x", "today", "CONFIRMED"),
+        ("booking_x_checked_in", "x", "yesterday", "CHECKED_IN"),
+        ("booking_y", "y", "today", "CONFIRMED"),
+    ):
+        child, guardian_id = children[key]
+        bookings[name] = ChildcareBooking(
+            session_id=slots[slot].id,
+            child_id=child.id,
+            booked_by=guardian_id,
+            period=slots[slot].period,
+            status=status,
+            checked_in_at=slots[slot].period.lower if status == "CHECKED_IN" else None,
+        )
+    session.add_all(bookings.values())
+    await session.flush()
+    ids = {
+        "center": encode_global_id("ChildcareCenter", center.id),
+        "class": encode_global_id("ChildcareClass", klass.id),
+        "child_x": encode_global_id("Child", children["x"][0].id),
+        "child_y": encode_global_id("Child", children["y"][0].id),
+    }
+    ids |= {f"session_{name}": encode_global_id("ChildcareSession", slot.id) for name, slot in slots.items()}
+    ids |= {name: encode_global_id("ChildcareBooking", booking.id) for name, booking in bookings.items()}
+    return {"ids": ids, "pickup_phones": phones}
+
+
+async def add_makerspace(session: AsyncSession, now: datetime, people: dict, communities: dict) -> dict:
+    """A space in community 1; reservation R of the holder and one of every caller, all starting
+    at 08:30 (open for check-in at 08:35) on desks of their own; the last desk stays free."""
+    space = MakerSpace(
+        name="矩阵创客厅", community_id=communities[ONE], check_in_secret=pyotp.random_base32()
+    )
+    session.add(space)
+    await session.flush()
+    holders = [name for name in PEOPLE if name != "guardian_x"]
+    desks = [
+        Resource(
+            space_id=space.id,
+            name=f"矩阵工位 {n:02d}",
+            kind="DESK",
+            capacity=1,
+            features=["POWER"],
+            position=n,
+        )
+        for n in range(len(holders) + 1)
+    ]
+    session.add_all(desks)
+    await session.flush()
+    reservations = {
+        name: Reservation(
+            resource_id=desk.id,
+            space_id=space.id,
+            person_id=people[name].person_id,
+            period=Range(at(now.date(), 8, 30), at(now.date(), 9, 30), bounds="[)"),
+            status="CONFIRMED",
+            party_size=1,
+        )
+        for name, desk in zip(holders, desks, strict=False)
+    }
+    session.add_all(reservations.values())
+    await session.flush()
+    gids = {name: encode_global_id("Reservation", made.id) for name, made in reservations.items()}
+    return {
+        "ids": {
+            "space": encode_global_id("MakerSpace", space.id),
+            "desk": encode_global_id("Resource", desks[0].id),
+            "free_desk": encode_global_id("Resource", desks[-1].id),
+            "reservation_r": gids.pop("holder"),
+        },
+        "own_reservations": gids,
+        "check_in_code": makerspace_service.check_in_code(space, now)[0],
+    }
+
+
+async def build_world(session: AsyncSession, now: datetime) -> World:
+    tokens = TokenService(make_settings())
+    session.add_all(
+        [Community(name=ONE, subdistrict="五常街道"), Community(name=TWO, subdistrict="五常街道")]
+    )
+    await session.flush()
+    communities = dict((await session.execute(select(Community.name, Community.id))).all())
+    people = await add_people(session, tokens)
+    elders = await add_eldercare(session, now, people, communities)
+    children = await add_childcare(session, now, people, communities)
+    space = await add_makerspace(session, now, people, communities)
+    facility = await session.scalar(select(Facility.id).order_by(Facility.id).limit(1))
+    ids = {
+        "community": encode_global_id("Community", communities[ONE]),
+        "facility": encode_global_id("Facility", facility),
+        "holder": people["holder"].id,
+        **elders["ids"],
+        **children["ids"],
+        **space["ids"],
+    }
+    return World(
+        now=now,
+        people=people,
+        ids=ids,
+        elders=elders["elders"],
+        pickup_phones=children["pickup_phones"],
+        own_reservations=space["own_reservations"],
+        after_sequence=elders["after"],
+        check_in_code=space["check_in_code"],
+    )
+
+
+@pytest.fixture(scope="module")
+async def matrix_connection(engine) -> AsyncIterator[AsyncConnection]:
+    async with engine.connect() as connection:
+        transaction = await connection.begin()
+        try:
+            yield connection
+        finally:
+            await transaction.rollback()
+
+
+@pytest.fixture(scope="module")
+def matrix_sessions(matrix_connection) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(
+        bind=matrix_connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+
+
+@pytest.fixture(scope="module")
+async def world(matrix_sessions) -> World:
+    # 08:35 today: today's sessions have not started, the 08:30 reservations are open for check-in.
+    now = at(datetime.now(SHANGHAI).date(), 8, 35)
+    async with matrix_sessions() as session:
+        built = await build_world(session, now)
+        await session.commit()
+    return built
+
+
+class CaughtUpFeed(AlertFeed):
+    """The app's alert feed, telling a test when a subscriber has sent all it had and waits.
+
+    Only then may the test close the socket: cancelled in the middle of a statement, a
+    subscription would break the one connection the whole module's world lives on."""
+
+    def __init__(self, database_url: str) -> None:
+        super().__init__(database_url)
+        self.caught_up = asyncio.Event()
+
+    async def wait(self, subscriber: Subscriber) -> None:
+        self.caught_up.set()
+        await super().wait(subscriber)
+
+
+@pytest.fixture(scope="module")
+async def matrix_app(engine, matrix_sessions, world):
+    settings = make_settings()
+    app = create_app(
+        settings,
+        engine=engine,
+        session_factory=matrix_sessions,
+        clock=FakeClock(world.now),
+        configure_logs=False,
+    )
+    app.state.services.alert_feed = CaughtUpFeed(settings.database_url)
+    yield app
+    await app.state.services.alert_feed.close()
+
+
+@pytest.fixture
+async def db(matrix_connection, matrix_sessions, world) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """This test's changes live in a savepoint of the module's transaction, rolled back after it."""
+    savepoint = await matrix_connection.begin_nested()
+    try:
+        yield matrix_sessions
+    finally:
+        await savepoint.rollback()
+
+
+@pytest.fixture
+def app(db, matrix_app):
+    return matrix_app
