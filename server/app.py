@@ -31,6 +31,9 @@ from server.pubsub import AlertFeed
 from server.security import security_middleware
 from server.settings import Settings, get_settings
 
+# A probe must answer while the database does not: no answer in this long is "unavailable".
+READY_TIMEOUT_SECONDS = 2
+
 
 @dataclass
 class Services:
@@ -100,7 +103,7 @@ def create_app(
 
     async def readyz(request: Request) -> Response:
         try:
-            async with engine.connect() as connection:
+            async with asyncio.timeout(READY_TIMEOUT_SECONDS), engine.connect() as connection:
                 revision = await connection.scalar(text("SELECT version_num FROM alembic_version"))
         except Exception as error:  # any failure to reach the database means "not ready"
             return JSONResponse({"status": "unavailable", "reason": type(error).__name__}, status_code=503)

@@ -3,6 +3,11 @@
 Each subscriber then reads the events after the last sequence it delivered, filtered in SQL to
 what its viewer may see, so a wake-up can never deliver another community's alert, and a missed
 or merged NOTIFY loses nothing (a slow poll covers even a dropped LISTEN connection).
+
+When the LISTEN connection is lost (the database restarted, a failover), it is reopened in the
+background every `retry_seconds` until it is back, and then every subscriber is woken: the NOTIFYs
+sent meanwhile reached no one, so each reads what was committed since its last delivery at once
+rather than at its next poll.
 """
 
 import asyncio
@@ -14,6 +19,9 @@ import asyncpg
 from resolvers.eldercare import EVENT_CHANNEL
 
 logger = logging.getLogger("linli.pubsub")
+
+# Shown in pg_stat_activity, so operators can tell this connection from the pool's.
+APPLICATION_NAME = "linli-listen"
 
 
 class Subscriber:
@@ -31,39 +39,79 @@ class Subscriber:
 
 
 class AlertFeed:
-    def __init__(self, database_url: str, poll_seconds: float = 10.0) -> None:
+    def __init__(self, database_url: str, poll_seconds: float = 10.0, retry_seconds: float = 0.5) -> None:
         self.dsn = database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
         self.poll_seconds = poll_seconds
+        self.retry_seconds = retry_seconds
         self.subscribers: set[Subscriber] = set()
         self._connection: asyncpg.Connection | None = None
         self._lock = asyncio.Lock()
+        self._reconnecting: asyncio.Task | None = None
+        self._closed = False
 
-    async def _listen(self) -> None:
+    @property
+    def listening(self) -> bool:
+        return self._connection is not None and not self._connection.is_closed()
+
+    async def _listen(self, *, quiet: bool = False) -> bool:
+        """Open the LISTEN connection unless it is open; False when the database cannot be reached."""
         async with self._lock:
-            if self._connection is not None and not self._connection.is_closed():
-                return
+            if self.listening:
+                return True
+            connection = None
             try:
-                self._connection = await asyncpg.connect(self.dsn, timeout=5)
-                await self._connection.add_listener(EVENT_CHANNEL, self._notified)
-                self._connection.add_termination_listener(self._terminated)
-            except (OSError, asyncpg.PostgresError) as error:
-                logger.warning(
-                    "LISTEN %s failed (%s); subscribers poll until it is back", EVENT_CHANNEL, error
+                connection = await asyncpg.connect(
+                    self.dsn, timeout=5, server_settings={"application_name": APPLICATION_NAME}
                 )
-                self._connection = None
+                await connection.add_listener(EVENT_CHANNEL, self._notified)
+            except Exception as error:  # whatever the cause, not listening: the slow poll still serves
+                if connection is not None:
+                    connection.terminate()
+                log = logger.debug if quiet else logger.warning
+                log("LISTEN %s failed (%s); subscribers poll until it is back", EVENT_CHANNEL, error)
+                return False
+            connection.add_termination_listener(self._terminated)
+            self._connection = connection
+            return True
 
     def _notified(self, connection, pid, channel, payload) -> None:
+        self._wake_all()
+
+    def _wake_all(self) -> None:
         for subscriber in list(self.subscribers):
             subscriber.wake()
 
     def _terminated(self, connection) -> None:
-        logger.warning("LISTEN connection lost; it is reopened on the next subscription or poll")
+        if connection is not self._connection:  # an earlier connection, already replaced
+            return
         self._connection = None
+        if not self._closed:
+            logger.warning("LISTEN connection lost; reopening it every %.1f s", self.retry_seconds)
+            self._keep_trying()
+
+    def _keep_trying(self) -> None:
+        """Reopen LISTEN in the background until it is back (one task at a time)."""
+        if self._closed or (self._reconnecting is not None and not self._reconnecting.done()):
+            return
+        self._reconnecting = asyncio.get_running_loop().create_task(self._reconnect())
+
+    async def _reconnect(self) -> None:
+        attempts = 0
+        # With no subscriber left there is no one to wake: the next subscription reopens it.
+        while not self._closed and self.subscribers:
+            attempts += 1
+            if await self._listen(quiet=attempts > 1):
+                logger.info("LISTEN %s is back (attempt %d)", EVENT_CHANNEL, attempts)
+                self._wake_all()  # what was committed meanwhile was announced to no one
+                return
+            await asyncio.sleep(self.retry_seconds)
 
     async def subscribe(self) -> Subscriber:
-        await self._listen()
+        listening = await self._listen()
         subscriber = Subscriber()
         self.subscribers.add(subscriber)
+        if not listening:
+            self._keep_trying()
         return subscriber
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
@@ -71,10 +119,14 @@ class AlertFeed:
 
     async def wait(self, subscriber: Subscriber) -> None:
         await subscriber.wait(self.poll_seconds)
-        if self._connection is None or self._connection.is_closed():
-            await self._listen()
+        if not self.listening:
+            self._keep_trying()
 
     async def close(self) -> None:
-        if self._connection is not None and not self._connection.is_closed():
-            self._connection.remove_termination_listener(self._terminated)
-            await self._connection.close()
+        self._closed = True
+        if self._reconnecting is not None:
+            self._reconnecting.cancel()
+        connection, self._connection = self._connection, None
+        if connection is not None and not connection.is_closed():
+            connection.remove_termination_listener(self._terminated)
+            await connection.close()
