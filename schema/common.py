@@ -43,6 +43,8 @@ def decode_global_id(global_id: str, expected_type: str | None = None) -> tuple[
         raise bad_request(f"无效的 ID：{global_id!r}", "INVALID_ID") from None
     if not type_name or (expected_type is not None and type_name != expected_type):
         raise bad_request(f"ID {global_id!r} 不是 {expected_type or '已知'} 类型", "INVALID_ID")
+    if not 0 < value < 2**63:  # keys are positive bigints: anything else names nothing we made
+        raise bad_request(f"无效的 ID：{global_id!r}", "INVALID_ID")
     return type_name, value
 
 

@@ -236,7 +236,8 @@ def _page_size(field: GraphQLField, node: FieldNode, defaults: dict[str, Any], m
         if argument.name.value != "first":
             continue
         if isinstance(argument.value, IntValueNode):
-            return max(int(argument.value.value), 0)
+            # A larger page is refused when the field runs (and a huge literal is no Int at all).
+            return min(max(int(argument.value.value), 0), max_page)
         if isinstance(argument.value, VariableNode):
             return defaults.get(argument.value.name.value, max_page)
         return max_page

@@ -17,6 +17,7 @@ from schema.common import (
     NotFound,
     PageInfo,
     RuleViolation,
+    bad_request,
     check_first,
     decode_time_cursor,
     encode_cursor,
@@ -224,6 +225,9 @@ ReservationCheckInResult = Annotated[
 register_domain_errors(SlotTaken, BookingSuspended, InvalidCheckInCode)
 
 
+MAX_PARTY_SIZE = 500  # larger than any room; beyond it the question is a mistake
+
+
 async def resolve_availability(
     info: Info,
     space_id: strawberry.ID,
@@ -232,6 +236,10 @@ async def resolve_availability(
     features: list[ResourceFeature] | None = strawberry.UNSET,
     party_size: int | None = strawberry.UNSET,
 ) -> list[ResourceDay]:
+    if party_size and not 1 <= party_size <= MAX_PARTY_SIZE:
+        raise bad_request(
+            f"人数须在 1 到 {MAX_PARTY_SIZE} 之间，收到 {party_size}", "PARTY_SIZE_OUT_OF_RANGE"
+        )
     days = await or_not_found(
         makerspace_service.availability(
             session=info.context.session,

@@ -85,6 +85,16 @@ def json_response(body: Any, *, status: int, media_type: str, headers: dict | No
     )
 
 
+def has_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(has_nul(key) or has_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(has_nul(item) for item in value)
+    return False
+
+
 class TextWebSocketAdapter(ASGIWebSocketAdapter):
     """graphql-transport-ws messages are text frames; browsers' clients reject binary ones."""
 
@@ -107,7 +117,12 @@ class LinliGraphQL(GraphQL):
         return orjson.dumps(data)
 
     def decode_json(self, data: str | bytes) -> object:
-        return orjson.loads(data)
+        value = orjson.loads(data)
+        escaped_nul = b"\\u0000" if isinstance(data, bytes) else "\\u0000"
+        if escaped_nul in data and has_nul(value):
+            # PostgreSQL text cannot hold U+0000: refused here, clearly, rather than by the database.
+            raise HTTPException(400, "请求中不能包含空字符（U+0000）")
+        return value
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return HTMLResponse(self._ide_html)

@@ -1,5 +1,6 @@
 """/graphql follows GraphQL over HTTP: media types, status codes, GET for queries only, masked errors."""
 
+import base64
 import json
 import logging
 
@@ -175,3 +176,42 @@ async def test_metrics_count_requests_by_operation_and_show_the_pool(gql, client
     assert 'linli_graphql_errors_total{code="BAD_REQUEST",operation="-"} 1.0' in metrics
     assert "linli_graphql_request_duration_seconds_bucket" in metrics
     assert "linli_db_pool_checked_out" in metrics
+
+
+# Found by the fuzzer (tests/fuzz): each once answered 500.
+
+
+async def test_a_nul_character_in_the_variables_is_400_not_a_database_error(client):
+    query = "query($t: String) { nearbyFacilities(near: {lat: 30.29, lng: 120.04}, text: $t) { totalCount } }"
+    response = await client.post("/graphql", json={"query": query, "variables": {"t": "医\x00保"}})
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+
+
+async def test_an_id_beyond_the_key_range_is_invalid_not_an_overflow(gql):
+    huge = base64.urlsafe_b64encode(b"Community:9223372036854775808").decode().rstrip("=")
+    answer = await gql("query($id: ID!) { node(id: $id) { id } }", {"id": huge})
+
+    assert answer["errors"][0]["extensions"] == {"code": "BAD_REQUEST", "reason": "INVALID_ID"}
+
+
+async def test_a_huge_first_is_a_clear_error_not_a_500(client):
+    response = await client.post(
+        "/graphql", json={"query": "{ communities(first: 99999999999999999999) { totalCount } }"}
+    )
+
+    assert response.status_code == 200
+    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+
+
+async def test_a_party_size_out_of_range_is_a_clear_error(gql):
+    spaces = await gql("{ makerSpaces { id } }")
+    space = spaces["data"]["makerSpaces"][0]["id"]
+    query = (
+        "query($id: ID!, $n: Int) {"
+        ' resourceAvailability(spaceId: $id, date: "2026-12-01", partySize: $n) { resource { id } } }'
+    )
+    answer = await gql(query, {"id": space, "n": -479001601})
+
+    assert answer["errors"][0]["extensions"] == {"code": "BAD_REQUEST", "reason": "PARTY_SIZE_OUT_OF_RANGE"}
