@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import orjson
 import strawberry
 from graphql import GraphQLError
+from strawberry.types.nodes import SelectedField
 
 from resolvers.errors import DomainFailure
 
@@ -129,6 +130,20 @@ def decode_cursor(cursor: str | None, *, size: int) -> list | None:
     if not isinstance(key, list) or len(key) != size:
         raise bad_request(f"无效的分页游标：{cursor!r}", "INVALID_CURSOR")
     return key
+
+
+def selects(selections: list, path: tuple[str, ...]) -> bool:
+    """Whether a selection (e.g. `info.selected_fields`) asks for the field at `path`, looking
+    through fragments; for refusing a request before it writes rather than after."""
+    if not path:
+        return True
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            if selection.name == path[0] and selects(selection.selections, path[1:]):
+                return True
+        elif selects(selection.selections, path):  # inline fragment or fragment spread
+            return True
+    return False
 
 
 def pk_of(global_id: str, type_name: str) -> int:

@@ -36,6 +36,17 @@ def is_database_unavailable(error: BaseException | None) -> bool:
     return False
 
 
+def is_invalid_value(error: BaseException | None) -> bool:
+    """PostgreSQL's data exceptions (class 22) and asyncpg's own refusal of an argument."""
+    seen = 0
+    while error is not None and seen < 8:
+        if isinstance(error, asyncpg.exceptions.DataError):
+            return True
+        error = getattr(error, "orig", None) or error.__cause__
+        seen += 1
+    return False
+
+
 def unavailable_extensions(request_id: str | None) -> dict:
     return {"code": "SERVICE_UNAVAILABLE", "retryAfter": UNAVAILABLE_RETRY_AFTER, "requestId": request_id}
 
@@ -64,6 +75,20 @@ def present_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
     original = error.original_error
     if original is None or isinstance(original, GraphQLError):
         return with_code(error)
+    if is_invalid_value(original):
+        # Input no rule of ours caught, refused by the database (a number out of its column's range,
+        # a NUL character, text too long): the client's to fix, and the transaction rolled back.
+        logger.warning(
+            "value refused by the database in %s (request %s): %r", error.path, request_id, original
+        )
+        return GraphQLError(
+            "输入的值不合法（超出范围、过长或含不支持的字符）",
+            error.nodes,
+            error.source,
+            error.positions,
+            error.path,
+            extensions={"code": "BAD_REQUEST", "reason": "INVALID_VALUE"},
+        )
     if is_database_unavailable(original):
         logger.warning("database unavailable in %s (request %s): %r", error.path, request_id, original)
         return GraphQLError(

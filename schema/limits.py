@@ -311,7 +311,8 @@ def operation_cost(
         if isinstance(definition.default_value, IntValueNode)
     }
     model = CostModel(schema, fragments, defaults, max_page, list_factor)
-    return model.selection_cost(operation.selection_set, schema.get_root_type(operation.operation), False)
+    cost = model.selection_cost(operation.selection_set, schema.get_root_type(operation.operation), False)
+    return min(cost, 2**53)  # stays a JSON number whatever the document
 
 
 def query_cost_rule(*, max_cost: int, max_page: int, list_factor: int) -> type[ValidationRule]:

@@ -3,6 +3,7 @@
 from collections.abc import AsyncGenerator
 
 import strawberry
+from graphql import GraphQLError
 from sqlalchemy import func, select
 from strawberry.types import Info
 
@@ -19,6 +20,7 @@ from schema.common import (
     encode_cursor,
     mutation_result,
     pk_of,
+    selects,
 )
 from schema.eldercare.types import (
     CareAlert,
@@ -138,6 +140,15 @@ class ElderCareMutation:
     )
     async def readings_record(self, info: Info, readings: list[ReadingInput]) -> ReadingsRecordResult:
         ctx = info.context
+        if not ctx.viewer.has_role(Role.ADMIN.value) and selects(
+            info.selected_fields, ("readingsRecord", "alertsRaised", "elder")
+        ):
+            # A gateway is told which alerts its readings raised, never whose data they are: refused
+            # before anything is written, not after (CareAlert.elder would refuse it then).
+            raise GraphQLError(
+                "设备网关不能读取老人信息：请不要在 alertsRaised 中选择 elder",
+                extensions={"code": "FORBIDDEN"},
+            )
         # Each ReadingInput arrives as the domain's ReadingIn (see reading_from_input).
         work = elder_service.record_readings(session=ctx.session, readings=list(readings), now=ctx.clock())
 

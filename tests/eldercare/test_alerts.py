@@ -3,9 +3,9 @@
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
-from models.eldercare import CareAlertEvent, HealthAccessLog
+from models.eldercare import CareAlertEvent, HealthAccessLog, Reading
 from schema.common import encode_global_id
 from server.jobs import run_jobs_once
 from tests.eldercare.conftest import WEDNESDAY_10, reading
@@ -343,3 +343,24 @@ async def test_dead_ids_and_alert_ids_of_other_types_are_bad_requests(gql, ward)
     body = await gql(ACK, {"id": encode_global_id("Elder", ward.elder_a)}, token=ward.tokens["CARE_STAFF"])
 
     assert body["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+
+
+async def test_a_gateway_following_raised_alerts_to_the_elder_is_refused_before_anything_is_written(
+    gql, ward, session
+):
+    query = """
+    mutation($r: [ReadingInput!]!) { readingsRecord(readings: $r) {
+      ... on ReadingsRecorded { accepted ...Raised } } }
+    fragment Raised on ReadingsRecorded { alertsRaised { id elder { name latestVitals { kind } } } }
+    """
+    readings = [reading("T-WB-A", "HEART_RATE", 150, 0)]
+    before = await session.scalar(select(func.count()).select_from(Reading))
+
+    refused = await gql(query, {"r": readings}, token=ward.tokens["DEVICE_GATEWAY"])
+    after = await session.scalar(select(func.count()).select_from(Reading))
+    admin = await gql(query, {"r": readings}, token=ward.tokens["ADMIN"])
+
+    assert refused["data"] is None
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert after == before
+    assert admin["data"]["readingsRecord"]["alertsRaised"][0]["elder"]["name"] == "张桂英"

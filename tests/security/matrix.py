@@ -65,9 +65,6 @@ class Row:
     covers: tuple[str, ...]  # schema coordinates ("Query.elders", "Query.node:Elder", "Elder.visits")
     cells: tuple[str, ...]  # one outcome per caller, in CALLERS order
     logged: bool = False  # a read of elder A's health data: one health_access_log row per request
-    # What a refused cell may still have read, and logged, in the same request (e.g. the alerts a
-    # gateway's readings raised, when it was refused the elder behind them).
-    refused_reads: frozenset[str] = frozenset()
 
     def expected(self, caller: str) -> str:
         return self.cells[list(CALLERS).index(caller)]
@@ -170,7 +167,6 @@ ROWS: tuple[Row, ...] = (
         ("CareAlert.elder",),
         (UNAUTH,) + (FORBIDDEN,) * 8 + (FORBIDDEN, OK),
         logged=True,
-        refused_reads=frozenset({"alerts"}),
     ),
     Row(
         "care_alert_acknowledge",
@@ -313,13 +309,13 @@ The policy the cells follow:
   of the elder's community, family members while the elder's consent stands, admin. Nobody else:
   not care staff of another community, not family without consent, not residents, childcare or
   maker-space staff, not the device gateway (it writes readings and is told which alerts they
-  raised, but cannot follow an alert to the elder's data). The
+  raised, but a request that follows an alert to the elder is refused before it writes). The
   dashboard is the care staff's board: family follow their elder through `elders` and `node`.
   Acting on an alert or logging a visit is for the care staff of the elder's community and admin.
 - **Every read of health data**, on any path, writes one `health_access_log` row per elder per
   request (who, when, whose, what). Rows marked *yes* under **log** check it: a cell that reads A
-  finds exactly one row for the caller, A and the request; any other cell finds none for A
-  (the gateway refused A's data still has its row for the raised alerts it read). What is logged:
+  finds exactly one row for the caller, A and the request; any other cell finds none for A. What
+  is logged:
   `profile` (who is in care, age, living alone), `alerts`, `vitals`, `visits`, `devices`.
 - **Children** (the child, its bookings, pick-up adults, session rosters): the child's guardians,
   childcare staff and admin. Only a guardian books for a child or names its pick-up adults.
