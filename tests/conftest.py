@@ -4,9 +4,12 @@ import asyncio
 import contextlib
 import os
 import socket
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import pytest
@@ -188,6 +191,34 @@ def count_statements(engine):
             event.remove(engine.sync_engine, "before_cursor_execute", before)
 
     return counting
+
+
+LINLI = str(Path(sys.executable).with_name("linli"))
+
+
+def start_server(port: int) -> subprocess.Popen:
+    """`linli serve` in a process of its own on the test database (no jobs): what is deployed."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": TEST_DATABASE_URL,
+        "LINLI_JOBS_ENABLED": "false",
+        "LINLI_LOG_LEVEL": "WARNING",
+    }
+    return subprocess.Popen([LINLI, "serve", "--port", str(port)], env=env)
+
+
+async def wait_ready(port: int, process: subprocess.Popen | None = None) -> None:
+    """Until /readyz says 200 (failing at once if the process died)."""
+    async with httpx.AsyncClient() as client:
+        for _ in range(150):
+            assert process is None or process.poll() is None, f"linli serve exited with {process.returncode}"
+            try:
+                if (await client.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.1)
+    raise AssertionError(f"server on {port} did not start")
 
 
 def free_port() -> int:

@@ -2,12 +2,8 @@
 
 import asyncio
 import json
-import os
-import subprocess
-import sys
 import time
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import httpx
 import pytest
@@ -19,34 +15,11 @@ from models.eldercare import CareAlert, CareAlertEvent, Device, Elder, HealthAcc
 from models.people import Community, Person, Role
 from resolvers import people as people_service
 from server.auth import TokenService
-from tests.conftest import TEST_DATABASE_URL, free_port
+from tests.conftest import free_port, start_server, wait_ready
 from tests.eldercare.conftest import RECORD
 
-LINLI = str(Path(sys.executable).with_name("linli"))
 EVENTS = """subscription($after: Int) { careAlertEvents(afterSequence: $after) {
   sequence type at alert { kind severity count elder { name } } } }"""
-
-
-def start_server(port: int) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "DATABASE_URL": TEST_DATABASE_URL,
-        "LINLI_JOBS_ENABLED": "false",
-        "LINLI_LOG_LEVEL": "WARNING",
-    }
-    return subprocess.Popen([LINLI, "serve", "--port", str(port)], env=env)
-
-
-async def wait_ready(port: int) -> None:
-    async with httpx.AsyncClient() as client:
-        for _ in range(150):
-            try:
-                if (await client.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.1)
-    raise AssertionError(f"server on {port} did not start")
 
 
 @pytest.fixture

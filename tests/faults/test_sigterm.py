@@ -7,13 +7,10 @@ updates), so they are provably in flight when the signal arrives.
 """
 
 import asyncio
-import os
 import signal
 import subprocess
-import sys
 import time
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -27,9 +24,8 @@ from models.people import Community, Person, RateLimitHit, Role
 from resolvers import people as people_service
 from schema.common import decode_global_id, encode_global_id
 from server.auth import TokenService
-from tests.conftest import TEST_DATABASE_URL, free_port
+from tests.conftest import free_port, start_server, wait_ready
 
-LINLI = str(Path(sys.executable).with_name("linli"))
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DESKS = ["工位 D14", "工位 D15", "工位 D16"]
 DEVICE = "SIGTERM-WB-1"
@@ -59,33 +55,10 @@ async def waiting_on_locks(engine, expected: int) -> bool:
     return False
 
 
-def start_server(port: int) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "DATABASE_URL": TEST_DATABASE_URL,
-        "LINLI_JOBS_ENABLED": "false",
-        "LINLI_LOG_LEVEL": "WARNING",
-    }
-    return subprocess.Popen([LINLI, "serve", "--port", str(port)], env=env)
-
-
 def stop(process: subprocess.Popen) -> None:
     if process.poll() is None:
         process.kill()
         process.wait(timeout=10)
-
-
-async def wait_ready(port: int, process: subprocess.Popen) -> None:
-    async with httpx.AsyncClient() as client:
-        for _ in range(150):
-            assert process.poll() is None, f"linli serve exited with {process.returncode}"
-            try:
-                if (await client.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.1)
-    raise AssertionError(f"server on {port} did not start")
 
 
 async def wait_exit(process: subprocess.Popen, within: float) -> int | None:
