@@ -1,6 +1,7 @@
 """Top-level errors: every error gets a stable code; internal ones are masked and logged."""
 
 import logging
+from collections.abc import Iterator
 
 import asyncpg
 import sqlalchemy.exc
@@ -22,29 +23,28 @@ _OUTAGE_ERRORS = (
 )
 
 
+def _causes(error: BaseException | None) -> Iterator[BaseException]:
+    """The error and what it wraps, through SQLAlchemy's (`orig`) and asyncpg's (`__cause__`)."""
+    for _ in range(8):
+        if error is None:
+            return
+        yield error
+        error = getattr(error, "orig", None) or error.__cause__
+
+
 def is_database_unavailable(error: BaseException | None) -> bool:
     """The database could not be reached or answer in time: the client may retry, nothing is wrong
-    with its request. Looks through SQLAlchemy's and asyncpg's wrappers to the cause."""
-    seen = 0
-    while error is not None and seen < 8:
-        if isinstance(error, _OUTAGE_ERRORS):
-            return True
-        if isinstance(error, sqlalchemy.exc.DBAPIError) and error.connection_invalidated:
-            return True
-        error = getattr(error, "orig", None) or error.__cause__
-        seen += 1
-    return False
+    with its request."""
+    return any(
+        isinstance(cause, _OUTAGE_ERRORS)
+        or (isinstance(cause, sqlalchemy.exc.DBAPIError) and cause.connection_invalidated)
+        for cause in _causes(error)
+    )
 
 
 def is_invalid_value(error: BaseException | None) -> bool:
     """PostgreSQL's data exceptions (class 22) and asyncpg's own refusal of an argument."""
-    seen = 0
-    while error is not None and seen < 8:
-        if isinstance(error, asyncpg.exceptions.DataError):
-            return True
-        error = getattr(error, "orig", None) or error.__cause__
-        seen += 1
-    return False
+    return any(isinstance(cause, asyncpg.exceptions.DataError) for cause in _causes(error))
 
 
 def unavailable_extensions(request_id: str | None) -> dict:
@@ -52,6 +52,13 @@ def unavailable_extensions(request_id: str | None) -> dict:
 
 
 UNAVAILABLE_MESSAGE = "服务暂时不可用（数据库连接中断），请稍后重试"
+
+
+def _in_place_of(error: GraphQLError, message: str, extensions: dict) -> GraphQLError:
+    """What the client sees instead of `error`: at the same place, our message and code."""
+    return GraphQLError(
+        message, error.nodes, error.source, error.positions, error.path, extensions=extensions
+    )
 
 
 def _client_error_code(error: GraphQLError) -> str:
@@ -81,38 +88,19 @@ def present_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
         logger.warning(
             "value refused by the database in %s (request %s): %r", error.path, request_id, original
         )
-        return GraphQLError(
-            "输入的值不合法（超出范围、过长或含不支持的字符）",
-            error.nodes,
-            error.source,
-            error.positions,
-            error.path,
-            extensions={"code": "BAD_REQUEST", "reason": "INVALID_VALUE"},
-        )
+        reason = {"code": "BAD_REQUEST", "reason": "INVALID_VALUE"}
+        return _in_place_of(error, "输入的值不合法（超出范围、过长或含不支持的字符）", reason)
     if is_database_unavailable(original):
         logger.warning("database unavailable in %s (request %s): %r", error.path, request_id, original)
-        return GraphQLError(
-            UNAVAILABLE_MESSAGE,
-            error.nodes,
-            error.source,
-            error.positions,
-            error.path,
-            extensions=unavailable_extensions(request_id),
-        )
+        return _in_place_of(error, UNAVAILABLE_MESSAGE, unavailable_extensions(request_id))
     logger.error(
         "internal error in %s (request %s)",
         ".".join(map(str, error.path or [])),
         request_id,
         exc_info=original,
     )
-    return GraphQLError(
-        f"服务器内部错误，请稍后再试（请求编号 {request_id}）",
-        error.nodes,
-        error.source,
-        error.positions,
-        error.path,
-        extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
-    )
+    masked = {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id}
+    return _in_place_of(error, f"服务器内部错误，请稍后再试（请求编号 {request_id}）", masked)
 
 
 class ErrorCodes(MaskErrors):

@@ -129,6 +129,7 @@ class Elder(Node):
     async def alerts(
         self, info: Info, status: list[CareAlertStatus] | None = strawberry.UNSET
     ) -> list["CareAlert"]:
+        info.context.note_health_read(self.model.id, "alerts")  # "none" is an answer about her too
         models = await info.context.loader(loaders.alerts_by_elder_id_loader).load(self.model.id)
         wanted = {value.value for value in status} if status else None
         return [CareAlert.shown(info, model) for model in models if wanted is None or model.status in wanted]
@@ -150,6 +151,7 @@ class Elder(Node):
 
     @strawberry.field(description="Visits and calls (日常关爱), newest first.")
     async def visits(self, info: Info) -> list[CareVisit]:
+        info.context.note_health_read(self.model.id, "visits")
         models = await info.context.loader(loaders.visits_by_elder_id_loader).load(self.model.id)
         return [CareVisit.shown(info, model) for model in models]
 
