@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, text
 
+import schema.context
 from models.eldercare import CareAlertEvent, HealthAccessLog, Reading
 from schema.common import encode_global_id
 from server.jobs import run_jobs_once
@@ -364,3 +365,17 @@ async def test_a_gateway_following_raised_alerts_to_the_elder_is_refused_before_
     assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert after == before
     assert admin["data"]["readingsRecord"]["alertsRaised"][0]["elder"]["name"] == "张桂英"
+
+
+async def test_health_data_whose_read_cannot_be_logged_is_not_sent(gql, ward, monkeypatch):
+    """The database goes away between the read and its log row: the client gets 503, not the data."""
+
+    async def database_gone(**_kwargs):
+        raise ConnectionRefusedError("the database went away")
+
+    monkeypatch.setattr(schema.context, "write_access_log", database_gone)
+    response = await gql.post(ELDERS, token=ward.tokens["FAMILY"])
+
+    assert response.status_code == 503 and response.headers["retry-after"] == "5"
+    assert response.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+    assert "张桂英" not in response.text and "data" not in response.json()
