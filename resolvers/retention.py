@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import delete, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models.childcare import ChildAccessLog
 from models.eldercare import HealthAccessLog
 from resolvers.eldercare.base import SHANGHAI
 from resolvers.ratelimit import forget_old_windows
@@ -41,11 +42,15 @@ async def apply_retention(
 ) -> dict[str, int]:
     today = now.astimezone(SHANGHAI).date()
     dropped = await drop_old_reading_partitions(session=session, before=today - timedelta(days=readings_days))
-    log = await session.execute(
-        delete(HealthAccessLog).where(HealthAccessLog.at < now - timedelta(days=access_log_days))
-    )
+    before = now - timedelta(days=access_log_days)
+    health = await session.execute(delete(HealthAccessLog).where(HealthAccessLog.at < before))
+    children = await session.execute(delete(ChildAccessLog).where(ChildAccessLog.at < before))
     windows = await forget_old_windows(session=session, now=now)
-    return {"reading_months": len(dropped), "access_log_rows": log.rowcount, "rate_limit_windows": windows}
+    return {
+        "reading_months": len(dropped),
+        "access_log_rows": health.rowcount + children.rowcount,
+        "rate_limit_windows": windows,
+    }
 
 
 def retention_job(settings):

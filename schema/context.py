@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from resolvers import access_log
 from resolvers.actor import Viewer
-from resolvers.eldercare import write_access_log
 
 
 def system_clock() -> datetime:
@@ -75,6 +75,8 @@ class Context:
     alert_feed: Any = None
     # Elder id → what health data of theirs this request read; written to the access log once.
     health_reads: dict[int, set[str]] = field(default_factory=dict)
+    # Child id → what of the child's data this request read; logged the same way.
+    child_reads: dict[int, set[str]] = field(default_factory=dict)
     _session: SerializedSession | None = None
 
     @property
@@ -94,6 +96,9 @@ class Context:
     def note_health_read(self, elder_id: int, what: str) -> None:
         self.health_reads.setdefault(elder_id, set()).add(what)
 
+    def note_child_read(self, child_id: int, what: str) -> None:
+        self.child_reads.setdefault(child_id, set()).add(what)
+
     def forget_reads(self, logged: dict[int, set[str]]) -> None:
         """Drops reads already written to the log, so the next flush writes only the rest."""
         for elder_id, what in logged.items():
@@ -104,17 +109,24 @@ class Context:
                 self.health_reads.pop(elder_id, None)
 
     async def flush_access_log(self) -> None:
-        """PIPL art. 28: who read whose health data, when and what — one row per elder per request."""
-        if self.health_reads and self.viewer is not None:
-            async with self.session_factory() as session:
-                await write_access_log(
+        """PIPL art. 28: who read whose sensitive data (elders' health, children's), when and what —
+        one row per person read per request, written in one transaction."""
+        if self.viewer is None or not (self.health_reads or self.child_reads):
+            return
+        async with self.session_factory() as session:
+            for log, reads in (
+                (access_log.HEALTH, self.health_reads),
+                (access_log.CHILDREN, self.child_reads),
+            ):
+                await access_log.write_reads(
                     session=session,
+                    log=log,
                     person_id=self.viewer.person_id,
                     request_id=self.request_id,
-                    reads=self.health_reads,
+                    reads=reads,
                 )
-                await session.commit()
-            self.health_reads = {}
+            await session.commit()
+        self.health_reads, self.child_reads = {}, {}
 
     async def release(self) -> None:
         """End the session and forget cached loads: a long-lived subscription must not pin a

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, func, select, text
+from sqlalchemy import and_, func, select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,6 +17,7 @@ from models.eldercare import (
     Elder,
     Reading,
 )
+from resolvers import access_log
 from resolvers.actor import Viewer
 from resolvers.batching import by_ids, grouped, in_order
 from resolvers.eldercare.access import visible_elders
@@ -197,27 +198,13 @@ async def events_after(
 
 
 # Arrays, not one VALUES row per elder: one prepared statement whatever the number of elders.
-INSERT_ACCESS_LOG = text(
-    "INSERT INTO health_access_log (person_id, elder_id, what, request_id) "
-    "SELECT :person_id, u.elder_id, string_to_array(u.what, ','), :request_id "
-    "FROM unnest(CAST(:elder_ids AS bigint[]), CAST(:what AS text[])) AS u(elder_id, what)"
-)
-
-
 async def write_access_log(
     *, session: AsyncSession, person_id: int, request_id: str | None, reads: dict[int, set[str]]
 ) -> None:
     """One row per elder whose health data this request read (who, when, whose, what)."""
-    if reads:
-        await session.execute(
-            INSERT_ACCESS_LOG,
-            {
-                "person_id": person_id,
-                "request_id": request_id,
-                "elder_ids": list(reads),
-                "what": [",".join(sorted(what)) for what in reads.values()],
-            },
-        )
+    await access_log.write_reads(
+        session=session, log=access_log.HEALTH, person_id=person_id, request_id=request_id, reads=reads
+    )
 
 
 def age_on(birth: date, day: date) -> int:

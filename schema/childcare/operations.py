@@ -59,6 +59,7 @@ async def resolve_sessions(
                 session=ctx.session, viewer=ctx.viewer, child_id=pk_of(child_id, "Child")
             )
         )
+        ctx.note_child_read(child.id, "profile")  # eligibility tells the child's age
     rows = await childcare_service.sessions_between(
         session=ctx.session, center_id=center.id, first_day=from_, last_day=to
     )
@@ -87,7 +88,7 @@ class ChildcareQuery:
         models = await childcare_service.children_of(
             session=info.context.session, person_id=info.context.viewer.person_id
         )
-        return [Child.from_model(model) for model in models]
+        return [Child.shown(info, model) for model in models]
 
     @strawberry.field(
         extensions=has_role(Role.CHILDCARE_STAFF, Role.ADMIN),
@@ -103,7 +104,7 @@ class ChildcareQuery:
         if not childcare_service.is_childcare_staff(ctx.viewer, center):
             raise forbidden()
         return [
-            ChildcareBooking.from_model(model)
+            ChildcareBooking.shown(info, model)
             for model in await childcare_service.roster(session=ctx.session, session_id=slot.id)
         ]
 
@@ -124,7 +125,7 @@ class ChildcareMutation:
             consent=input.guardian_consent,
             now=ctx.clock(),
         )
-        return await mutation_result(ctx, work, Child.from_model)
+        return await mutation_result(ctx, work, lambda child: Child.shown(info, child))
 
     @strawberry.mutation(
         extensions=signed_in(),
@@ -158,7 +159,7 @@ class ChildcareMutation:
         work = childcare_service.create_booking(
             session=ctx.session, viewer=ctx.viewer, request=request, now=ctx.clock()
         )
-        return await mutation_result(ctx, work, ChildcareBooking.from_model)
+        return await mutation_result(ctx, work, lambda booking: ChildcareBooking.shown(info, booking))
 
     @strawberry.mutation(extensions=signed_in())
     async def childcare_booking_cancel(self, info: Info, id: strawberry.ID) -> ChildcareBookingCancelResult:
@@ -166,7 +167,7 @@ class ChildcareMutation:
         work = childcare_service.cancel_booking(
             session=ctx.session, viewer=ctx.viewer, booking_id=pk_of(id, "ChildcareBooking"), now=ctx.clock()
         )
-        return await mutation_result(ctx, work, ChildcareBooking.from_model)
+        return await mutation_result(ctx, work, lambda booking: ChildcareBooking.shown(info, booking))
 
     @strawberry.mutation(extensions=has_role(Role.CHILDCARE_STAFF, Role.ADMIN))
     async def child_check_in(self, info: Info, booking_id: strawberry.ID) -> ChildCheckInResult:
@@ -177,7 +178,7 @@ class ChildcareMutation:
             booking_id=pk_of(booking_id, "ChildcareBooking"),
             now=ctx.clock(),
         )
-        return await mutation_result(ctx, work, ChildcareBooking.from_model)
+        return await mutation_result(ctx, work, lambda booking: ChildcareBooking.shown(info, booking))
 
     @strawberry.mutation(extensions=has_role(Role.CHILDCARE_STAFF, Role.ADMIN))
     async def child_check_out(
@@ -193,7 +194,7 @@ class ChildcareMutation:
             pin=pickup_pin,
             now=ctx.clock(),
         )
-        result = await mutation_result(ctx, work, ChildcareBooking.from_model)
+        result = await mutation_result(ctx, work, lambda booking: ChildcareBooking.shown(info, booking))
         if isinstance(result, ChildcareBooking):
             await forgive_attempt(ctx, quotas)  # only wrong codes count
         return result
@@ -207,4 +208,4 @@ class ChildcareMutation:
         work = childcare_service.unlock_check_out(
             session=ctx.session, viewer=ctx.viewer, booking_id=pk_of(booking_id, "ChildcareBooking")
         )
-        return await mutation_result(ctx, work, ChildcareBooking.from_model)
+        return await mutation_result(ctx, work, lambda booking: ChildcareBooking.shown(info, booking))

@@ -141,13 +141,21 @@ class Child(Node):
             id=encode_global_id("Child", model.id), name=model.name, birth_date=model.birth_date, model=model
         )
 
+    @classmethod
+    def shown(cls, info: Info, model: childcare_models.Child) -> "Child":
+        """The child as the viewer gets it: a minor's data, so the read is logged."""
+        info.context.note_child_read(model.id, "profile")
+        return cls.from_model(model)
+
     @strawberry.field
     async def bookings(self, info: Info) -> list["ChildcareBooking"]:
+        info.context.note_child_read(self.model.id, "bookings")
         models = await info.context.loader(loaders.bookings_by_child_id_loader).load(self.model.id)
-        return [ChildcareBooking.from_model(model) for model in models]
+        return [ChildcareBooking.shown(info, model) for model in models]
 
     @strawberry.field(description="The adults who may pick the child up (their PINs are never shown again).")
     async def pickup_persons(self, info: Info) -> list[PickupPerson]:
+        info.context.note_child_read(self.model.id, "pickup")
         models = await info.context.loader(loaders.pickup_persons_by_child_id_loader).load(self.model.id)
         full = await may_see_pickup_phones(info, self.model.id)
         return [
@@ -175,10 +183,16 @@ class ChildcareBooking(Node):
             model=model,
         )
 
+    @classmethod
+    def shown(cls, info: Info, model: childcare_models.ChildcareBooking) -> "ChildcareBooking":
+        """A booking tells where a child is and when: logged as a read of the child's bookings."""
+        info.context.note_child_read(model.child_id, "bookings")
+        return cls.from_model(model)
+
     @strawberry.field
     async def child(self, info: Info) -> Child:
-        return Child.from_model(
-            await info.context.loader(loaders.child_by_id_loader).load(self.model.child_id)
+        return Child.shown(
+            info, await info.context.loader(loaders.child_by_id_loader).load(self.model.child_id)
         )
 
     @strawberry.field
@@ -210,15 +224,15 @@ def may_see_children(info: Info) -> bool:
 async def fetch_child(info: Info, pk: int) -> Child | None:
     if may_see_children(info):
         model = await info.context.loader(loaders.child_by_id_loader).load(pk)
-        return Child.from_model(model) if model is not None else None
+        return Child.shown(info, model) if model is not None else None
     model = await load_for_viewer(info, loaders.guardian_child_by_id_loader, pk)
-    return Child.from_model(model) if model is not None else None
+    return Child.shown(info, model) if model is not None else None
 
 
 @register_node("ChildcareBooking")
 async def fetch_booking(info: Info, pk: int) -> ChildcareBooking | None:
     model = await load_for_viewer(info, loaders.visible_booking_by_id_loader, pk)
-    return ChildcareBooking.from_model(model) if model is not None else None
+    return ChildcareBooking.shown(info, model) if model is not None else None
 
 
 @strawberry.type

@@ -6,6 +6,7 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import func, select, text
 
+from models.childcare import ChildAccessLog
 from models.eldercare import HealthAccessLog
 from models.people import RateLimitHit
 from resolvers.retention import apply_retention
@@ -29,10 +30,14 @@ async def test_months_of_readings_past_retention_are_dropped_and_recent_ones_kep
         await session.execute(text("SELECT ensure_readings_partition(:month)"), {"month": month})
     old_log = HealthAccessLog(at=NOW - timedelta(days=400), person_id=1, elder_id=1, what=["alerts"])
     kept_log = HealthAccessLog(at=NOW - timedelta(days=200), person_id=1, elder_id=1, what=["alerts"])
+    old_child_log = ChildAccessLog(at=NOW - timedelta(days=400), person_id=1, child_id=1, what=["profile"])
+    kept_child_log = ChildAccessLog(at=NOW - timedelta(days=200), person_id=1, child_id=1, what=["profile"])
     session.add_all(
         [
             old_log,
             kept_log,
+            old_child_log,
+            kept_child_log,
             RateLimitHit(key="login:ip:10.1.1.1", window_start=NOW - timedelta(days=2), hits=3),
             RateLimitHit(key="login:ip:10.1.1.2", window_start=NOW - timedelta(minutes=5), hits=3),
         ]
@@ -52,7 +57,11 @@ async def test_months_of_readings_past_retention_are_dropped_and_recent_ones_kep
     assert removed["reading_months"] >= 1
     assert "readings_2025_09" not in names
     assert {"readings_2025_10", "readings_2025_11", "readings_2026_11", "readings_default"} <= set(names)
+    child_logs = await session.scalars(
+        select(ChildAccessLog.id).where(ChildAccessLog.id.in_([old_child_log.id, kept_child_log.id]))
+    )
     assert list(logs) == [kept_log.id]
+    assert list(child_logs) == [kept_child_log.id]
     assert windows == 1
 
 

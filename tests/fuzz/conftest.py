@@ -30,9 +30,9 @@ EXAMPLES = int(os.environ.get("LINLI_FUZZ_EXAMPLES", "25"))
 # Fixed by default so the suite is repeatable; scripts/fuzz draws a new seed on every run.
 SEED = int(os.environ.get("LINLI_FUZZ_SEED", "0"))
 
-# Written whatever the answer, on purpose: abuse counters count failed attempts and the health
-# access log records reads. Every other table must stay as it was after a refused request.
-WRITTEN_ON_PURPOSE = ("rate_limit_hits", "health_access_log")
+# Written whatever the answer, on purpose: abuse counters count failed attempts and the access
+# logs record reads. Every other table must stay as it was after a refused request.
+WRITTEN_ON_PURPOSE = ("rate_limit_hits", "health_access_log", "child_access_log")
 
 # The Node types the fuzzer's IDs point at, and their tables.
 NODE_TABLES = {
