@@ -121,6 +121,22 @@ async def client(app) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
+@pytest.fixture
+def client_with(engine, db, clock):
+    """`async with client_with(max_depth=3) as client:` — the app with these settings overridden."""
+
+    @contextlib.asynccontextmanager
+    async def make(**overrides) -> AsyncIterator[httpx.AsyncClient]:
+        app = create_app(
+            make_settings(**overrides), engine=engine, session_factory=db, clock=clock, configure_logs=False
+        )
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://linli.test") as client:
+            yield client
+
+    return make
+
+
 class GraphQLClient:
     """Posts GraphQL to the ASGI app like the mobile app does."""
 

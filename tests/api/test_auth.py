@@ -111,15 +111,8 @@ async def test_garbage_and_non_bearer_authorization_are_unauthenticated(client):
         assert codes(response.json()) == ["UNAUTHENTICATED"]
 
 
-async def test_a_token_from_login_stops_working_when_it_expires(engine, db, clock):
-    app = create_app(
-        make_settings(token_ttl_seconds=1),
-        engine=engine,
-        session_factory=db,
-        clock=clock,
-        configure_logs=False,
-    )
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+async def test_a_token_from_login_stops_working_when_it_expires(client_with):
+    async with client_with(token_ttl_seconds=1) as client:
         login = await client.post(
             "/graphql",
             json={"query": LOGIN, "variables": {"phone": "13800000001", "password": DEMO_PASSWORD}},

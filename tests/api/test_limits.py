@@ -1,14 +1,11 @@
 """Each request limit answers with a clear GraphQL error and a code: never a 500, never a hang."""
 
-import httpx
 import pytest
 from graphql import build_schema as build_sdl_schema
 from graphql import parse, validate
 from graphql.utilities import get_introspection_query
 
 from schema.limits import alias_limit_rule, query_cost_rule, query_depth_rule
-from server.app import create_app
-from tests.conftest import make_settings
 
 JSON = {"Accept": "application/json"}
 
@@ -51,11 +48,8 @@ def test_aliases_fifteen_pass_sixteen_fail():
     ]
 
 
-async def test_depth_limit_is_enforced_at_the_endpoint(engine, db, clock):
-    app = create_app(
-        make_settings(max_depth=3), engine=engine, session_factory=db, clock=clock, configure_logs=False
-    )
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+async def test_depth_limit_is_enforced_at_the_endpoint(client_with):
+    async with client_with(max_depth=3) as client:
         shallow = await client.post(
             "/graphql", json={"query": "{ communities { edges { cursor } } }"}, headers=JSON
         )
@@ -191,15 +185,8 @@ def test_fragments_are_charged_where_they_are_spread():
     assert cost_errors(query, 13) == [] and cost_errors(query, 12) != []
 
 
-async def test_cost_is_reported_and_an_expensive_query_refused_at_the_endpoint(engine, db, clock):
-    app = create_app(
-        make_settings(max_query_cost=100),
-        engine=engine,
-        session_factory=db,
-        clock=clock,
-        configure_logs=False,
-    )
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+async def test_cost_is_reported_and_an_expensive_query_refused_at_the_endpoint(client_with):
+    async with client_with(max_query_cost=100) as client:
         cheap = await client.post(
             "/graphql", json={"query": "{ communities(first: 5) { edges { node { name } } } }"}, headers=JSON
         )
