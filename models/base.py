@@ -2,7 +2,8 @@
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, MetaData, func
+from sqlalchemy import BigInteger, DateTime, MetaData, String, func
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING_CONVENTION = {
@@ -24,3 +25,14 @@ def id_column() -> Mapped[int]:
 
 def created_at_column() -> Mapped[datetime]:
     return mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
+
+
+class AccessLogColumns:
+    """Who read, when, what and in which request: the columns every access log shares; each log
+    adds whose data it was (PIPL art. 28; kept ≥ 6 months)."""
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), index=True)
+    person_id: Mapped[int] = mapped_column(BigInteger)
+    what: Mapped[list[str]] = mapped_column(ARRAY(String(30)))
+    request_id: Mapped[str | None] = mapped_column(String(64))

@@ -24,10 +24,10 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, TSTZRANGE, ExcludeConstraint, Range
+from sqlalchemy.dialects.postgresql import TSTZRANGE, ExcludeConstraint, Range
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, created_at_column, id_column
+from models.base import AccessLogColumns, Base, created_at_column, id_column
 
 
 class ClassKind(StrEnum):
@@ -249,14 +249,9 @@ class ChildcareBooking(Base):
     )
 
 
-class ChildAccessLog(Base):
+class ChildAccessLog(AccessLogColumns, Base):
     """Who read which child's data, when, and what (a minor's data is sensitive: PIPL art. 28, 31)."""
 
     __tablename__ = "child_access_log"
 
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("now()"), index=True)
-    person_id: Mapped[int] = mapped_column(BigInteger)
     child_id: Mapped[int] = mapped_column(BigInteger, index=True)
-    what: Mapped[list[str]] = mapped_column(ARRAY(String(30)))
-    request_id: Mapped[str | None] = mapped_column(String(64))

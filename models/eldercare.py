@@ -25,10 +25,9 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, created_at_column, id_column
+from models.base import AccessLogColumns, Base, created_at_column, id_column
 
 
 class ReadingKind(StrEnum):
@@ -299,14 +298,9 @@ class CareVisit(Base):
     )
 
 
-class HealthAccessLog(Base):
+class HealthAccessLog(AccessLogColumns, Base):
     """Who read whose health data, when, and what (PIPL art. 28; kept ≥ 6 months)."""
 
     __tablename__ = "health_access_log"
 
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("now()"), index=True)
-    person_id: Mapped[int] = mapped_column(BigInteger)
     elder_id: Mapped[int] = mapped_column(BigInteger, index=True)
-    what: Mapped[list[str]] = mapped_column(ARRAY(String(30)))
-    request_id: Mapped[str | None] = mapped_column(String(64))
