@@ -1260,6 +1260,7 @@ def summarize(
     report.say(f"server log: {len(server_errors)} ERROR lines; exit status after SIGTERM: {server_exit}")
     for line in server_errors[:5]:
         report.say(f"  {line[:300]}")
+        print(line, file=sys.stderr)  # whole, with its traceback: the report shows the start only
     report.check("the server logged no internal error", not server_errors, f"{len(server_errors)} lines")
     report.check("the server drained and exited 0 on SIGTERM", server_exit == 0, f"status {server_exit}")
 

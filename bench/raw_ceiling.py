@@ -36,10 +36,13 @@ from starlette.routing import Route
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 FIRST = 50
 INDEX_MARGIN_M = 1.0  # as resolvers/facilities.py: ST_DWithin a metre wider bounds the GiST scan
+SPHERE_SLACK = 1.02  # as resolvers/facilities.py: the sphere finds candidates, the spheroid decides
 
 HERE = "CAST(ST_SetSRID(ST_MakePoint($2::float8, $1::float8), 4326) AS geography)"
+EXACT = f"ST_Distance(f.location, {HERE}, true)"
 WITHIN = (
-    f"ST_DWithin(f.location, {HERE}, $3::float8 + $5::float8, false) AND f.location <-> {HERE} < $3::float8"
+    f"ST_DWithin(f.location, {HERE}, $3::float8 * {SPHERE_SLACK} + $5::float8, false)"
+    f" AND {EXACT} < $3::float8"
 )
 NEARBY_SQL = f"""
 WITH nearest AS (
@@ -52,26 +55,27 @@ WITH nearest AS (
 SELECT f.id, f.name, f.category, f.address, f.phone, f.accessibility
   FROM facilities AS f
  WHERE {WITHIN}
-   AND ST_DWithin(f.location, {HERE}, (SELECT max(distance) FROM nearest) + $5::float8, false)
-   AND f.location <-> {HERE} <= (SELECT max(distance) FROM nearest)
- ORDER BY f.location <-> {HERE}, f.id
+   AND ST_DWithin(f.location, {HERE},
+                  (SELECT max(distance) FROM nearest) * {SPHERE_SLACK} + $5::float8, false)
+ ORDER BY {EXACT}, f.id
  LIMIT $4::int
 """
 
 # Linli (resolvers/makerspace/calendar.py): slots from opening to closing in steps of slot_minutes,
-# kept while now < start + check_in_after_minutes, free when no CONFIRMED/CHECKED_IN reservation
-# overlaps [start, end).
+# kept while now <= start + check_in_after_minutes and the day is within booking_horizon_days of
+# today (Asia/Shanghai), free when no CONFIRMED/CHECKED_IN reservation overlaps [start, end).
 AVAILABILITY_SQL = """
 WITH space AS (
   SELECT id, make_interval(mins => slot_minutes) AS step,
          make_interval(mins => check_in_after_minutes) AS grace,
+         $2::date <= ($3 AT TIME ZONE 'Asia/Shanghai')::date + booking_horizon_days AS bookable,
          ($2::date + opens_at) AT TIME ZONE 'Asia/Shanghai' AS opens,
          ($2::date + closes_at) AT TIME ZONE 'Asia/Shanghai' AS closes
     FROM maker_spaces WHERE id = $1
 ), slots AS (
   SELECT s AS start, s + space.step AS finish
     FROM space, generate_series(space.opens, space.closes - space.step, space.step) AS s
-   WHERE $3 < s + space.grace
+   WHERE $3 <= s + space.grace AND space.bookable
 )
 SELECT r.id, r.name, r.kind, r.capacity, r.features,
        ARRAY(SELECT slots.start FROM slots

@@ -36,3 +36,5 @@ class AccessLogColumns:
     person_id: Mapped[int] = mapped_column(BigInteger)
     what: Mapped[list[str]] = mapped_column(ARRAY(String(30)))
     request_id: Mapped[str | None] = mapped_column(String(64))
+    # The client's own X-Request-ID, for correlation only: request_id is always the server's.
+    client_request_id: Mapped[str | None] = mapped_column(String(64))

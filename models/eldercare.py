@@ -36,6 +36,7 @@ class ReadingKind(StrEnum):
     SYSTOLIC_BP = "SYSTOLIC_BP"
     DIASTOLIC_BP = "DIASTOLIC_BP"
     BODY_TEMPERATURE = "BODY_TEMPERATURE"
+    RESPIRATORY_RATE = "RESPIRATORY_RATE"
     MOTION = "MOTION"
     DOOR = "DOOR"
     SOS = "SOS"
@@ -50,6 +51,7 @@ LOINC = {
     ReadingKind.SYSTOLIC_BP: "8480-6",
     ReadingKind.DIASTOLIC_BP: "8462-4",
     ReadingKind.BODY_TEMPERATURE: "8310-5",
+    ReadingKind.RESPIRATORY_RATE: "9279-1",
 }
 
 
@@ -155,6 +157,8 @@ class Device(Base):
     kind: Mapped[str] = mapped_column(String(30))
     elder_id: Mapped[int] = mapped_column(ForeignKey("elders.id"), index=True)
     last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Given to elder_id: a device never heard from is silent (offline) counting from here.
+    assigned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("now()"))
     created_at: Mapped[datetime] = created_at_column()
 
     __table_args__ = (
@@ -162,6 +166,31 @@ class Device(Base):
             "kind IN ('WRISTBAND', 'BLOOD_PRESSURE_CUFF', 'PULSE_OXIMETER', 'THERMOMETER', 'MOTION_SENSOR', "
             "'DOOR_SENSOR', 'SOS_BUTTON', 'FALL_DETECTOR')",
             name="kind_known",
+        ),
+    )
+
+
+class DeviceKindReading(Base):
+    """What a kind of device can measure: a reading of any other kind from it is refused
+    (KIND_NOT_MEASURED_BY_DEVICE) in the statement that stores the batch. Rows, not code: a wristband
+    model that also has an SOS key is one more row. Migration 0012 holds the defaults; every kind
+    also sends HEARTBEAT (alive)."""
+
+    __tablename__ = "device_kind_readings"
+
+    device_kind: Mapped[str] = mapped_column(String(30), primary_key=True)
+    reading_kind: Mapped[str] = mapped_column(String(30), primary_key=True)
+
+    __table_args__ = (
+        CheckConstraint(
+            "device_kind IN ('WRISTBAND', 'BLOOD_PRESSURE_CUFF', 'PULSE_OXIMETER', 'THERMOMETER', "
+            "'MOTION_SENSOR', 'DOOR_SENSOR', 'SOS_BUTTON', 'FALL_DETECTOR')",
+            name="device_kind_known",
+        ),
+        CheckConstraint(
+            "reading_kind IN ('HEART_RATE', 'SPO2', 'SYSTOLIC_BP', 'DIASTOLIC_BP', 'BODY_TEMPERATURE', "
+            "'RESPIRATORY_RATE', 'MOTION', 'DOOR', 'SOS', 'FALL', 'HEARTBEAT')",
+            name="reading_kind_known",
         ),
     )
 
@@ -220,7 +249,8 @@ class CareAlert(Base):
     elder_id: Mapped[int] = mapped_column(ForeignKey("elders.id"), index=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
     kind: Mapped[str] = mapped_column(String(30))
-    reading_kind: Mapped[str | None] = mapped_column(String(30))
+    # The reading's kind; for DEVICE_OFFLINE the device's serial (as long as devices.serial allows).
+    reading_kind: Mapped[str | None] = mapped_column(String(64))
     dedup_key: Mapped[str] = mapped_column(String(200))
     severity: Mapped[str] = mapped_column(String(10))
     status: Mapped[str] = mapped_column(String(15), server_default=text("'OPEN'"))
@@ -273,10 +303,22 @@ class CareAlertEvent(Base):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
     note: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The alert as this event left it, so a replay shows each event's alert as it was then, not as
+    # it is now (append_care_alert_events copies them; null only for events from before 0012).
+    severity: Mapped[str | None] = mapped_column(String(10))
+    status: Mapped[str | None] = mapped_column(String(15))
+    count: Mapped[int | None] = mapped_column(BigInteger)
+    escalation_level: Mapped[int | None] = mapped_column(SmallInteger)
+    summary: Mapped[str | None] = mapped_column(Text)
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
         CheckConstraint(
             "type IN ('OPENED', 'UPDATED', 'ACKNOWLEDGED', 'RESOLVED', 'ESCALATED')", name="type_known"
+        ),
+        CheckConstraint(
+            "num_nulls(severity, status, count, escalation_level, summary, last_seen_at) IN (0, 6)",
+            name="snapshot_whole",
         ),
     )
 

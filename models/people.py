@@ -4,7 +4,18 @@ from datetime import datetime
 from enum import StrEnum
 
 from geoalchemy2 import Geography
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, created_at_column, id_column
@@ -16,7 +27,14 @@ class Role(StrEnum):
     CHILDCARE_STAFF = "CHILDCARE_STAFF"
     MAKERSPACE_STAFF = "MAKERSPACE_STAFF"
     DEVICE_GATEWAY = "DEVICE_GATEWAY"
+    COMMUNITY_ADMIN = "COMMUNITY_ADMIN"  # runs the people of one community (its office)
     ADMIN = "ADMIN"
+
+
+# Roles whose rights hold in the person's community only; the others hold everywhere or nowhere.
+COMMUNITY_ROLES = frozenset(
+    {Role.CARE_STAFF, Role.CHILDCARE_STAFF, Role.MAKERSPACE_STAFF, Role.COMMUNITY_ADMIN}
+)
 
 
 ROLE_VALUES = ", ".join(f"'{role.value}'" for role in Role)
@@ -58,6 +76,10 @@ class Person(Base):
     community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"), index=True)
     household_id: Mapped[int | None] = mapped_column(ForeignKey("households.id"), index=True)
     created_at: Mapped[datetime] = created_at_column()
+    # A disabled person cannot sign in, and every token of theirs is refused.
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Tokens issued before this are refused (a role revoked, a password reset, a move, disabling).
+    tokens_valid_after: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     roles: Mapped[list["PersonRole"]] = relationship(
         back_populates="person", cascade="all, delete-orphan", lazy="selectin", order_by="PersonRole.role"
@@ -99,3 +121,58 @@ class RateLimitHit(Base):
     hits: Mapped[int] = mapped_column(Integer)
 
     __table_args__ = ({"prefixes": ["UNLOGGED"]},)
+
+
+class SessionKind(StrEnum):
+    PASSWORD = "PASSWORD"  # a login: refresh tokens rotate within it
+    ISSUED = "ISSUED"  # a token issued on the server (`linli token`), for devices and scripts
+
+
+class AuthSession(Base):
+    """One sign-in: its refresh tokens rotate within it (a family); revoking it ends them all and
+    refuses its access tokens on every replica."""
+
+    __tablename__ = "auth_sessions"
+
+    id: Mapped[int] = id_column()
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = created_at_column()
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_reason: Mapped[str | None] = mapped_column(String(32))
+    user_agent: Mapped[str | None] = mapped_column(String(200))
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('PASSWORD', 'ISSUED')", name="kind_known"),
+        CheckConstraint("(revoked_at IS NULL) = (revoked_reason IS NULL)", name="revoked_with_reason"),
+        Index("ix_auth_sessions_revoked", "expires_at", postgresql_where=text("revoked_at IS NOT NULL")),
+    )
+
+
+class RefreshToken(Base):
+    """A refresh token, stored as the SHA-256 of its 256 random bits; used once, then replaced."""
+
+    __tablename__ = "refresh_tokens"
+
+    id: Mapped[int] = id_column()
+    session_id: Mapped[int] = mapped_column(ForeignKey("auth_sessions.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary, unique=True)
+    created_at: Mapped[datetime] = created_at_column()
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class PasswordResetCode(Base):
+    """A one-time code the office gives a person to set a new password: shown once, stored hashed."""
+
+    __tablename__ = "password_reset_codes"
+
+    id: Mapped[int] = id_column()
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(Text)  # argon2id: the code is short
+    issued_by: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    created_at: Mapped[datetime] = created_at_column()
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

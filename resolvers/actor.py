@@ -12,6 +12,9 @@ class Viewer:
     person_id: int
     roles: frozenset[str]
     community_id: int | None = None
+    session_id: int | None = None  # the sign-in session the token belongs to (None: not ours)
+    issued_at: float | None = None  # the token's iat and exp, as POSIX seconds
+    expires_at: float | None = None
 
     def has_role(self, *roles: str) -> bool:
         return not self.roles.isdisjoint(roles)

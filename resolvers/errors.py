@@ -1,17 +1,139 @@
-"""Domain failures: an expected "no" from a rule, turned into a DomainError member by the schema."""
+"""Expected failures: each a class, each code a member of ErrorCode.
+
+A rule that says no raises a DomainFailure (or a subclass that carries more, like SlotTaken); the
+schema answers it with the result type that declares it answers that class. Every code any failure
+can carry is a member of ErrorCode, which the graph shows as its `ErrorCode` enum, so a client can
+switch on `DomainError.code` exhaustively.
+"""
+
+from collections.abc import Callable, Mapping
+from enum import StrEnum
+
+from sqlalchemy.exc import IntegrityError
+
+
+class ErrorCode(StrEnum):
+    """Every code of an expected failure (and of a reading rejected from a batch)."""
+
+    NOT_FOUND = "NOT_FOUND"
+    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
+    # people: accounts, sessions, passwords, the community office
+    INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
+    ACCOUNT_DISABLED = "ACCOUNT_DISABLED"
+    REFRESH_TOKEN_INVALID = "REFRESH_TOKEN_INVALID"
+    REFRESH_TOKEN_EXPIRED = "REFRESH_TOKEN_EXPIRED"
+    REFRESH_TOKEN_REUSED = "REFRESH_TOKEN_REUSED"
+    SESSION_REVOKED = "SESSION_REVOKED"
+    RESET_CODE_INVALID = "RESET_CODE_INVALID"
+    RESET_CODE_USED = "RESET_CODE_USED"
+    RESET_CODE_EXPIRED = "RESET_CODE_EXPIRED"
+    PASSWORD_TOO_SHORT = "PASSWORD_TOO_SHORT"
+    PASSWORD_IS_PHONE = "PASSWORD_IS_PHONE"
+    PASSWORD_TOO_COMMON = "PASSWORD_TOO_COMMON"
+    PASSWORD_UNCHANGED = "PASSWORD_UNCHANGED"
+    INVALID_PHONE = "INVALID_PHONE"
+    INVALID_NAME = "INVALID_NAME"
+    NAME_REQUIRED = "NAME_REQUIRED"
+    COMMUNITY_NOT_FOUND = "COMMUNITY_NOT_FOUND"
+    PHONE_TAKEN = "PHONE_TAKEN"
+    OTHER_COMMUNITY = "OTHER_COMMUNITY"
+    HOUSEHOLD_NOT_IN_COMMUNITY = "HOUSEHOLD_NOT_IN_COMMUNITY"
+    ROLE_NEEDS_COMMUNITY = "ROLE_NEEDS_COMMUNITY"
+    ADMIN_ONLY_ROLE = "ADMIN_ONLY_ROLE"
+    ROLE_ALREADY_HELD = "ROLE_ALREADY_HELD"
+    ROLE_NOT_HELD = "ROLE_NOT_HELD"
+    LAST_ADMIN = "LAST_ADMIN"
+    ALREADY_DISABLED = "ALREADY_DISABLED"
+    NOT_DISABLED = "NOT_DISABLED"
+    ADMIN_EXISTS = "ADMIN_EXISTS"
+    # maker space
+    SLOT_TAKEN = "SLOT_TAKEN"
+    BOOKING_SUSPENDED = "BOOKING_SUSPENDED"
+    INVALID_CHECK_IN_CODE = "INVALID_CHECK_IN_CODE"
+    INVALID_PERIOD = "INVALID_PERIOD"
+    NOT_SLOT_ALIGNED = "NOT_SLOT_ALIGNED"
+    OUTSIDE_OPENING_HOURS = "OUTSIDE_OPENING_HOURS"
+    IN_THE_PAST = "IN_THE_PAST"
+    TOO_FAR_AHEAD = "TOO_FAR_AHEAD"
+    TOO_LONG = "TOO_LONG"
+    INVALID_PARTY_SIZE = "INVALID_PARTY_SIZE"
+    PARTY_TOO_LARGE = "PARTY_TOO_LARGE"
+    DAILY_CAP = "DAILY_CAP"
+    OVERLAPPING_RESERVATION = "OVERLAPPING_RESERVATION"
+    CHECK_IN_TOO_EARLY = "CHECK_IN_TOO_EARLY"
+    CHECK_IN_TOO_LATE = "CHECK_IN_TOO_LATE"
+    ALREADY_CHECKED_IN = "ALREADY_CHECKED_IN"
+    NOT_ACTIVE = "NOT_ACTIVE"
+    # childcare
+    CHILD_NOT_ELIGIBLE = "CHILD_NOT_ELIGIBLE"
+    INVALID_PICKUP_PIN = "INVALID_PICKUP_PIN"
+    CONSENT_REQUIRED = "CONSENT_REQUIRED"
+    INVALID_BIRTH_DATE = "INVALID_BIRTH_DATE"
+    NOT_UNDER_THREE = "NOT_UNDER_THREE"
+    PICKUP_PERSON_EXISTS = "PICKUP_PERSON_EXISTS"
+    SESSION_STARTED = "SESSION_STARTED"
+    OVERLAPPING_BOOKING = "OVERLAPPING_BOOKING"
+    NOT_CONFIRMED = "NOT_CONFIRMED"
+    NOT_SESSION_DAY = "NOT_SESSION_DAY"
+    NOT_CHECKED_IN = "NOT_CHECKED_IN"
+    CHECKOUT_LOCKED = "CHECKOUT_LOCKED"
+    STAFF_ONLY = "STAFF_ONLY"
+    # elder care
+    EMPTY_BATCH = "EMPTY_BATCH"
+    BATCH_TOO_LARGE = "BATCH_TOO_LARGE"
+    NO_VALID_READINGS = "NO_VALID_READINGS"
+    UNKNOWN_DEVICE = "UNKNOWN_DEVICE"
+    KIND_NOT_MEASURED_BY_DEVICE = "KIND_NOT_MEASURED_BY_DEVICE"
+    DEVICE_SERIAL_MISSING = "DEVICE_SERIAL_MISSING"
+    DEVICE_SERIAL_GIVEN_TWICE = "DEVICE_SERIAL_GIVEN_TWICE"
+    UNKNOWN_KIND = "UNKNOWN_KIND"
+    INVALID_TIME = "INVALID_TIME"
+    IN_THE_FUTURE = "IN_THE_FUTURE"
+    IMPOSSIBLE_VALUE = "IMPOSSIBLE_VALUE"
+    ALREADY_ACKNOWLEDGED = "ALREADY_ACKNOWLEDGED"
+    ALREADY_RESOLVED = "ALREADY_RESOLVED"
+    NOTE_REQUIRED = "NOTE_REQUIRED"
+    UNKNOWN_VISIT_KIND = "UNKNOWN_VISIT_KIND"
 
 
 class DomainFailure(Exception):
-    """A rule refused. `code` is stable English, `message` is for people, in Chinese."""
+    """A rule refused: `code` says which (for programs), `message` why (for people, in Chinese).
+    Answered as RuleViolation unless a subclass has a result type of its own. A subclass with
+    `codes` carries only those."""
 
-    def __init__(self, code: str, message: str, kind: str = "RuleViolation", **details) -> None:
+    codes: tuple[ErrorCode, ...] = ()
+    # True: what the work did before refusing is committed all the same (e.g. a wrong PIN counted).
+    keep_changes = False
+
+    def __init__(self, code: ErrorCode, message: str, **details) -> None:
+        code = ErrorCode(code)
+        if self.codes and code not in self.codes:
+            raise ValueError(f"{type(self).__name__} does not carry {code}")
         super().__init__(message)
         self.code = code
         self.message = message
-        self.kind = kind  # the DomainError type the schema answers with
         self.details = details
 
 
-class NotFoundFailure(DomainFailure):
+class NotFound(DomainFailure):
+    """The object named does not exist, or is not the viewer's to see (never told apart)."""
+
+    codes = (ErrorCode.NOT_FOUND,)
+
     def __init__(self, what: str) -> None:
-        super().__init__("NOT_FOUND", f"未找到{what}", kind="NotFound")
+        super().__init__(ErrorCode.NOT_FOUND, f"未找到{what}")
+
+
+def constraint_name(error: IntegrityError) -> str | None:
+    """The name of the constraint the database enforced (asyncpg reports it; SQLAlchemy wraps it)."""
+    cause = getattr(error.orig, "__cause__", None)
+    return getattr(cause, "constraint_name", None) or getattr(error.orig, "constraint_name", None)
+
+
+def failure_for(error: IntegrityError, meanings: Mapping[str, Callable[[], DomainFailure]]) -> DomainFailure:
+    """The domain failure a violated constraint means: the database decided (no check-then-insert),
+    this names its answer. A constraint `meanings` does not name is a fault, raised as it came."""
+    meaning = meanings.get(constraint_name(error) or "")
+    if meaning is None:
+        raise error
+    return meaning()

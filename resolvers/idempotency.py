@@ -5,7 +5,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from resolvers.errors import DomainFailure
+from resolvers.errors import DomainFailure, ErrorCode
 
 
 async def replay(
@@ -22,5 +22,5 @@ async def replay(
         select(model).where(owner_column == owner_id, model.idempotency_key == key)
     )
     if existing is not None and existing.request_fingerprint != fingerprint:
-        raise DomainFailure("IDEMPOTENCY_KEY_REUSED", "该幂等键已用于另一项不同的预约请求")
+        raise DomainFailure(ErrorCode.IDEMPOTENCY_KEY_REUSED, "该幂等键已用于另一项不同的预约请求")
     return existing

@@ -16,6 +16,7 @@ class Page(Generic[T]):
     items: list[T]
     keys: list[tuple]
     has_next: bool
+    next_item: T | None = None  # the first beyond the page: what `has_next` tells exists
 
 
 async def keyset_page(
@@ -37,4 +38,5 @@ async def keyset_page(
     width = len(key_columns)
     items = [row[0] for row in rows[:first]]
     keys = [tuple(row[-width:]) for row in rows[:first]]
-    return Page(items=items, keys=keys, has_next=len(rows) > first)
+    beyond = rows[first][0] if len(rows) > first else None
+    return Page(items=items, keys=keys, has_next=beyond is not None, next_item=beyond)

@@ -1,15 +1,17 @@
 """Retention: what is kept only as long as it serves its purpose (PIPL art. 19), and no shorter
-than the law asks (health access log ≥ 6 months, Cybersecurity Law art. 21)."""
+than the law asks (the access logs and the audit trail ≥ 6 months, Cybersecurity Law art. 21)."""
 
 import re
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, text
+from sqlalchemy import delete, func, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models.audit import MIN_RETENTION_DAYS, AuditLog
 from models.childcare import ChildAccessLog
 from models.eldercare import HealthAccessLog
-from resolvers.eldercare.base import SHANGHAI
+from models.people import AuthSession, PasswordResetCode
+from resolvers.clock import SHANGHAI
 from resolvers.ratelimit import forget_old_windows
 
 _PARTITION = re.compile(r"readings_(\d{4})_(\d{2})")
@@ -45,10 +47,23 @@ async def apply_retention(
     before = now - timedelta(days=access_log_days)
     health = await session.execute(delete(HealthAccessLog).where(HealthAccessLog.at < before))
     children = await session.execute(delete(ChildAccessLog).where(ChildAccessLog.at < before))
+    # The audit trail is kept as long as the access logs; its trigger refuses any row younger than
+    # six months by the database's clock, so that bound is asked for too (never tripped).
+    kept = func.now() - timedelta(days=MIN_RETENTION_DAYS)
+    audited = await session.execute(delete(AuditLog).where(AuditLog.at < before, AuditLog.at < kept))
+    # Sessions a day past their end (their refresh tokens go with them), codes a week old.
+    sessions = await session.execute(
+        delete(AuthSession).where(AuthSession.expires_at < now - timedelta(days=1))
+    )
+    codes = await session.execute(
+        delete(PasswordResetCode).where(PasswordResetCode.created_at < now - timedelta(days=7))
+    )
     windows = await forget_old_windows(session=session, now=now)
     return {
         "reading_months": len(dropped),
         "access_log_rows": health.rowcount + children.rowcount,
+        "audit_rows": audited.rowcount,
+        "sessions": sessions.rowcount + codes.rowcount,
         "rate_limit_windows": windows,
     }
 

@@ -4,14 +4,17 @@ import base64
 import binascii
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import orjson
 import strawberry
 from graphql import GraphQLError
 from strawberry.types.nodes import SelectedField
 
+from resolvers import audit
+from resolvers import errors as failures
 from resolvers.errors import DomainFailure
+from schema.error_codes import MEANINGS
 
 T = TypeVar("T")
 
@@ -26,12 +29,25 @@ def bad_request(message: str, reason: str = "INVALID_ARGUMENT") -> GraphQLError:
 
 @strawberry.interface(description="An object with a global ID that `node(id:)` can fetch again.")
 class Node:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(
+        description="The object's global ID: opaque (do not parse it); `node(id:)` fetches the object again."
+    )
+
+
+def described_enum(model_enum: type, *, name: str, description: str, values: dict[str, str]):
+    """A model's enum in the graph, with a description for the type and for each value (the models
+    know nothing of the graph; `values` must name every member, so a new one cannot go unexplained)."""
+    graph_enum = strawberry.enum(model_enum, name=name, description=description)
+    members = {member.name for member in model_enum}
+    if set(values) != members:
+        raise ValueError(f"{name}: describe exactly {sorted(members)}, not {sorted(values)}")
+    for value in graph_enum.__strawberry_definition__.values:
+        value.description = values[value.name]
+    return graph_enum
 
 
 def encode_global_id(type_name: str, pk: int) -> strawberry.ID:
-    raw = f"{type_name}:{pk}".encode()
-    return strawberry.ID(base64.urlsafe_b64encode(raw).decode().rstrip("="))
+    return strawberry.ID(audit.global_id(type_name, pk))
 
 
 def decode_global_id(global_id: str, expected_type: str | None = None) -> tuple[str, int]:
@@ -52,50 +68,75 @@ def decode_global_id(global_id: str, expected_type: str | None = None) -> tuple[
 # ── Expected failures are data ───────────────────────────────────────────────
 
 
+ErrorCode = described_enum(
+    failures.ErrorCode,
+    name="ErrorCode",
+    description="Every code an expected failure can carry (DomainError.code, RejectedReading.code): stable, "
+    "English, so a client can switch on it exhaustively; the message is for people.",
+    values={code.name: meaning for code, meaning in MEANINGS.items()},
+)
+
+
 @strawberry.interface(description="Every expected failure of a mutation is a result type implementing this.")
 class DomainError:
-    code: str = strawberry.field(
-        description="Stable, English, UPPER_SNAKE_CASE, documented (e.g. SLOT_TAKEN)."
-    )
+    code: ErrorCode = strawberry.field(description="Which rule said no (see ErrorCode).")
     message: str = strawberry.field(description="For people, in Chinese.")
+    # The failure class (resolvers) this result type answers; a subclass's failure too, unless
+    # another member of the field's result union answers it more closely.
+    answers: ClassVar[type[DomainFailure]]
 
 
 @strawberry.type(
     description="A business rule said no; code tells which (e.g. TOO_FAR_AHEAD, DAILY_CAP, ALREADY_RESOLVED)."
 )
 class RuleViolation(DomainError):
-    pass
+    answers: ClassVar[type[DomainFailure]] = DomainFailure
 
 
-@strawberry.type
+@strawberry.type(
+    description="NOT_FOUND: the object named does not exist, or is not yours to see or change (the two "
+    "are not told apart)."
+)
 class NotFound(DomainError):
-    pass
+    answers: ClassVar[type[DomainFailure]] = failures.NotFound
 
 
-# DomainFailure.kind → the result type that answers it; each domain registers its own.
-DOMAIN_ERROR_TYPES: dict[str, type] = {"RuleViolation": RuleViolation, "NotFound": NotFound}
+def result_types(info) -> tuple[type, ...]:
+    """The members of the field's result union (a field that answers one type: that type)."""
+    answer = info.return_type
+    return tuple(getattr(answer, "types", (answer,)))
 
 
-def register_domain_errors(*types: type) -> None:
-    DOMAIN_ERROR_TYPES.update({error_type.__name__: error_type for error_type in types})
+def as_domain_error(failure: DomainFailure, members: tuple[type, ...]):
+    """The member of the result union that answers this failure: the one answering its own class,
+    else its nearest base class's."""
+    for failure_class in type(failure).__mro__:
+        for member in members:
+            if getattr(member, "answers", None) is failure_class:
+                return member(code=failure.code, message=failure.message, **failure.details)
+    raise TypeError(f"{type(failure).__name__} ({failure.code}) is none of {[m.__name__ for m in members]}")
 
 
-def as_domain_error(failure: DomainFailure):
-    return DOMAIN_ERROR_TYPES[failure.kind](code=failure.code, message=failure.message, **failure.details)
-
-
-async def mutation_result(context, work: Awaitable[T], present: Callable[[T], Any]):
+async def mutation_result(info, work: Awaitable[T], present: Callable[[T], Any]):
     """Commit and present what `work` made, or roll back and answer the rule that said no."""
+    context = info.context
     try:
         made = await work
     except DomainFailure as failure:
-        if getattr(failure, "keep_changes", False):
-            await context.session.commit()  # e.g. a wrong PIN still counts as an attempt
+        if failure.keep_changes:
+            await commit(context)  # e.g. a wrong PIN still counts as an attempt
         else:
             await context.session.rollback()
-        return as_domain_error(failure)
-    await context.session.commit()
+            context.rolled_back()
+        return as_domain_error(failure, result_types(info))
+    await commit(context)
     return present(made)
+
+
+async def commit(context) -> None:
+    """Commit the request's transaction, then let what it revoked hold here at once."""
+    await context.session.commit()
+    context.committed()
 
 
 async def or_not_found(work: Awaitable[T]) -> T:
@@ -109,10 +150,31 @@ async def or_not_found(work: Awaitable[T]) -> T:
 # ── Connections with keyset cursors ──────────────────────────────────────────
 
 
-@strawberry.type
+@strawberry.type(description="Where a page of a connection stands (keyset pagination: `first` and `after`).")
 class PageInfo:
-    has_next_page: bool
-    end_cursor: str | None
+    has_next_page: bool = strawberry.field(
+        description="Whether more edges follow this page: ask again with `after: endCursor`."
+    )
+    has_previous_page: bool = strawberry.field(
+        description="Whether edges come before this page: true when it was asked for `after` a cursor "
+        "(pages go forward only, so this is what the Relay spec allows for `first`/`after`)."
+    )
+    start_cursor: str | None = strawberry.field(
+        description="The cursor of this page's first edge (opaque); null when the page is empty."
+    )
+    end_cursor: str | None = strawberry.field(
+        description="The cursor of this page's last edge (opaque); null when the page is empty."
+    )
+
+    @classmethod
+    def of(cls, edges: list, *, has_next: bool, after: str | None) -> "PageInfo":
+        """The Relay spec's page info of a forward page (`first`, `after`) of these edges."""
+        return cls(
+            has_next_page=has_next,
+            has_previous_page=bool(after),
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        )
 
 
 def encode_cursor(key: list | tuple) -> str:
@@ -144,6 +206,12 @@ def selects(selections: list, path: tuple[str, ...]) -> bool:
         elif selects(selection.selections, path):  # inline fragment or fragment spread
             return True
     return False
+
+
+def asks_has_next_page(info) -> bool:
+    """Whether the connection's `pageInfo { hasNextPage }` is selected: an answer that tells
+    whether more exists, which is a read of what exists when the list is health data."""
+    return any(selects(field.selections, ("pageInfo", "hasNextPage")) for field in info.selected_fields)
 
 
 def pk_of(global_id: str, type_name: str) -> int:

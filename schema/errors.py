@@ -1,6 +1,7 @@
 """Top-level errors: every error gets a stable code; internal ones are masked and logged."""
 
 import logging
+import re
 from collections.abc import Iterator
 
 import asyncpg
@@ -77,11 +78,26 @@ def with_code(error: GraphQLError) -> GraphQLError:
     return error
 
 
-def present_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
-    """What the client sees: its own mistakes with a code; our faults masked (and logged here)."""
+# graphql-core's " Did you mean 'x', 'y', or 'z'?" (and "… the enum value 'OPEN'?", "… to use an
+# inline fragment on …?"): names are never "?", and the suggestion need not end the message.
+_SUGGESTION = re.compile(r" ?Did you mean [^?]*\?")
+
+
+def without_suggestions(error: GraphQLError) -> GraphQLError:
+    """With introspection off, no message may name what the client did not (schema names)."""
+    if "Did you mean" in error.message:
+        error.message = _SUGGESTION.sub("", error.message)
+    return error
+
+
+def present_error(
+    error: GraphQLError, request_id: str | None, *, hide_suggestions: bool = False
+) -> GraphQLError:
+    """What the client sees: its own mistakes with a code (and, with introspection off, no
+    suggestions); our faults masked (and logged here)."""
     original = error.original_error
     if original is None or isinstance(original, GraphQLError):
-        return with_code(error)
+        return without_suggestions(with_code(error)) if hide_suggestions else with_code(error)
     if is_invalid_value(original):
         # Input no rule of ours caught, refused by the database (a number out of its column's range,
         # a NUL character, text too long): the client's to fix, and the transaction rolled back.
@@ -108,7 +124,10 @@ class ErrorCodes(MaskErrors):
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
         context = self.execution_context.context
-        processed = [present_error(error, getattr(context, "request_id", None)) for error in errors]
+        settings = getattr(context, "settings", None)
+        hide = settings is not None and not settings.introspection_enabled
+        request_id = getattr(context, "request_id", None)
+        processed = [present_error(error, request_id, hide_suggestions=hide) for error in errors]
         if hasattr(context, "error_codes"):
             context.error_codes.extend(error.extensions["code"] for error in processed)
         return processed

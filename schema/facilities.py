@@ -9,49 +9,114 @@ from strawberry.types import Info
 
 from models import facilities as facility_models
 from resolvers import facilities as facility_service
-from resolvers import loaders
 from resolvers.coordinates import CoordinateSystem as CoordinateSystemValue
 from resolvers.coordinates import from_wgs84, to_wgs84
+from resolvers.facilities import loaders as facilities_loaders
 from schema.common import (
     Node,
     PageInfo,
     bad_request,
     check_first,
     decode_cursor,
+    described_enum,
     encode_cursor,
     encode_global_id,
 )
 from schema.node import register_node
 
-CoordinateSystem = strawberry.enum(CoordinateSystemValue, name="CoordinateSystem")
-FacilityCategory = strawberry.enum(facility_models.FacilityCategory, name="FacilityCategory")
+CoordinateSystem = described_enum(
+    CoordinateSystemValue,
+    name="CoordinateSystem",
+    description="How a latitude/longitude pair is meant. Points are stored in WGS-84 and converted at the "
+    "edge; in Hangzhou GCJ-02 lies about 500 m from WGS-84, so say which one you send and want back. "
+    "The default everywhere is GCJ02.",
+    values={
+        "WGS84": "WGS-84, as raw GPS gives it (iOS Core Location, most non-Chinese maps).",
+        "GCJ02": "GCJ-02 (国测局坐标), as Amap (高德) and Tencent maps give it: the default. Outside "
+        "mainland China it equals WGS-84.",
+        "BD09": "BD-09, as Baidu maps (百度地图) give it.",
+    },
+)
+FacilityCategory = described_enum(
+    facility_models.FacilityCategory,
+    name="FacilityCategory",
+    description="What kind of facility it is: the 5/10/15-minute facilities of GB 50180-2018 appendix B, "
+    "plus self-service kiosks, maker spaces, parks, metro stations and bus stops.",
+    values={
+        "NEIGHBORHOOD_CENTER": "邻里中心 (neighbourhood centre).",
+        "SELF_SERVICE_KIOSK": "24小时自助服务终端 (24-hour self-service kiosk).",
+        "METRO_STATION": "轨道交通站点 (metro station).",
+        "BUS_STOP": "公交车站 (bus stop).",
+        "HEALTH_CENTER": "社区卫生服务中心 (community health centre).",
+        "HEALTH_STATION": "社区卫生服务站 (community health station).",
+        "CHILDCARE": "托儿所/托育 (nursery, childcare for children under 3).",
+        "KINDERGARTEN": "幼儿园 (kindergarten).",
+        "ELDER_DAY_CARE": "老年人日间照料中心 (day-care centre for older people).",
+        "FRESH_MARKET": "菜市场或生鲜超市 (wet market or fresh-food supermarket).",
+        "PARK": "公园 (park).",
+        "MAKER_SPACE": "创客空间 (maker space, e.g. 天空创客厅).",
+        "MIDDLE_SCHOOL": "初中 (junior middle school).",
+        "PRIMARY_SCHOOL": "小学 (primary school).",
+        "SPORTS_CENTER": "体育馆/全民健身中心 (sports hall or public fitness centre).",
+        "SPORTS_GROUND": "中型多功能运动场地 (medium-sized multi-sport ground).",
+        "OUTDOOR_FITNESS": "室外综合健身场地 (outdoor fitness area).",
+        "NURSING_HOME": "养老院 (nursing home).",
+        "CULTURAL_CENTER": "文化活动中心 (cultural activity centre).",
+        "CULTURAL_STATION": "文化活动站 (cultural activity station).",
+        "SUBDISTRICT_SERVICE_CENTER": "街道级社区服务中心 (subdistrict community service centre).",
+        "SUBDISTRICT_OFFICE": "街道办事处 (subdistrict office).",
+        "COMMUNITY_SERVICE_STATION": "社区服务站（居委会） (residents' committee service station).",
+        "COMMUNITY_CANTEEN": "社区食堂 (community canteen).",
+        "POLICE_STATION": "派出所 (police station).",
+        "SHOPPING_MALL": "商场 (shopping mall).",
+        "POST_OFFICE": "邮政营业场所 (post office).",
+        "BANK": "银行 (bank).",
+        "RESTAURANT": "餐饮设施 (restaurant, food outlet).",
+        "SUPERMARKET": "超市/便利店 (supermarket or convenience store).",
+        "PHARMACY": "药店 (pharmacy).",
+        "PUBLIC_TOILET": "公共厕所 (public toilet).",
+    },
+)
 
 MAX_FILTER_TEXT = 100
 
 
 @strawberry.enum(description="Walking pace for minutes: ADULT 60 m/min, ELDERLY 48 m/min (configurable).")
 class WalkingPace(Enum):
-    ADULT = "ADULT"
-    ELDERLY = "ELDERLY"
+    ADULT = strawberry.enum_value(
+        "ADULT", description="60 metres per minute by default (the planning convention: 15 minutes ≈ 900 m)."
+    )
+    ELDERLY = strawberry.enum_value(
+        "ELDERLY", description="48 metres per minute by default (older pedestrians, about 0.8 m/s)."
+    )
 
 
 @strawberry.input(description="A point as the phone's map SDK gives it; GCJ-02 unless said otherwise.")
 class GeoPointInput:
-    lat: float
-    lng: float
-    system: CoordinateSystem = CoordinateSystemValue.GCJ02
+    lat: float = strawberry.field(
+        description="Latitude in decimal degrees (−90 to 90; outside: BAD_REQUEST INVALID_COORDINATES), in "
+        "`system`."
+    )
+    lng: float = strawberry.field(
+        description="Longitude in decimal degrees (−180 to 180; outside: BAD_REQUEST INVALID_COORDINATES), "
+        "in `system`."
+    )
+    system: CoordinateSystem = strawberry.field(
+        default=CoordinateSystemValue.GCJ02,
+        description="The coordinate system of `lat` and `lng`: GCJ02 (Amap, Tencent) unless said otherwise.",
+    )
 
 
-@strawberry.type
+@strawberry.type(description="A point in the coordinate system that was asked for (GCJ-02 by default).")
 class GeoPoint:
-    lat: float
-    lng: float
+    lat: float = strawberry.field(description="Latitude in decimal degrees (7 decimal places).")
+    lng: float = strawberry.field(description="Longitude in decimal degrees (7 decimal places).")
 
 
-@strawberry.type
+@strawberry.type(description="A service a facility offers, e.g. 医保参保登记 at a self-service kiosk.")
 class FacilityService:
-    code: str
-    name: str
+    code: str = strawberry.field(description="Stable UPPER_SNAKE_CASE code of the service, for programs.")
+    name: str = strawberry.field(description="The service's name, in Chinese (what `service:` searches).")
 
 
 @strawberry.type(description="A weekly opening period in Asia/Shanghai time.")
@@ -66,12 +131,17 @@ def _clock_text(minute: int) -> str:
     return f"{minute // 60:02d}:{minute % 60:02d}"
 
 
-@strawberry.type
+@strawberry.type(
+    description="A place of the 15-minute life circle (a clinic, a kiosk, a market, a metro station …). "
+    "Public: anyone may see it, signed in or not."
+)
 class Facility(Node):
-    name: str
-    category: FacilityCategory
-    address: str | None
-    phone: str | None
+    name: str = strawberry.field(description="Its name, in Chinese.")
+    category: FacilityCategory = strawberry.field(description="What kind of facility it is.")
+    address: str | None = strawberry.field(description="Street address, in Chinese; null if not known.")
+    phone: str | None = strawberry.field(
+        description="Its public contact number, as published (not masked); null if none."
+    )
     accessibility: str | None = strawberry.field(description="Accessibility notes (无障碍设施).")
     model: strawberry.Private[facility_models.Facility]
 
@@ -88,25 +158,50 @@ class Facility(Node):
         )
 
     @strawberry.field(description="Where it is, in the coordinate system the client draws its map in.")
-    def location(self, system: CoordinateSystem = CoordinateSystemValue.GCJ02) -> GeoPoint:
+    def location(
+        self,
+        system: Annotated[
+            CoordinateSystem,
+            strawberry.argument(
+                description="The coordinate system to answer in; GCJ02 unless said otherwise."
+            ),
+        ] = CoordinateSystemValue.GCJ02,
+    ) -> GeoPoint:
         lat, lng = from_wgs84(self.model.lat, self.model.lng, CoordinateSystemValue(system))
         return GeoPoint(lat=round(lat, 7), lng=round(lng, 7))
 
     @strawberry.field(description="Open at this moment (default: now), by weekly hours and dated exceptions.")
-    async def is_open(self, info: Info, at: datetime | None = None) -> bool:
+    async def is_open(
+        self,
+        info: Info,
+        at: Annotated[
+            datetime | None,
+            strawberry.argument(
+                description="The moment to ask about (with an offset), judged by Asia/Shanghai wall time; "
+                "null or omitted: now."
+            ),
+        ] = None,
+    ) -> bool:
         moment = at or info.context.clock()
-        return await info.context.loader(loaders.open_status_by_facility_id_and_time_loader).load(
+        return await info.context.loader(facilities_loaders.open_status_by_facility_id_and_time_loader).load(
             (self.model.id, moment)
         )
 
-    @strawberry.field
+    @strawberry.field(description="The services it offers, by name.")
     async def services(self, info: Info) -> list[FacilityService]:
-        services = await info.context.loader(loaders.services_by_facility_id_loader).load(self.model.id)
+        services = await info.context.loader(facilities_loaders.services_by_facility_id_loader).load(
+            self.model.id
+        )
         return [FacilityService(code=service.code, name=service.name) for service in services]
 
-    @strawberry.field
+    @strawberry.field(
+        description="Its weekly opening periods (Asia/Shanghai), by weekday and opening time; empty if none "
+        "are recorded. Dated exceptions (holidays) are not listed here, but `isOpen` applies them."
+    )
     async def opening_hours(self, info: Info) -> list[OpeningPeriod]:
-        periods = await info.context.loader(loaders.opening_hours_by_facility_id_loader).load(self.model.id)
+        periods = await info.context.loader(facilities_loaders.opening_hours_by_facility_id_loader).load(
+            self.model.id
+        )
         return [
             OpeningPeriod(
                 weekday=period.weekday,
@@ -122,16 +217,24 @@ class Facility(Node):
 
 @register_node("Facility")
 async def fetch_facility(info: Info, pk: int) -> Facility | None:
-    model = await info.context.loader(loaders.facility_by_id_loader).load(pk)
+    model = await info.context.loader(facilities_loaders.facility_by_id_loader).load(pk)
     return Facility.from_model(model) if model is not None else None
 
 
-@strawberry.type
+@strawberry.type(description="A facility found from a point, with how far it is from there.")
 class FacilityEdge:
-    cursor: str
-    node: Facility
-    distance_meters: int
-    walking_minutes: int
+    cursor: str = strawberry.field(
+        description="Opaque; pass it as `after` to `nearbyFacilities` (same arguments) for the facilities "
+        "after this one."
+    )
+    node: Facility = strawberry.field(description="The facility.")
+    distance_meters: int = strawberry.field(
+        description="Straight-line (geodesic, WGS-84) distance from the point asked about, in whole metres."
+    )
+    walking_minutes: int = strawberry.field(
+        description="Estimated walk at the requested pace, in whole minutes rounded up: distanceMeters × "
+        "detour factor (1.2 by default) ÷ pace (metres per minute)."
+    )
 
 
 def make_edge(
@@ -145,10 +248,10 @@ def make_edge(
     )
 
 
-@strawberry.type
+@strawberry.type(description="A page of facilities, nearest first (ties by ID).")
 class FacilityConnection:
-    edges: list[FacilityEdge]
-    page_info: PageInfo
+    edges: list[FacilityEdge] = strawberry.field(description="This page's facilities, nearest first.")
+    page_info: PageInfo = strawberry.field(description="Whether more follow, and the cursor to ask for them.")
     where: strawberry.Private[facility_service.NearbyFilter]
 
     @strawberry.field(description="How many facilities match, on every page (counted only when asked).")
@@ -156,24 +259,42 @@ class FacilityConnection:
         return await facility_service.count_nearby(session=info.context.session, where=self.where)
 
 
-@strawberry.type
+@strawberry.type(description="One facility a life-circle tier should offer, and whether the point has it.")
 class LifeCircleRequirement:
-    category: FacilityCategory
+    category: FacilityCategory = strawberry.field(description="The kind of facility required.")
     label: str = strawberry.field(description="What GB 50180-2018 calls it, e.g. 社区卫生服务站.")
-    satisfied: bool
-    nearest: FacilityEdge | None
+    satisfied_by: list[FacilityCategory] = strawberry.field(
+        description="The categories that meet it: `category` first, then any others that serve the same "
+        "need (a community canteen meets 餐饮设施). Data of `life_circle_requirements`, editable."
+    )
+    satisfied: bool = strawberry.field(
+        description="The nearest facility that meets it is within the tier's walking minutes at the "
+        "requested pace."
+    )
+    nearest: FacilityEdge | None = strawberry.field(
+        description="The nearest facility that meets it, however far (compare its walkingMinutes with the "
+        "tier's); null if there is none."
+    )
 
 
-@strawberry.type
+@strawberry.type(
+    description="One walking-time tier of the life circle (by default 5, 10 and 15 minutes) and what it "
+    "should offer."
+)
 class LifeCircleTier:
-    minutes: int
-    requirements: list[LifeCircleRequirement]
+    minutes: int = strawberry.field(description="The tier's walking time, in minutes (e.g. 5, 10, 15).")
+    requirements: list[LifeCircleRequirement] = strawberry.field(
+        description="The facilities this tier should offer, each checked against the point."
+    )
 
 
-@strawberry.type
+@strawberry.type(
+    description="How complete the 5/10/15-minute life circles (15分钟生活圈, GB 50180-2018) are around a "
+    "point."
+)
 class LifeCircleReport:
     coverage: float = strawberry.field(description="Satisfied ÷ required over all tiers (0–1).")
-    tiers: list[LifeCircleTier]
+    tiers: list[LifeCircleTier] = strawberry.field(description="The tiers, shortest walk first.")
 
 
 def walking_for(info: Info, pace: WalkingPace) -> facility_service.Walking:
@@ -211,24 +332,53 @@ def nearby_cursor(after: str | None) -> list | None:
 
 async def resolve_nearby_facilities(
     info: Info,
-    near: GeoPointInput,
-    within_minutes: int = 15,
-    pace: WalkingPace = WalkingPace.ADULT,
-    categories: list[FacilityCategory] | None = strawberry.UNSET,
+    near: Annotated[
+        GeoPointInput,
+        strawberry.argument(description="Where to search from (GCJ-02 unless `near.system` says otherwise)."),
+    ],
+    within_minutes: Annotated[
+        int,
+        strawberry.argument(
+            description="The longest walk, in minutes at `pace` (1–60; else BAD_REQUEST "
+            "WITHIN_MINUTES_OUT_OF_RANGE)."
+        ),
+    ] = 15,
+    pace: Annotated[
+        WalkingPace, strawberry.argument(description="The walking pace that turns distance into minutes.")
+    ] = WalkingPace.ADULT,
+    categories: Annotated[
+        list[FacilityCategory] | None,
+        strawberry.argument(
+            description="Only facilities of these categories; null or empty: all categories."
+        ),
+    ] = strawberry.UNSET,
     open_at: Annotated[
-        datetime | None, strawberry.argument(description="Only facilities open at this moment.")
+        datetime | None,
+        strawberry.argument(
+            description="Only facilities open at this moment (by their Asia/Shanghai hours and dated "
+            "exceptions)."
+        ),
     ] = strawberry.UNSET,
     service: Annotated[
         str | None,
         strawberry.argument(
-            description="Only facilities offering a service whose name contains this text (e.g. 医保)."
+            description="Only facilities offering a service whose name contains this text (e.g. 医保; at "
+            "most 100 characters)."
         ),
     ] = strawberry.UNSET,
     text: Annotated[
-        str | None, strawberry.argument(description="Name or address contains this text.")
+        str | None,
+        strawberry.argument(
+            description="Only facilities whose name or address contains this text (at most 100 characters)."
+        ),
     ] = strawberry.UNSET,
-    first: int = 20,
-    after: str | None = strawberry.UNSET,
+    first: Annotated[int, strawberry.argument(description="How many facilities to return: 0–100.")] = 20,
+    after: Annotated[
+        str | None,
+        strawberry.argument(
+            description="Continue after this cursor (`pageInfo.endCursor` of the previous page)."
+        ),
+    ] = strawberry.UNSET,
 ) -> FacilityConnection:
     settings = info.context.settings
     check_first(first, settings.max_page_size)
@@ -253,13 +403,22 @@ async def resolve_nearby_facilities(
     edges = [make_edge(item, walking, encode_cursor([item.distance, item.facility.id])) for item in found]
     return FacilityConnection(
         edges=edges,
-        page_info=PageInfo(has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None),
+        page_info=PageInfo.of(edges, has_next=has_next, after=after or None),
         where=where,
     )
 
 
 async def resolve_life_circle(
-    info: Info, near: GeoPointInput, pace: WalkingPace = WalkingPace.ADULT
+    info: Info,
+    near: Annotated[
+        GeoPointInput,
+        strawberry.argument(
+            description="The point to check, e.g. a home (GCJ-02 unless `near.system` says otherwise)."
+        ),
+    ],
+    pace: Annotated[
+        WalkingPace, strawberry.argument(description="The walking pace that turns distance into minutes.")
+    ] = WalkingPace.ADULT,
 ) -> LifeCircleReport:
     lat, lng = wgs84_of(near)
     walking = walking_for(info, pace)
@@ -273,6 +432,10 @@ async def resolve_life_circle(
             LifeCircleRequirement(
                 category=FacilityCategory(result.requirement.category),
                 label=result.requirement.label,
+                satisfied_by=[
+                    FacilityCategory(category)
+                    for category in [result.requirement.category, *result.requirement.also_satisfied_by]
+                ],
                 satisfied=result.satisfied,
                 nearest=make_edge(nearest, walking, encode_cursor([nearest.distance, nearest.facility.id]))
                 if nearest is not None
@@ -292,9 +455,9 @@ async def resolve_life_circle(
 class FacilitiesQuery:
     nearby_facilities: FacilityConnection = strawberry.field(
         resolver=resolve_nearby_facilities,
-        description="Facilities within `withinMinutes` of walking, nearest first.",
+        description="Facilities within `withinMinutes` of walking, nearest first. Public.",
     )
     life_circle: LifeCircleReport = strawberry.field(
         resolver=resolve_life_circle,
-        description="How complete the 5/10/15-minute life circles are around a point.",
+        description="How complete the 5/10/15-minute life circles are around a point. Public.",
     )

@@ -38,6 +38,7 @@ DEMO_ACCOUNTS = [
     ("13800000004", "赵一鸣", Role.MAKERSPACE_STAFF, "南睦未来社区"),
     ("13800000005", "五常设备网关", Role.DEVICE_GATEWAY, None),
     ("13800000006", "周管理", Role.ADMIN, None),
+    ("13800000007", "孙社区", Role.COMMUNITY_ADMIN, "南睦未来社区"),
 ]
 
 HOUSEHOLDS = {

@@ -2,8 +2,11 @@
 
 Ten elders in each of four communities, aged 65–95, about a third living alone (独居). Everyone has
 a wristband and an SOS button; half also a blood-pressure cuff and a thermometer; those living alone
-a motion and a door sensor; a few a fall detector. The RESIDENT demo account (13800000001) is the
-child of the first two Nanmu elders: the father has consented to share his data, the mother not yet.
+a motion and a door sensor; a few a fall detector. Wristbands also report the respiratory rate;
+SOS buttons and fall detectors, which report nothing else until pressed or triggered, send an
+hourly HEARTBEAT (a device never heard from is offline 30 minutes after its assignment). The
+RESIDENT demo account (13800000001) is the child of the first two Nanmu elders: the father has
+consented to share his data, the mother not yet.
 
 Idempotent: elders are keyed by (name, community), devices by serial, family links by (elder,
 person), and readings by (device, kind, measured_at) on a grid aligned to the clock, so running it
@@ -12,16 +15,15 @@ are made in the database (generate_series, random() after setseed); no alerts ar
 """
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, text, tuple_
+from sqlalchemy import case, func, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.eldercare import LOINC, Device, DeviceKind, Elder, FamilyLink, ReadingKind
 from models.people import Person
+from resolvers.clock import SHANGHAI
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 HISTORY = timedelta(days=7)
 RANDOM_SEED = 0.2026
 
@@ -50,16 +52,20 @@ SERIAL_PREFIX = {
 VITALS = [
     (DeviceKind.WRISTBAND, ReadingKind.HEART_RATE, 600, 60, 95, 0),
     (DeviceKind.WRISTBAND, ReadingKind.SPO2, 1800, 95, 99, 0),
+    (DeviceKind.WRISTBAND, ReadingKind.RESPIRATORY_RATE, 1800, 12, 20, 0),
     # 00:00 and 12:00 UTC: 08:00 and 20:00 in Hangzhou.
     (DeviceKind.BLOOD_PRESSURE_CUFF, ReadingKind.SYSTOLIC_BP, 43200, 110, 140, 0),
     (DeviceKind.BLOOD_PRESSURE_CUFF, ReadingKind.DIASTOLIC_BP, 43200, 65, 90, 0),
     (DeviceKind.THERMOMETER, ReadingKind.BODY_TEMPERATURE, 43200, 36.2, 37.2, 1),
 ]
 
-# (device kind, event, first hour, last hour, every hours): local hours within 07:00–22:00.
+# (device kind, event, first hour, last hour, every hours): activity within 07:00–22:00, local hours;
+# heartbeats all day.
 EVENTS = [
     (DeviceKind.MOTION_SENSOR, ReadingKind.MOTION, 7, 21, 1),
     (DeviceKind.DOOR_SENSOR, ReadingKind.DOOR, 8, 20, 4),
+    (DeviceKind.SOS_BUTTON, ReadingKind.HEARTBEAT, 0, 23, 1),
+    (DeviceKind.FALL_DETECTOR, ReadingKind.HEARTBEAT, 0, 23, 1),
 ]
 
 VITALS_SQL = """
@@ -170,12 +176,16 @@ async def seed_devices(*, session: AsyncSession, rows: list[dict], elder_ids: li
     for row, elder_id in zip(rows, elder_ids, strict=True):
         for serial, kind in row["serials"].items():
             values = {"kind": kind.value, "elder_id": elder_id}
+            added = insert(Device).values(serial=serial, **values)
+            # A device given to another elder is assigned anew (its silence counts from then).
+            reassigned = case(
+                (Device.elder_id != added.excluded.elder_id, func.now()), else_=Device.assigned_at
+            )
             device_ids.append(
                 await session.scalar(
-                    insert(Device)
-                    .values(serial=serial, **values)
-                    .on_conflict_do_update(index_elements=[Device.serial], set_=values)
-                    .returning(Device.id)
+                    added.on_conflict_do_update(
+                        index_elements=[Device.serial], set_={**values, "assigned_at": reassigned}
+                    ).returning(Device.id)
                 )
             )
     return device_ids

@@ -3,9 +3,10 @@
 import asyncio
 import contextlib
 import gc
+import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
@@ -18,16 +19,24 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from resolvers.actor import Viewer
+from resolvers.clock import system_clock
 from resolvers.retention import retention_job
 from schema import build_schema
-from schema.context import Context, system_clock
+from schema.context import Context
 from server.auth import TokenService
 from server.db import create_engine, create_session_factory
-from server.graphql_view import GRAPHIQL_ASSETS, GRAPHIQL_FILES, LinliGraphQL, handle_graphql_http
+from server.graphql_view import (
+    GRAPHIQL_ASSETS,
+    GRAPHIQL_FILES,
+    LinliGraphQL,
+    close_context,
+    handle_graphql_http,
+)
 from server.jobs import JOBS, run_as_leader
 from server.migrate import head_revision
 from server.observability import Metrics, RequestMiddleware, configure_logging
 from server.pubsub import AlertFeed
+from server.revocations import Revocations
 from server.security import security_middleware
 from server.settings import Settings, get_settings
 
@@ -45,19 +54,23 @@ class Services:
     tokens: TokenService
     clock: Callable[[], datetime]
     alert_feed: AlertFeed
+    revocations: Revocations
 
     def make_context(self, *, request, response, viewer: Viewer | None) -> Context:
-        request_id = request.scope.get("state", {}).get("request_id", "-")
+        state = request.scope.get("state", {})
+        request_id = state.get("request_id", "-")
         if viewer is not None:
             request.scope.setdefault("state", {})["person_id"] = viewer.person_id
         return Context(
             session_factory=self.session_factory,
             viewer=viewer,
             request_id=request_id,
+            client_request_id=state.get("client_request_id"),
             settings=self.settings,
             issue_token=self.tokens.issue,
             clock=self.clock,
-            alert_feed=self.alert_feed,
+            alert_feed=self.alert_feed.fan_out(self.session_factory),
+            revocations=self.revocations,
             request=request,
             response=response,
         )
@@ -75,13 +88,19 @@ def create_app(
     if configure_logs:
         configure_logging(settings.log_level)
     engine = engine or create_engine(settings)
+    session_factory = session_factory or create_session_factory(engine)
     services = Services(
         settings=settings,
         engine=engine,
-        session_factory=session_factory or create_session_factory(engine),
+        session_factory=session_factory,
         tokens=TokenService(settings),
         clock=clock,
         alert_feed=AlertFeed(settings.database_url),
+        revocations=Revocations(
+            settings.database_url,
+            session_factory,
+            horizon=timedelta(seconds=settings.longest_token_seconds),
+        ),
     )
     view = LinliGraphQL(build_schema(settings), app_services=services, graphiql=settings.graphiql_enabled)
     metrics = Metrics(engine)
@@ -96,7 +115,9 @@ def create_app(
         try:
             await view.run(websocket, context=context)
         finally:
-            await context.close()
+            if context.token_watch is not None:
+                context.token_watch.cancel()
+            await close_context(context)  # the database may be away by now: nothing is owed
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -115,6 +136,15 @@ def create_app(
         return JSONResponse({"status": "ready", "migration": revision})
 
     async def metrics_endpoint(request: Request) -> Response:
+        token = settings.metrics_token
+        if token:
+            scheme, _, supplied = request.headers.get("authorization", "").partition(" ")
+            if scheme.lower() != "bearer" or not hmac.compare_digest(supplied.encode(), token.encode()):
+                return PlainTextResponse(
+                    "Unauthorized", status_code=401, headers={"WWW-Authenticate": 'Bearer realm="metrics"'}
+                )
+        elif settings.is_production:  # no token: not served on the public listener at all
+            return PlainTextResponse("Not Found", status_code=404)
         return PlainTextResponse(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     async def graphiql_asset(request: Request) -> Response:
@@ -135,6 +165,8 @@ def create_app(
                     jobs=[*JOBS, retention_job(settings)],
                 )
             )
+        # Tokens are then checked against memory kept current by LISTEN, not the database.
+        await services.revocations.start()
         # What start-up built (schema, models, settings) lives as long as the process: frozen, it
         # is left out of every garbage collection, so full collections stay short during requests.
         gc.freeze()
@@ -142,6 +174,7 @@ def create_app(
         if leader is not None:
             leader.cancel()
         await services.alert_feed.close()
+        await services.revocations.close()
         await engine.dispose()
 
     app = Starlette(

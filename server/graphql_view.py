@@ -1,6 +1,9 @@
 """/graphql over HTTP (GraphQL-over-HTTP spec) and WebSocket (graphql-transport-ws)."""
 
+import contextlib
 import re
+from collections.abc import AsyncGenerator
+from json import JSONDecodeError
 from pathlib import Path
 from typing import Any
 
@@ -8,11 +11,13 @@ import orjson
 from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+from starlette.websockets import WebSocketDisconnected as StarletteWebSocketDisconnected
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
-from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.http.exceptions import NonJsonMessageReceived, NonTextMessageReceived
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.execution import ExecutionResult
 from strawberry.types.unset import UNSET
 
@@ -54,8 +59,23 @@ def graphiql_html() -> str:
     return html
 
 
-def error_body(code: str, message: str) -> dict[str, Any]:
-    return {"errors": [{"message": message, "extensions": {"code": code}}]}
+def error_body(code: str, message: str, **extensions: Any) -> dict[str, Any]:
+    return {"errors": [{"message": message, "extensions": {"code": code, **extensions}}]}
+
+
+def websocket_authorization(context: Context) -> str | None:
+    """The bearer token the ways common clients send it: `connectionParams.Authorization`
+    (graphql-ws, Apollo), `connectionParams.headers.Authorization` (urql, some Apollo links),
+    `connectionParams.token`, or the upgrade request's own Authorization header."""
+    params = context.connection_params if isinstance(context.connection_params, dict) else {}
+    headers = params.get("headers") if isinstance(params.get("headers"), dict) else {}
+    for source in (params, headers):
+        for key in ("Authorization", "authorization"):
+            if isinstance(source.get(key), str):
+                return source[key]
+    if isinstance(params.get("token"), str) and params["token"]:
+        return f"Bearer {params['token']}"
+    return context.request.headers.get("authorization") if context.request is not None else None
 
 
 def refusal(response_data: Any) -> tuple[int, int] | None:
@@ -95,21 +115,53 @@ def has_nul(value: object) -> bool:
     return False
 
 
+# Close code for a message over the size limit (4000–4999 are the application's; 413 as on HTTP).
+MESSAGE_TOO_LARGE = 4413
+
+
 class TextWebSocketAdapter(ASGIWebSocketAdapter):
-    """graphql-transport-ws messages are text frames; browsers' clients reject binary ones."""
+    """graphql-transport-ws messages are text frames; browsers' clients reject binary ones. Each
+    message is held to the HTTP body limit before it is parsed."""
+
+    async def iter_json(self, *, ignore_parsing_errors: bool = False) -> AsyncGenerator[object, None]:
+        limit = self.view.services.settings.max_body_bytes
+        try:
+            while self.ws.application_state != WebSocketState.DISCONNECTED:
+                text = await self.ws.receive_text()
+                if len(text) > limit or len(text.encode()) > limit:
+                    await self.ws.close(code=MESSAGE_TOO_LARGE, reason=f"消息超过上限 {limit // 1024} KiB")
+                    return
+                try:
+                    yield self.view.decode_json(text)
+                except JSONDecodeError as error:
+                    if not ignore_parsing_errors:
+                        raise NonJsonMessageReceived from error
+        except KeyError as error:  # a binary frame
+            raise NonTextMessageReceived from error
+        except WebSocketDisconnect:
+            pass
 
     async def send_json(self, message) -> None:
-        try:
+        # A client that is gone (a reset mid-send, a close meanwhile) gets nothing more, quietly:
+        # receiving, the handler sees it leave and ends its operations. Raised, it reached strawberry
+        # as an error of the operation's task, logged with a traceback ("Exception in worker task").
+        if self.ws.application_state == WebSocketState.DISCONNECTED:
+            return
+        with contextlib.suppress(WebSocketDisconnect, StarletteWebSocketDisconnected):
             await self.ws.send_text(self.view.encode_json_string(message))
-        except WebSocketDisconnect as error:
-            raise WebSocketDisconnected from error
 
 
 class LinliGraphQL(GraphQL):
     websocket_adapter_class = TextWebSocketAdapter
 
     def __init__(self, schema, *, app_services, graphiql: bool) -> None:
-        super().__init__(schema, graphql_ide="graphiql" if graphiql else None, allow_queries_via_get=True)
+        super().__init__(
+            schema,
+            graphql_ide="graphiql" if graphiql else None,
+            allow_queries_via_get=True,
+            # graphql-transport-ws only: the legacy `graphql-ws` protocol is refused (close 4406).
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+        )
         self.services = app_services
         self._ide_html = graphiql_html() if graphiql else ""
 
@@ -128,14 +180,30 @@ class LinliGraphQL(GraphQL):
         return HTMLResponse(self._ide_html)
 
     async def on_ws_connect(self, context: Context):
-        params = context.connection_params if isinstance(context.connection_params, dict) else {}
-        authorization = params.get("Authorization") or params.get("authorization")
-        if authorization is None and params.get("token"):
-            authorization = f"Bearer {params['token']}"
+        authorization = websocket_authorization(context)
+        viewer = None
         try:
-            context.viewer = self.services.tokens.viewer_from_header(authorization)
+            viewer = self.services.tokens.viewer_from_header(authorization)
+            await self.services.revocations.check(viewer)
         except InvalidToken as error:
-            raise ConnectionRejectionError({"code": "UNAUTHENTICATED", "message": str(error)}) from None
+            rejection = {"code": "UNAUTHENTICATED", "reason": error.reason, "message": str(error)}
+            raise ConnectionRejectionError(rejection) from None
+        except Exception as error:
+            if not is_database_unavailable(error):
+                raise
+            # The token verifies but its standing cannot be read now: the connection opens, and
+            # nothing is delivered until it can be (GuardDelivery checks before each answer).
+        context.viewer = viewer
+        if viewer is not None:
+            # Revoked or expired, the token ends the connection at once (close 4403), even when
+            # nothing is being delivered; GuardDelivery refuses anything still in flight.
+            websocket = context.request
+
+            async def close(error: InvalidToken) -> None:
+                with contextlib.suppress(Exception):  # already closing: nothing more to do
+                    await websocket.close(code=4403, reason=error.reason)
+
+            context.token_watch = self.services.revocations.watch(viewer, close)
         return UNSET
 
     async def get_sub_response(self, request: Request | WebSocket) -> Response:
@@ -146,7 +214,10 @@ class LinliGraphQL(GraphQL):
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         # Errors raised before the operation started (e.g. syntax) skip the schema extensions.
         request_id = request.scope.get("state", {}).get("request_id")
-        result.errors = [present_error(error, request_id) for error in result.errors or ()] or None
+        hide = not self.services.settings.introspection_enabled
+        result.errors = [
+            present_error(error, request_id, hide_suggestions=hide) for error in result.errors or ()
+        ] or None
         body = await super().process_result(request, result)
         if result.data is None and result.errors and all(error.path is None for error in result.errors):
             # A request error (parse, validation, limits): the operation never ran, so no data key.
@@ -210,13 +281,19 @@ async def handle_graphql_http(view: LinliGraphQL, request: Request) -> Response:
         request._body = body  # strawberry reads the body we already counted
     try:
         viewer = services.tokens.viewer_from_header(request.headers.get("authorization"))
+        await services.revocations.check(viewer)
     except InvalidToken as error:
         return json_response(
-            error_body("UNAUTHENTICATED", str(error)),
+            error_body("UNAUTHENTICATED", str(error), reason=error.reason),
             status=401,
             media_type=media_type,
             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
         )
+    except Exception as error:  # the standing of the token could not be read
+        if not is_database_unavailable(error):
+            raise
+        request_id = request.scope.get("state", {}).get("request_id")
+        return unavailable_response(request_id=request_id, media_type=media_type)
     context = services.make_context(request=request, response=None, viewer=viewer)
     try:
         response = await view.run(request, context=context)

@@ -13,19 +13,18 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from resolvers import childcare, eldercare, makerspace
+from resolvers.childcare import jobs as childcare_jobs
+from resolvers.eldercare import jobs as eldercare_jobs
+from resolvers.makerspace import jobs as makerspace_jobs
 
 logger = logging.getLogger("linli.jobs")
 
 Job = Callable[..., Awaitable[int]]
+# Each domain declares its jobs; one line per domain here.
 JOBS: list[Job] = [
-    makerspace.release_no_shows,
-    makerspace.complete_finished,
-    childcare.generate_sessions,
-    eldercare.raise_inactivity_alerts,
-    eldercare.raise_device_offline_alerts,
-    eldercare.escalate_alerts,
-    eldercare.ensure_reading_partitions,
+    *makerspace_jobs.JOBS,
+    *childcare_jobs.JOBS,
+    *eldercare_jobs.JOBS,
 ]
 LEADER_LOCK_KEY = 0x4C494E4C49  # "LINLI"
 

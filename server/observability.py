@@ -93,9 +93,12 @@ class RequestMiddleware:
             return
         headers = dict(scope.get("headers") or [])
         incoming = headers.get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else uuid.uuid4().hex
+        # The audit trail (access logs) keys on the request id: ours alone, never the client's,
+        # which is only kept beside it so a client's own tracing can still be matched.
+        request_id = uuid.uuid4().hex
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
+        state["client_request_id"] = incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else None
         started = time.perf_counter()
         status_holder = {"status": 500}
 
@@ -115,15 +118,18 @@ class RequestMiddleware:
         path = scope.get("path", "")
         operation = state.get("operation") or "-"
         if path == "/graphql":
-            self.metrics.requests.labels(operation, str(status)).inc()
-            self.metrics.latency.labels(operation).observe(elapsed)
+            # Never the client's operation name: a bounded label (schema.RecordOperation).
+            label = state.get("metrics_operation") or "other"
+            self.metrics.requests.labels(label, str(status)).inc()
+            self.metrics.latency.labels(label).observe(elapsed)
             for code in state.get("error_codes") or ():
-                self.metrics.errors.labels(operation, code).inc()
+                self.metrics.errors.labels(label, code).inc()
         request_logger.info(
             "request",
             extra={
                 "fields": {
                     "request_id": state["request_id"],
+                    "client_request_id": state["client_request_id"],
                     "method": scope.get("method"),
                     "path": path,
                     "status": status,

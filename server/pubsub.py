@@ -1,41 +1,31 @@
-"""The live alert feed: one LISTEN connection per process, waking this process's subscribers.
-
-Each subscriber then reads the events after the last sequence it delivered, filtered in SQL to
-what its viewer may see, so a wake-up can never deliver another community's alert, and a missed
-or merged NOTIFY loses nothing (a slow poll covers even a dropped LISTEN connection).
+"""The live alert feed's wake-ups: one LISTEN connection per process, waking the process's fan-out
+(resolvers.eldercare.feed.FeedHub), which reads each wake-up's events once per visibility class for
+all its subscribers. Reads are filtered in SQL to what each class may see, so a wake-up can never
+deliver another community's alert, and a missed or merged NOTIFY loses nothing (a slow poll covers
+even a dropped LISTEN connection).
 
 When the LISTEN connection is lost (the database restarted, a failover), it is reopened in the
-background every `retry_seconds` until it is back, and then every subscriber is woken: the NOTIFYs
-sent meanwhile reached no one, so each reads what was committed since its last delivery at once
-rather than at its next poll.
+background every `retry_seconds` until it is back, and then the fan-out is woken: the NOTIFYs sent
+meanwhile reached no one, so what was committed since its last read is read at once rather than at
+the next poll.
 """
 
 import asyncio
-import contextlib
 import logging
 
 import asyncpg
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from resolvers.eldercare import EVENT_CHANNEL
+from resolvers.eldercare.feed import FeedHub, Subscriber
+from schema.errors import is_database_unavailable
+
+__all__ = ["APPLICATION_NAME", "AlertFeed", "Subscriber"]
 
 logger = logging.getLogger("linli.pubsub")
 
 # Shown in pg_stat_activity, so operators can tell this connection from the pool's.
 APPLICATION_NAME = "linli-listen"
-
-
-class Subscriber:
-    def __init__(self) -> None:
-        self._wake = asyncio.Event()
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    async def wait(self, poll_seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(poll_seconds):
-                await self._wake.wait()
-        self._wake.clear()
 
 
 class AlertFeed:
@@ -48,6 +38,13 @@ class AlertFeed:
         self._lock = asyncio.Lock()
         self._reconnecting: asyncio.Task | None = None
         self._closed = False
+        self._hub: FeedHub | None = None
+
+    def fan_out(self, session_factory: async_sessionmaker[AsyncSession]) -> FeedHub:
+        """The process's fan-out of the feed, woken by this LISTEN connection (made on first use)."""
+        if self._hub is None:
+            self._hub = FeedHub(feed=self, session_factory=session_factory, is_outage=is_database_unavailable)
+        return self._hub
 
     @property
     def listening(self) -> bool:
@@ -118,11 +115,17 @@ class AlertFeed:
         self.subscribers.discard(subscriber)
 
     async def wait(self, subscriber: Subscriber) -> None:
+        """Until the subscriber is woken, or the poll comes due."""
         await subscriber.wait(self.poll_seconds)
+        self.keep_listening()
+
+    def keep_listening(self) -> None:
         if not self.listening:
             self._keep_trying()
 
     async def close(self) -> None:
+        if self._hub is not None:
+            await self._hub.close()
         self._closed = True
         if self._reconnecting is not None:
             self._reconnecting.cancel()

@@ -1,4 +1,4 @@
-"""Security headers on every HTTP answer, and the CORS allow-list, both from settings."""
+"""Security headers on every HTTP answer (no-store on /graphql), and the CORS allow-list, from settings."""
 
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -33,10 +33,16 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
         ide = scope["path"].startswith("/graphiql/")
+        # /graphql answers hold health and children's data (and errors): no cache may keep one.
+        # The IDE's static assets (/graphiql/) keep their own caching.
+        api = scope["path"] == "/graphql"
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
+                if api:
+                    headers = [(name, value) for name, value in headers if name.lower() != b"cache-control"]
+                    headers.append((b"cache-control", b"no-store"))
                 is_html = any(
                     name.lower() == b"content-type" and value.startswith(b"text/html")
                     for name, value in headers

@@ -1,5 +1,6 @@
 """Configuration from the environment (12-factor). Production refuses the development secret."""
 
+from datetime import timedelta
 from functools import lru_cache
 from typing import Literal
 
@@ -40,7 +41,12 @@ class Settings(BaseSettings):
     jwt_public_key: str | None = None
     jwt_issuer: str = "linli"
     jwt_audience: str = "linli-api"
+    # Tokens `linli token` issues (device gateways, scripts): revocable like any session.
     token_ttl_seconds: int = 7 * 24 * 3600
+    # `login`: a short-lived access token and a rotating refresh token for its session.
+    access_token_ttl_seconds: int = 15 * 60
+    refresh_token_ttl_seconds: int = 30 * 24 * 3600
+    password_reset_ttl_seconds: int = 24 * 3600
 
     graphiql: bool | None = None  # default: on outside production
     introspection: bool | None = None  # default: on outside production
@@ -86,6 +92,12 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
 
+    # /metrics labels requests by these operation names only (trusted documents' names): any other
+    # name, being the client's choice, would add series without bound.
+    metrics_operations: list[str] = Field(default_factory=list)
+    # When set, /metrics needs `Authorization: Bearer <token>`; unset, production does not serve it.
+    metrics_token: str | None = None
+
     @field_validator("database_url")
     @classmethod
     def _asyncpg_url(cls, value: str) -> str:
@@ -112,6 +124,15 @@ class Settings(BaseSettings):
         if self.db_command_timeout_seconds is not None:
             return self.db_command_timeout_seconds
         return self.db_statement_timeout_ms / 1000 + 1
+
+    @property
+    def password_reset_timedelta(self) -> timedelta:
+        return timedelta(seconds=self.password_reset_ttl_seconds)
+
+    @property
+    def longest_token_seconds(self) -> int:
+        """The longest any token lives: revocations older than this need not be remembered."""
+        return max(self.token_ttl_seconds, self.access_token_ttl_seconds)
 
     @property
     def is_production(self) -> bool:

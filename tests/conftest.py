@@ -39,6 +39,7 @@ def test_database_url() -> str:
 
 
 TEST_DATABASE_URL = test_database_url()
+DEMO_PHONES = [f"1380000000{n}" for n in range(1, 8)]  # seeds/demo.py: one account per role
 
 
 def make_settings(**overrides) -> Settings:
@@ -108,9 +109,19 @@ def settings() -> Settings:
     return make_settings()
 
 
+async def in_memory(app):
+    """An in-process app runs no lifespan, so no LISTEN: as one replica, it trusts its memory of
+    revoked tokens (loaded once, kept current by its own revocations), which is what a served
+    process does per request. tests/people/test_revocation.py covers LISTEN and its fallback."""
+    await app.state.services.revocations.use_memory()
+    return app
+
+
 @pytest.fixture
-def app(engine, db, clock, settings):
-    return create_app(settings, engine=engine, session_factory=db, clock=clock, configure_logs=False)
+async def app(engine, db, clock, settings):
+    return await in_memory(
+        create_app(settings, engine=engine, session_factory=db, clock=clock, configure_logs=False)
+    )
 
 
 @pytest.fixture
@@ -127,8 +138,14 @@ def client_with(engine, db, clock):
 
     @contextlib.asynccontextmanager
     async def make(**overrides) -> AsyncIterator[httpx.AsyncClient]:
-        app = create_app(
-            make_settings(**overrides), engine=engine, session_factory=db, clock=clock, configure_logs=False
+        app = await in_memory(
+            create_app(
+                make_settings(**overrides),
+                engine=engine,
+                session_factory=db,
+                clock=clock,
+                configure_logs=False,
+            )
         )
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://linli.test") as client:
@@ -159,6 +176,19 @@ class GraphQLClient:
 @pytest.fixture
 def gql(client) -> GraphQLClient:
     return GraphQLClient(client)
+
+
+@pytest.fixture
+async def demo_tokens(session, settings) -> dict[str, str]:
+    """A bearer token for the demo account of each role (committed by the seed: for servers with
+    connections of their own, which cannot see a test's uncommitted people)."""
+    service = TokenService(settings)
+    result = {}
+    for phone in DEMO_PHONES:
+        person = await people_service.get_person_by_phone(session=session, phone=phone)
+        await session.refresh(person, ["roles"])
+        result[person.role_names[0]] = service.issue(person)[0]
+    return result
 
 
 @pytest.fixture

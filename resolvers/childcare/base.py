@@ -1,7 +1,7 @@
 """Shared numbers of childcare: the calendar's zone, the age limit, PIN hashing."""
 
+import calendar
 from datetime import date
-from zoneinfo import ZoneInfo
 
 from argon2 import PasswordHasher
 
@@ -13,10 +13,6 @@ from models.childcare import (
 )
 from models.people import Role
 from resolvers.actor import Viewer
-from resolvers.errors import DomainFailure
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
 
 UNDER_MONTHS = 36
 
@@ -31,15 +27,12 @@ PLACE_STATUSES = (
 pin_hasher = PasswordHasher()
 
 
-class PinRejected(DomainFailure):
-    """A wrong PIN: answered as an error, but the attempt is kept (the schema commits it)."""
-
-    keep_changes = True
-
-
 def age_in_months(birth: date, on: date) -> int:
+    """Complete months as the Civil Code art. 202 counts them: a month is complete on the same day of
+    the later month, or on its last day when it has no such day (born 31 Oct: 6 months on 30 Apr)."""
     months = (on.year - birth.year) * 12 + on.month - birth.month
-    return months - 1 if on.day < birth.day else months
+    month_ends = on.day == calendar.monthrange(on.year, on.month)[1]
+    return months - 1 if on.day < birth.day and not month_ends else months
 
 
 def eligible(child: Child, childcare_class: ChildcareClass, day: date) -> bool:

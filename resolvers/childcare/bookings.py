@@ -21,16 +21,17 @@ from models.childcare import (
 )
 from resolvers.actor import Viewer
 from resolvers.batching import in_order
+from resolvers.childcare.access import visible_bookings
 from resolvers.childcare.base import (
-    SHANGHAI,
-    PinRejected,
     age_in_months,
     eligible,
     is_childcare_staff,
     pin_hasher,
 )
 from resolvers.childcare.children import guardian_child_or_error
-from resolvers.errors import DomainFailure, NotFoundFailure
+from resolvers.childcare.errors import ChildNotEligible, InvalidPickupPin
+from resolvers.clock import SHANGHAI
+from resolvers.errors import DomainFailure, ErrorCode, NotFound, failure_for
 from resolvers.idempotency import replay
 
 
@@ -59,7 +60,7 @@ async def session_with_center(
         stmt = stmt.with_for_update(of=ChildcareSession)
     row = (await session.execute(stmt)).first()
     if row is None:
-        raise NotFoundFailure("该托育时段")
+        raise NotFound("该托育时段")
     return row.ChildcareSession, row.ChildcareClass, row.ChildcareCenter
 
 
@@ -83,16 +84,14 @@ async def create_booking(
         return existing
     start = slot.period.lower
     if now >= start:
-        raise DomainFailure("SESSION_STARTED", "该时段已开始，无法预约")
+        raise DomainFailure(ErrorCode.SESSION_STARTED, "该时段已开始，无法预约")
     if slot.day > now.astimezone(SHANGHAI).date() + timedelta(days=center.booking_horizon_days):
-        raise DomainFailure("TOO_FAR_AHEAD", f"最多可提前 {center.booking_horizon_days} 天预约")
+        raise DomainFailure(ErrorCode.TOO_FAR_AHEAD, f"最多可提前 {center.booking_horizon_days} 天预约")
     if not eligible(child, childcare_class, slot.day):
         age = age_in_months(child.birth_date, slot.day)
         bounds = f"{childcare_class.min_age_months}–{childcare_class.max_age_months} 个月"
-        raise DomainFailure(
-            "CHILD_NOT_ELIGIBLE",
-            f"{child.name}在{slot.day:%m月%d日}时为 {age} 个月，不在{childcare_class.name}（{bounds}）范围内",
-            kind="ChildNotEligible",
+        raise ChildNotEligible(
+            f"{child.name}在{slot.day:%m月%d日}时为 {age} 个月，不在{childcare_class.name}（{bounds}）范围内"
         )
     booking = ChildcareBooking(
         session_id=slot.id,
@@ -113,11 +112,17 @@ async def create_booking(
         async with session.begin_nested():
             session.add(booking)
     except IntegrityError as error:
-        if "ex_childcare_bookings_child_period" in str(error.orig):
-            raise DomainFailure("OVERLAPPING_BOOKING", f"{child.name}在该时间已有其他预约或候补") from None
-        if "uq_childcare_bookings_idempotency_key" in str(error.orig):
-            raise DomainFailure("IDEMPOTENCY_KEY_REUSED", "该幂等键已用于另一项预约请求") from None
-        raise
+        raise failure_for(
+            error,
+            {
+                "ex_childcare_bookings_child_period": lambda: DomainFailure(
+                    ErrorCode.OVERLAPPING_BOOKING, f"{child.name}在该时间已有其他预约或候补"
+                ),
+                "uq_childcare_bookings_idempotency_key": lambda: DomainFailure(
+                    ErrorCode.IDEMPOTENCY_KEY_REUSED, "该幂等键已用于另一项预约请求"
+                ),
+            },
+        ) from None
     return booking
 
 
@@ -147,22 +152,19 @@ async def booking_for(
         stmt = stmt.with_for_update(of=ChildcareBooking)
     row = (await session.execute(stmt)).first()
     if row is None:
-        raise NotFoundFailure("该预约")
+        raise NotFound("该预约")
     staff = is_childcare_staff(viewer, row.ChildcareCenter)
     if row.person_id is None and not staff:
-        raise NotFoundFailure("该预约")
+        raise NotFound("该预约")
     return row.ChildcareBooking, row.ChildcareSession, row.ChildcareCenter, staff
 
 
 async def bookings_for_by_ids(*, session: AsyncSession, viewer: Viewer, ids: Sequence[int]) -> list:
     """The bookings among `ids` of the viewer's children or the viewer's centre (None for the others)."""
-    rows = await session.execute(_bookings_with_centre(viewer).where(ChildcareBooking.id.in_(ids)))
-    visible = (
-        row.ChildcareBooking
-        for row in rows
-        if row.person_id is not None or is_childcare_staff(viewer, row.ChildcareCenter)
+    bookings = await session.scalars(
+        select(ChildcareBooking).where(ChildcareBooking.id.in_(ids), visible_bookings(viewer))
     )
-    return in_order(visible, ids)
+    return in_order(bookings, ids)
 
 
 async def promote_from_waitlist(
@@ -195,9 +197,9 @@ async def cancel_booking(
     )
     await session.refresh(booking, with_for_update=True)
     if booking.status not in (BookingStatus.CONFIRMED, BookingStatus.WAITLISTED):
-        raise DomainFailure("NOT_ACTIVE", "该预约已取消、已入托或已结束")
+        raise DomainFailure(ErrorCode.NOT_ACTIVE, "该预约已取消、已入托或已结束")
     if now >= slot.period.lower:
-        raise DomainFailure("SESSION_STARTED", "时段已开始，请联系托育老师")
+        raise DomainFailure(ErrorCode.SESSION_STARTED, "时段已开始，请联系托育老师")
     held_place = booking.status == BookingStatus.CONFIRMED
     late = now > slot.period.lower - timedelta(hours=center.free_cancel_hours)
     booking.status = (BookingStatus.ABSENT if late and held_place else BookingStatus.CANCELLED).value
@@ -222,11 +224,11 @@ async def check_in_child(
         session=session, viewer=viewer, booking_id=booking_id, lock=True
     )
     if not staff:
-        raise DomainFailure("STAFF_ONLY", "仅托育老师可办理入托")
+        raise DomainFailure(ErrorCode.STAFF_ONLY, "仅托育老师可办理入托")
     if booking.status != BookingStatus.CONFIRMED:
-        raise DomainFailure("NOT_CONFIRMED", "该预约未确认或已入托")
+        raise DomainFailure(ErrorCode.NOT_CONFIRMED, "该预约未确认或已入托")
     if not _same_day(slot, now):
-        raise DomainFailure("NOT_SESSION_DAY", "只能在时段当天办理入托")
+        raise DomainFailure(ErrorCode.NOT_SESSION_DAY, "只能在时段当天办理入托")
     booking.status = BookingStatus.CHECKED_IN.value
     booking.checked_in_at = now
     await session.flush()
@@ -240,11 +242,13 @@ async def check_out_child(
         session=session, viewer=viewer, booking_id=booking_id, lock=True
     )
     if not staff:
-        raise DomainFailure("STAFF_ONLY", "仅托育老师可办理离园")
+        raise DomainFailure(ErrorCode.STAFF_ONLY, "仅托育老师可办理离园")
     if booking.status != BookingStatus.CHECKED_IN:
-        raise DomainFailure("NOT_CHECKED_IN", "孩子尚未入托或已离园")
+        raise DomainFailure(ErrorCode.NOT_CHECKED_IN, "孩子尚未入托或已离园")
     if booking.checkout_locked:
-        raise DomainFailure("CHECKOUT_LOCKED", "接送码错误次数过多，已锁定；请由托育老师核实身份后解锁")
+        raise DomainFailure(
+            ErrorCode.CHECKOUT_LOCKED, "接送码错误次数过多，已锁定；请由托育老师核实身份后解锁"
+        )
     people = await session.scalars(
         select(PickupPerson).where(PickupPerson.child_id == booking.child_id, PickupPerson.active)
     )
@@ -255,7 +259,7 @@ async def check_out_child(
         await session.flush()
         left = center.max_pin_attempts - booking.failed_pin_attempts
         message = "接送码不正确" + (f"，还可尝试 {left} 次" if left > 0 else "，已锁定离园，请联系托育老师")
-        raise PinRejected("INVALID_PICKUP_PIN", message, kind="InvalidPickupPin")
+        raise InvalidPickupPin(message)
     booking.status = BookingStatus.CHECKED_OUT.value
     booking.checked_out_at = now
     booking.picked_up_by = match.id
@@ -275,7 +279,7 @@ async def unlock_check_out(*, session: AsyncSession, viewer: Viewer, booking_id:
         session=session, viewer=viewer, booking_id=booking_id, lock=True
     )
     if not staff:
-        raise DomainFailure("STAFF_ONLY", "仅托育老师可解锁")
+        raise DomainFailure(ErrorCode.STAFF_ONLY, "仅托育老师可解锁")
     booking.checkout_locked = False
     booking.failed_pin_attempts = 0
     await session.flush()

@@ -4,21 +4,20 @@ import secrets
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.childcare import (
     Child,
-    ChildcareBooking,
     ChildGuardian,
     PickupPerson,
 )
-from models.people import Role
 from resolvers.actor import Viewer
-from resolvers.batching import by_ids, grouped, in_order
-from resolvers.childcare.base import SHANGHAI, UNDER_MONTHS, age_in_months, pin_hasher
-from resolvers.errors import DomainFailure, NotFoundFailure
+from resolvers.batching import by_ids, grouped
+from resolvers.childcare.base import UNDER_MONTHS, age_in_months, pin_hasher
+from resolvers.clock import SHANGHAI
+from resolvers.errors import DomainFailure, ErrorCode, NotFound, failure_for
 from resolvers.people import normalize_phone
 
 
@@ -26,14 +25,16 @@ async def register_child(
     *, session: AsyncSession, viewer: Viewer, name: str, birth_date: date, consent: bool, now: datetime
 ) -> Child:
     if not consent:
-        raise DomainFailure("CONSENT_REQUIRED", "登记儿童信息须经监护人同意；未同意时不会保存任何信息")
+        raise DomainFailure(
+            ErrorCode.CONSENT_REQUIRED, "登记儿童信息须经监护人同意；未同意时不会保存任何信息"
+        )
     if not name.strip() or len(name) > 50:
-        raise DomainFailure("INVALID_NAME", "请填写儿童姓名（50 字以内）")
+        raise DomainFailure(ErrorCode.INVALID_NAME, "请填写儿童姓名（50 字以内）")
     today = now.astimezone(SHANGHAI).date()
     if birth_date > today:
-        raise DomainFailure("INVALID_BIRTH_DATE", "出生日期不能晚于今天")
+        raise DomainFailure(ErrorCode.INVALID_BIRTH_DATE, "出生日期不能晚于今天")
     if age_in_months(birth_date, today) >= UNDER_MONTHS:
-        raise DomainFailure("NOT_UNDER_THREE", "托育服务面向 3 岁以下婴幼儿")
+        raise DomainFailure(ErrorCode.NOT_UNDER_THREE, "托育服务面向 3 岁以下婴幼儿")
     child = Child(
         name=name.strip(), birth_date=birth_date, consent_given_at=now, consent_given_by=viewer.person_id
     )
@@ -63,28 +64,8 @@ async def guardian_child_or_error(*, session: AsyncSession, viewer: Viewer, chil
         .where(Child.id == child_id, ChildGuardian.person_id == viewer.person_id)
     )
     if child is None:
-        raise NotFoundFailure("该儿童")
+        raise NotFound("该儿童")
     return child
-
-
-async def visible_child_or_error(*, session: AsyncSession, viewer: Viewer, child_id: int) -> Child:
-    """Guardians see their own children; childcare staff and administrators every child."""
-    if not viewer.has_role(Role.CHILDCARE_STAFF.value, Role.ADMIN.value):
-        return await guardian_child_or_error(session=session, viewer=viewer, child_id=child_id)
-    child = await session.get(Child, child_id)
-    if child is None:
-        raise NotFoundFailure("该儿童")
-    return child
-
-
-async def guardian_children_by_ids(*, session: AsyncSession, viewer: Viewer, ids: Sequence[int]) -> list:
-    """The children among `ids` the viewer is guardian of (None for the others)."""
-    children = await session.scalars(
-        select(Child)
-        .join(ChildGuardian, ChildGuardian.child_id == Child.id)
-        .where(Child.id.in_(ids), ChildGuardian.person_id == viewer.person_id)
-    )
-    return in_order(children, ids)
 
 
 async def add_pickup_person(
@@ -92,7 +73,7 @@ async def add_pickup_person(
 ) -> tuple[PickupPerson, str]:
     child = await guardian_child_or_error(session=session, viewer=viewer, child_id=child_id)
     if not name.strip():
-        raise DomainFailure("INVALID_NAME", "请填写接送人姓名")
+        raise DomainFailure(ErrorCode.INVALID_NAME, "请填写接送人姓名")
     normalized = normalize_phone(phone)
     pin = f"{secrets.randbelow(10**6):06d}"
     person = PickupPerson(
@@ -105,8 +86,15 @@ async def add_pickup_person(
     try:
         async with session.begin_nested():
             session.add(person)
-    except IntegrityError:
-        raise DomainFailure("PICKUP_PERSON_EXISTS", "该手机号已是这个孩子的接送人") from None
+    except IntegrityError as error:
+        raise failure_for(
+            error,
+            {
+                "uq_pickup_persons_child_phone": lambda: DomainFailure(
+                    ErrorCode.PICKUP_PERSON_EXISTS, "该手机号已是这个孩子的接送人"
+                )
+            },
+        ) from None
     return person, pin
 
 
@@ -117,17 +105,6 @@ async def pickup_persons_by_child_ids(
         select(PickupPerson)
         .where(PickupPerson.child_id.in_(ids), PickupPerson.active)
         .order_by(PickupPerson.id),
-        session=session,
-        ids=ids,
-        key="child_id",
-    )
-
-
-async def bookings_by_child_ids(*, session: AsyncSession, ids: Sequence[int]) -> list[list[ChildcareBooking]]:
-    return await grouped(
-        select(ChildcareBooking)
-        .where(ChildcareBooking.child_id.in_(ids))
-        .order_by(func.lower(ChildcareBooking.period).desc(), ChildcareBooking.id),
         session=session,
         ids=ids,
         key="child_id",

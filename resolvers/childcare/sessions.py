@@ -14,8 +14,8 @@ from models.childcare import (
     ChildcareSession,
 )
 from resolvers.batching import by_ids, grouped
-from resolvers.childcare.base import SHANGHAI
-from resolvers.errors import NotFoundFailure
+from resolvers.clock import SHANGHAI
+from resolvers.errors import NotFound
 
 
 async def list_centers(*, session: AsyncSession) -> list[ChildcareCenter]:
@@ -43,7 +43,7 @@ get_sessions_by_ids = by_ids(ChildcareSession)
 async def get_center_or_error(*, session: AsyncSession, center_id: int) -> ChildcareCenter:
     center = await session.get(ChildcareCenter, center_id)
     if center is None:
-        raise NotFoundFailure("该托育机构")
+        raise NotFound("该托育机构")
     return center
 
 

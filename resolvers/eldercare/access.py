@@ -1,8 +1,9 @@
 """Who may see an elder's health data, and who may act on it."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from sqlalchemy import or_, select, true
+from sqlalchemy import and_, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -13,24 +14,43 @@ from models.eldercare import (
 from models.people import Role
 from resolvers.actor import Viewer
 from resolvers.batching import in_order
-from resolvers.errors import NotFoundFailure
+from resolvers.errors import NotFound
+
+
+def consent_stands() -> ColumnElement[bool]:
+    """The family link's consent was given and not withdrawn."""
+    return and_(FamilyLink.consented_at.is_not(None), FamilyLink.consent_revoked_at.is_(None))
 
 
 def consented_elders(person_id: int):
-    return select(FamilyLink.elder_id).where(
-        FamilyLink.person_id == person_id,
-        FamilyLink.consented_at.is_not(None),
-        FamilyLink.consent_revoked_at.is_(None),
-    )
+    return select(FamilyLink.elder_id).where(FamilyLink.person_id == person_id, consent_stands())
+
+
+@dataclass(frozen=True)
+class Visibility:
+    """Whose elders a viewer sees, in parts that viewers share (the live feed reads each part once
+    for everyone who has it): everything, a community's elders, the elders who consented to a person."""
+
+    everything: bool = False
+    community_id: int | None = None  # care staff: the elders of their community
+    family_of: int | None = None  # the elders whose consent to this person stands
+
+
+def visibility_of(viewer: Viewer) -> Visibility:
+    """Care staff see their community's elders, administrators all, family only those who consented."""
+    if viewer.has_role(Role.ADMIN.value):
+        return Visibility(everything=True)
+    staff = viewer.has_role(Role.CARE_STAFF.value)
+    return Visibility(community_id=viewer.community_id if staff else None, family_of=viewer.person_id)
 
 
 def visible_elders(viewer: Viewer) -> ColumnElement[bool]:
-    """Care staff see their community's elders, administrators all, family only those who consented."""
-    if viewer.has_role(Role.ADMIN.value):
+    seen = visibility_of(viewer)
+    if seen.everything:
         return true()
-    allowed = [Elder.id.in_(consented_elders(viewer.person_id))]
-    if viewer.has_role(Role.CARE_STAFF.value) and viewer.community_id is not None:
-        allowed.append(Elder.community_id == viewer.community_id)
+    allowed = [Elder.id.in_(consented_elders(seen.family_of))]
+    if seen.community_id is not None:
+        allowed.append(Elder.community_id == seen.community_id)
     return or_(*allowed)
 
 
@@ -48,5 +68,5 @@ async def visible_elders_by_ids(*, session: AsyncSession, viewer: Viewer, ids: S
 async def visible_elder_or_error(*, session: AsyncSession, viewer: Viewer, elder_id: int) -> Elder:
     elder = await session.scalar(select(Elder).where(Elder.id == elder_id, visible_elders(viewer)))
     if elder is None:
-        raise NotFoundFailure("该老人")
+        raise NotFound("该老人")
     return elder

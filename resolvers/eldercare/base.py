@@ -1,14 +1,10 @@
 """Shared numbers of elder care: what sensors can report, units, the event channel and its lock."""
 
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 
 from models.eldercare import (
     ReadingKind,
 )
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
 
 EVENT_CHANNEL = "care_alert_events"
 
@@ -29,6 +25,7 @@ POSSIBLE = {
     ReadingKind.SYSTOLIC_BP: (50, 300),
     ReadingKind.DIASTOLIC_BP: (30, 200),
     ReadingKind.BODY_TEMPERATURE: (30, 45),
+    ReadingKind.RESPIRATORY_RATE: (3, 60),
 }
 
 
@@ -38,6 +35,7 @@ UNITS = {
     ReadingKind.SYSTOLIC_BP: ("收缩压", "mmHg"),
     ReadingKind.DIASTOLIC_BP: ("舒张压", "mmHg"),
     ReadingKind.BODY_TEMPERATURE: ("体温", "°C"),
+    ReadingKind.RESPIRATORY_RATE: ("呼吸频率", "次/分"),
 }
 
 

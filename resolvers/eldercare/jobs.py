@@ -1,8 +1,17 @@
-"""Periodic jobs, idempotent functions of (session, now): inactivity, offline, escalation, partitions."""
+"""Periodic jobs, idempotent functions of (session, now): inactivity, offline, escalation, partitions.
 
+Each alerting job writes all its alerts in one statement. If the database refuses that statement
+(one row breaking a constraint), the job goes again one row at a time, each in a savepoint of its
+own: the row it refuses is logged with its id and skipped, and everyone else still gets their alert.
+"""
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, case, select, text, update
+from sqlalchemy import and_, case, func, select, text, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.eldercare import (
@@ -15,12 +24,67 @@ from models.eldercare import (
     Device,
     Elder,
 )
-from resolvers.eldercare.base import SHANGHAI
+from resolvers.clock import SHANGHAI
 from resolvers.eldercare.readings import AlertCandidate, append_events, raise_alerts
+
+logger = logging.getLogger("linli.jobs.eldercare")
 
 
 async def policy(*, session: AsyncSession) -> CarePolicy:
     return await session.get(CarePolicy, 1)
+
+
+async def all_or_each(
+    *,
+    session: AsyncSession,
+    job: str,
+    row: str,
+    work: Callable[[Sequence[Any] | None], Awaitable[list]],
+    rows: Callable[[], Awaitable[list[tuple[int, Any]]]],
+) -> list:
+    """work(None) does everything in one statement; if the database refuses it, work([item]) for
+    each (id, item) of rows(), in a savepoint each: a refused row is logged by id and skipped."""
+    try:
+        async with session.begin_nested():
+            return await work(None)
+    except DBAPIError as error:
+        if error.connection_invalidated:
+            raise
+        logger.warning("%s: one statement for all failed (%s); going one %s at a time", job, error.orig, row)
+    done = []
+    for row_id, item in await rows():
+        try:
+            async with session.begin_nested():
+                done += await work([item])
+        except DBAPIError as error:
+            if error.connection_invalidated:
+                raise
+            logger.error(
+                "%s: %s %s skipped: %s",
+                job,
+                row,
+                row_id,
+                error.orig,
+                extra={"fields": {"job": job, row: row_id}},
+            )
+    return done
+
+
+async def raise_each(
+    *, session: AsyncSession, job: str, row: str, candidates: list[tuple[int, AlertCandidate]], now: datetime
+) -> int:
+    """The jobs' alerts: opened, or an open one left as it is (no count for a job's repeat)."""
+    if not candidates:
+        return 0
+
+    async def work(some: Sequence[AlertCandidate] | None) -> list:
+        chosen = [candidate for _, candidate in candidates] if some is None else list(some)
+        return await raise_alerts(session=session, candidates=chosen, now=now, repeat_counts=False)
+
+    async def rows() -> list[tuple[int, AlertCandidate]]:
+        return candidates
+
+    return len(await all_or_each(session=session, job=job, row=row, work=work, rows=rows))
 
 
 async def raise_inactivity_alerts(*, session: AsyncSession, now: datetime) -> int:
@@ -51,16 +115,24 @@ async def raise_inactivity_alerts(*, session: AsyncSession, now: datetime) -> in
                 f"独居老人已 {hours} 小时无活动",
                 since,
             )
-            candidates.append(candidate)
-    return len(await raise_alerts(session=session, candidates=candidates, now=now, repeat_counts=False))
+            candidates.append((elder_id, candidate))
+    return await raise_each(
+        session=session, job="raise_inactivity_alerts", row="elder", candidates=candidates, now=now
+    )
+
+
+def silent_since():
+    """When a device last spoke; one never heard from is silent from its assignment (DOMAIN.md)."""
+    return func.coalesce(Device.last_seen_at, Device.assigned_at)
 
 
 async def raise_device_offline_alerts(*, session: AsyncSession, now: datetime) -> int:
     rules = await policy(session=session)
+    minutes = rules.device_offline_minutes
     silent = await session.execute(
         select(Device.id, Device.serial, Device.kind, Device.elder_id, Elder.community_id)
         .join(Elder, Elder.id == Device.elder_id)
-        .where(Device.last_seen_at < now - timedelta(minutes=rules.device_offline_minutes))
+        .where(silent_since() <= now - timedelta(minutes=minutes))
     )
     candidates = []
     for device in silent:
@@ -70,11 +142,13 @@ async def raise_device_offline_alerts(*, session: AsyncSession, now: datetime) -
             AlertKind.DEVICE_OFFLINE.value,
             device.serial,
             AlertSeverity.WARNING.value,
-            f"设备 {device.serial} 已离线超过 {rules.device_offline_minutes} 分钟",
+            f"设备 {device.serial} 已离线超过 {minutes} 分钟",
             now,
         )
-        candidates.append(candidate)
-    return len(await raise_alerts(session=session, candidates=candidates, now=now, repeat_counts=False))
+        candidates.append((device.id, candidate))
+    return await raise_each(
+        session=session, job="raise_device_offline_alerts", row="device", candidates=candidates, now=now
+    )
 
 
 async def escalate_alerts(*, session: AsyncSession, now: datetime) -> int:
@@ -93,19 +167,26 @@ async def escalate_alerts(*, session: AsyncSession, now: datetime) -> int:
         ),
         else_=0,
     )
-    escalated = (
-        await session.scalars(
-            update(CareAlert)
-            .where(CareAlert.status == AlertStatus.OPEN.value, level > CareAlert.escalation_level)
-            .values(escalation_level=level)
-            .returning(CareAlert)
-            .execution_options(synchronize_session=False)
+    due = and_(CareAlert.status == AlertStatus.OPEN.value, level > CareAlert.escalation_level)
+
+    async def work(ids: Sequence[int] | None) -> list[CareAlert]:
+        stmt = update(CareAlert).where(due if ids is None else and_(due, CareAlert.id.in_(ids)))
+        escalated = (
+            await session.scalars(
+                stmt.values(escalation_level=level)
+                .returning(CareAlert)
+                .execution_options(synchronize_session=False)
+            )
+        ).all()
+        await append_events(
+            session=session, changes=[(alert, AlertEventType.ESCALATED) for alert in escalated], at=now
         )
-    ).all()
-    await append_events(
-        session=session, changes=[(alert, AlertEventType.ESCALATED) for alert in escalated], at=now
-    )
-    return len(escalated)
+        return list(escalated)
+
+    async def rows() -> list[tuple[int, int]]:
+        return [(alert_id, alert_id) for alert_id in await session.scalars(select(CareAlert.id).where(due))]
+
+    return len(await all_or_each(session=session, job="escalate_alerts", row="alert", work=work, rows=rows))
 
 
 async def ensure_reading_partitions(*, session: AsyncSession, now: datetime) -> int:
@@ -114,3 +195,7 @@ async def ensure_reading_partitions(*, session: AsyncSession, now: datetime) -> 
     for month in months:
         await session.execute(text("SELECT ensure_readings_partition(:month)"), {"month": month})
     return 0
+
+
+# Elder care's periodic jobs (server/jobs.py runs every domain's, each minute, on one replica).
+JOBS = (raise_inactivity_alerts, raise_device_offline_alerts, escalate_alerts, ensure_reading_partitions)

@@ -16,22 +16,22 @@ from resolvers.actor import Viewer
 from resolvers.eldercare.access import is_care_staff_of
 from resolvers.eldercare.base import FUTURE_TOLERANCE
 from resolvers.eldercare.readings import append_events
-from resolvers.errors import DomainFailure, NotFoundFailure
+from resolvers.errors import DomainFailure, ErrorCode, NotFound
 
 
 async def alert_for_staff(*, session: AsyncSession, viewer: Viewer, alert_id: int) -> CareAlert:
     alert = await session.scalar(select(CareAlert).where(CareAlert.id == alert_id).with_for_update())
     if alert is None or not is_care_staff_of(viewer, alert.community_id):
-        raise NotFoundFailure("该告警")
+        raise NotFound("该告警")
     return alert
 
 
 async def acknowledge(*, session: AsyncSession, viewer: Viewer, alert_id: int, now: datetime) -> CareAlert:
     alert = await alert_for_staff(session=session, viewer=viewer, alert_id=alert_id)
     if alert.status == AlertStatus.RESOLVED:
-        raise DomainFailure("ALREADY_RESOLVED", "该告警已处理完毕")
+        raise DomainFailure(ErrorCode.ALREADY_RESOLVED, "该告警已处理完毕")
     if alert.status == AlertStatus.ACKNOWLEDGED:
-        raise DomainFailure("ALREADY_ACKNOWLEDGED", "该告警已有人响应")
+        raise DomainFailure(ErrorCode.ALREADY_ACKNOWLEDGED, "该告警已有人响应")
     alert.status, alert.acknowledged_by, alert.acknowledged_at = (
         AlertStatus.ACKNOWLEDGED.value,
         viewer.person_id,
@@ -49,9 +49,9 @@ async def resolve(
 ) -> CareAlert:
     alert = await alert_for_staff(session=session, viewer=viewer, alert_id=alert_id)
     if not note.strip():
-        raise DomainFailure("NOTE_REQUIRED", "处理告警须填写处理说明")
+        raise DomainFailure(ErrorCode.NOTE_REQUIRED, "处理告警须填写处理说明")
     if alert.status == AlertStatus.RESOLVED:
-        raise DomainFailure("ALREADY_RESOLVED", "该告警已处理完毕")
+        raise DomainFailure(ErrorCode.ALREADY_RESOLVED, "该告警已处理完毕")
     if alert.acknowledged_at is None:
         alert.acknowledged_by, alert.acknowledged_at = viewer.person_id, now
     alert.status, alert.resolved_by, alert.resolved_at = AlertStatus.RESOLVED.value, viewer.person_id, now
@@ -79,13 +79,13 @@ async def log_visit(
 ) -> CareVisit:
     elder = await session.get(Elder, elder_id)
     if elder is None or not is_care_staff_of(viewer, elder.community_id):
-        raise NotFoundFailure("该老人")
+        raise NotFound("该老人")
     if kind not in ("VISIT", "CALL", "VIDEO_CALL", "ESCORT"):
-        raise DomainFailure("UNKNOWN_VISIT_KIND", "探访方式须为 VISIT、CALL、VIDEO_CALL 或 ESCORT")
+        raise DomainFailure(ErrorCode.UNKNOWN_VISIT_KIND, "探访方式须为 VISIT、CALL、VIDEO_CALL 或 ESCORT")
     if not note.strip():
-        raise DomainFailure("NOTE_REQUIRED", "请填写探访记录")
+        raise DomainFailure(ErrorCode.NOTE_REQUIRED, "请填写探访记录")
     if visited_at > now + FUTURE_TOLERANCE:
-        raise DomainFailure("IN_THE_FUTURE", "探访时间不能晚于现在")
+        raise DomainFailure(ErrorCode.IN_THE_FUTURE, "探访时间不能晚于现在")
     visit = CareVisit(
         elder_id=elder.id, staff_id=viewer.person_id, kind=kind, note=note.strip(), visited_at=visited_at
     )

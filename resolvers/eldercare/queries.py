@@ -1,4 +1,4 @@
-"""Reading elders, alerts, the care board, the live feed's events; writing the access log."""
+"""Reading elders, alerts, the care board (the live feed's events: resolvers.eldercare.feed)."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -11,18 +11,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.eldercare import (
     AlertStatus,
     CareAlert,
-    CareAlertEvent,
     CareVisit,
     Device,
     Elder,
     Reading,
 )
-from resolvers import access_log
 from resolvers.actor import Viewer
 from resolvers.batching import by_ids, grouped, in_order
 from resolvers.eldercare.access import visible_elders
 from resolvers.eldercare.base import POSSIBLE
-from resolvers.eldercare.jobs import policy
+from resolvers.eldercare.jobs import policy, silent_since
 from resolvers.pagination import Page, keyset_page
 
 
@@ -89,8 +87,15 @@ async def visible_visits_by_ids(*, session: AsyncSession, viewer: Viewer, ids: S
     return in_order(await session.scalars(stmt), ids)
 
 
-async def count_alerts(*, session: AsyncSession, viewer: Viewer, where: AlertFilter) -> int:
-    return await session.scalar(select(func.count()).select_from(_alert_query(viewer, where).subquery()))
+async def count_alerts(*, session: AsyncSession, viewer: Viewer, where: AlertFilter) -> tuple[int, list[int]]:
+    """How many alerts match, and whose they are (a count is a read of each elder's alerts)."""
+    alerts = _alert_query(viewer, where).subquery()
+    count, elders = (
+        await session.execute(
+            select(func.count(), func.array_agg(func.distinct(alerts.c.elder_id))).select_from(alerts)
+        )
+    ).one()
+    return count, [elder for elder in elders or () if elder is not None]
 
 
 @dataclass
@@ -98,8 +103,9 @@ class Dashboard:
     open_critical: int
     open_warning: int
     overdue_unacknowledged: int
-    elders_monitored: int
     devices_offline: int
+    alerted: list[int]  # the elders with open alerts counted
+    monitored: list[int]  # the elders with devices: how many are monitored
 
 
 async def dashboard(
@@ -116,19 +122,23 @@ async def dashboard(
                 select(func.count()).where(open_alerts, CareAlert.severity == "CRITICAL").scalar_subquery(),
                 select(func.count()).where(open_alerts, CareAlert.severity == "WARNING").scalar_subquery(),
                 select(func.count()).where(open_alerts, CareAlert.escalation_level > 0).scalar_subquery(),
-                select(func.count(func.distinct(Device.elder_id)))
-                .where(Device.elder_id.in_(elders))
-                .scalar_subquery(),
                 select(func.count())
                 .where(
                     Device.elder_id.in_(elders),
-                    Device.last_seen_at < now - timedelta(minutes=rules.device_offline_minutes),
+                    silent_since() <= now - timedelta(minutes=rules.device_offline_minutes),
                 )
+                .scalar_subquery(),
+                select(func.array_agg(func.distinct(CareAlert.elder_id)))
+                .where(open_alerts)
+                .scalar_subquery(),
+                select(func.array_agg(func.distinct(Device.elder_id)))
+                .where(Device.elder_id.in_(elders))
                 .scalar_subquery(),
             )
         )
     ).one()
-    return Dashboard(*row)
+    *counts, alerted, monitored = row
+    return Dashboard(*counts, alerted=list(alerted or ()), monitored=list(monitored or ()))
 
 
 async def devices_by_elder_ids(*, session: AsyncSession, ids: Sequence[int]) -> list[list[Device]]:
@@ -175,35 +185,6 @@ async def visits_by_elder_ids(*, session: AsyncSession, ids: Sequence[int]) -> l
         session=session,
         ids=ids,
         key="elder_id",
-    )
-
-
-async def events_after(
-    *, session: AsyncSession, viewer: Viewer, after: int, community_id: int | None, limit: int = 500
-) -> list[tuple[CareAlertEvent, CareAlert]]:
-    """Events the viewer may see, strictly after a sequence, in order (for live delivery and replay)."""
-    stmt = (
-        select(CareAlertEvent, CareAlert)
-        .join(CareAlert, CareAlert.id == CareAlertEvent.alert_id)
-        .where(
-            CareAlertEvent.sequence > after,
-            CareAlertEvent.elder_id.in_(select(Elder.id).where(visible_elders(viewer))),
-        )
-        .order_by(CareAlertEvent.sequence)
-        .limit(limit)
-    )
-    if community_id is not None:
-        stmt = stmt.where(CareAlertEvent.community_id == community_id)
-    return [(row.CareAlertEvent, row.CareAlert) for row in await session.execute(stmt)]
-
-
-# Arrays, not one VALUES row per elder: one prepared statement whatever the number of elders.
-async def write_access_log(
-    *, session: AsyncSession, person_id: int, request_id: str | None, reads: dict[int, set[str]]
-) -> None:
-    """One row per elder whose health data this request read (who, when, whose, what)."""
-    await access_log.write_reads(
-        session=session, log=access_log.HEALTH, person_id=person_id, request_id=request_id, reads=reads
     )
 
 

@@ -25,37 +25,44 @@ from resolvers.eldercare.base import (
     POSSIBLE,
     UNITS,
 )
-from resolvers.errors import DomainFailure
+from resolvers.eldercare.errors import InvalidReadings
+from resolvers.errors import ErrorCode
 
 EMERGENCY_KINDS = frozenset({ReadingKind.SOS.value, ReadingKind.FALL.value})
 # One statement per batch, whatever its size (arrays, so it is prepared once): find the devices,
-# store the new readings, mark devices seen and elders active, and judge each stored reading
-# against the elder's own band for its kind, else the default band. Only what needs an alert comes
-# back, with the count stored and the serials no device has.
+# keep what their kind can measure (the table device_kind_readings), store the new readings, mark
+# devices seen and elders active, and judge each stored reading against the elder's own band for
+# its kind, else the default band. Only what needs an alert comes back, with the count stored, the
+# serials no device has and the positions (in the arrays) of readings their device cannot measure.
 STORE_READINGS = text(
     """
     WITH batch AS (
       SELECT * FROM unnest(
         CAST(:serial AS varchar[]), CAST(:kind AS varchar[]), CAST(:value AS float8[]),
         CAST(:loinc AS varchar[]), CAST(:measured_at AS timestamptz[])
-      ) AS b(serial, kind, value, loinc, measured_at)
+      ) WITH ORDINALITY AS b(serial, kind, value, loinc, measured_at, position)
     ),
     known AS (
-      SELECT d.id, d.serial, d.elder_id FROM devices d WHERE d.serial = ANY(CAST(:serials AS varchar[]))
+      SELECT d.id, d.serial, d.elder_id, d.kind FROM devices d
+      WHERE d.serial = ANY(CAST(:serials AS varchar[]))
+    ),
+    sent AS (
+      SELECT b.position, b.kind, b.value, b.loinc, b.measured_at, k.id AS device_id, k.elder_id,
+             k.kind AS device_kind, m.reading_kind IS NOT NULL AS measurable
+      FROM batch b JOIN known k ON k.serial = b.serial
+      LEFT JOIN device_kind_readings m ON m.device_kind = k.kind AND m.reading_kind = b.kind
     ),
     stored AS (
       INSERT INTO readings (device_id, elder_id, kind, value, loinc, measured_at)
-      SELECT k.id, k.elder_id, b.kind, b.value, b.loinc, b.measured_at
-      FROM batch b JOIN known k ON k.serial = b.serial
-      ORDER BY k.id, b.kind, b.measured_at
+      SELECT device_id, elder_id, kind, value, loinc, measured_at FROM sent WHERE measurable
+      ORDER BY device_id, kind, measured_at
       ON CONFLICT (device_id, kind, measured_at) DO NOTHING
       RETURNING elder_id, kind, value, measured_at
     ),
     seen AS (
       UPDATE devices d SET last_seen_at = greatest(d.last_seen_at, v.seen)
-      FROM (SELECT k.id, max(b.measured_at) AS seen FROM batch b JOIN known k ON k.serial = b.serial
-            GROUP BY k.id) AS v
-      WHERE d.id = v.id
+      FROM (SELECT device_id, max(measured_at) AS seen FROM sent WHERE measurable GROUP BY device_id) AS v
+      WHERE d.id = v.device_id
     ),
     moved AS (
       UPDATE elders e SET last_activity_at = greatest(e.last_activity_at, v.at)
@@ -84,6 +91,7 @@ STORE_READINGS = text(
       ARRAY(SELECT serial FROM unnest(CAST(:serials AS varchar[])) AS serial EXCEPT SELECT serial FROM known)
         AS unknown,
       (SELECT count(*) FROM stored) AS accepted,
+      u.positions AS unmeasurable, u.device_kinds AS unmeasurable_by,
       f.elder_ids, f.community_ids, f.kinds, f.values, f.measured_ats, f.severities
     FROM (
       SELECT array_agg(elder_id ORDER BY measured_at) AS elder_ids,
@@ -93,24 +101,30 @@ STORE_READINGS = text(
              array_agg(measured_at ORDER BY measured_at) AS measured_ats,
              array_agg(severity ORDER BY measured_at) AS severities
       FROM flagged
-    ) AS f
+    ) AS f,
+    (
+      SELECT array_agg(position ORDER BY position) AS positions,
+             array_agg(device_kind ORDER BY position) AS device_kinds
+      FROM sent WHERE NOT measurable
+    ) AS u
     """
 )
 
 
 @dataclass(slots=True)  # not frozen: a gateway batch makes 500 of these, and frozen ones build slower
 class ReadingIn:
-    device_serial: str
+    device_serial: str | None  # None: the reading named no device
     kind: str
     value: float | None
     measured_at: datetime
+    serial_given_twice: bool = False  # named in deviceSerial and in its deprecated alias deviceId
 
 
 @dataclass(frozen=True)
 class Rejection:
     index: int
-    device_serial: str
-    code: str
+    device_serial: str | None
+    code: ErrorCode
     message: str
 
 
@@ -149,21 +163,25 @@ class AlertCandidate:
             self.last_value = other.last_value
 
 
-def check_reading(reading: ReadingIn, now: datetime) -> tuple[str, str] | None:
+def check_reading(reading: ReadingIn, now: datetime) -> tuple[ErrorCode, str] | None:
     """(code, message) when a reading cannot be true; None when it is plausible."""
+    if reading.device_serial is None:
+        return ErrorCode.DEVICE_SERIAL_MISSING, "读数未指明设备：请在 deviceSerial 中给出设备序列号"
+    if reading.serial_given_twice:
+        return ErrorCode.DEVICE_SERIAL_GIVEN_TWICE, "deviceSerial 与已弃用的 deviceId 只能给出其一"
     try:
         kind = ReadingKind(reading.kind)
     except ValueError:
-        return "UNKNOWN_KIND", f"未知的读数类型：{reading.kind}"
+        return ErrorCode.UNKNOWN_KIND, f"未知的读数类型：{reading.kind}"
     if reading.measured_at.tzinfo is None:
-        return "INVALID_TIME", "测量时间必须带时区"
+        return ErrorCode.INVALID_TIME, "测量时间必须带时区"
     if reading.measured_at > now + FUTURE_TOLERANCE:
-        return "IN_THE_FUTURE", "测量时间晚于当前时间"
+        return ErrorCode.IN_THE_FUTURE, "测量时间晚于当前时间"
     if kind in POSSIBLE:
         low, high = POSSIBLE[kind]
         if reading.value is None or math.isnan(reading.value) or not low <= reading.value <= high:
             return (
-                "IMPOSSIBLE_VALUE",
+                ErrorCode.IMPOSSIBLE_VALUE,
                 f"{UNITS[kind][0]}读数 {reading.value} 不可能（应在 {low}–{high} 之间）",
             )
     return None
@@ -178,16 +196,18 @@ def vital_summary(kind: ReadingKind, value: float, severity: str) -> str:
 async def record_readings(*, session: AsyncSession, readings: list[ReadingIn], now: datetime) -> RecordResult:
     """Store the valid readings (idempotent per device, kind, time), then apply the alert rules."""
     if not readings:
-        raise DomainFailure("EMPTY_BATCH", "没有读数", kind="InvalidReadings")
+        raise InvalidReadings(ErrorCode.EMPTY_BATCH, "没有读数")
     if len(readings) > MAX_BATCH:
-        raise DomainFailure("BATCH_TOO_LARGE", f"每批最多 {MAX_BATCH} 条读数", kind="InvalidReadings")
+        raise InvalidReadings(ErrorCode.BATCH_TOO_LARGE, f"每批最多 {MAX_BATCH} 条读数")
     problems = {}
     columns: dict[str, list] = {"serial": [], "kind": [], "value": [], "loinc": [], "measured_at": []}
+    sent = []  # the index of each reading in the arrays (their positions count from 1)
     for index, reading in enumerate(readings):
         problem = check_reading(reading, now)
         if problem is not None:
             problems[index] = problem
             continue
+        sent.append(index)
         columns["serial"].append(reading.device_serial)
         columns["kind"].append(reading.kind)
         columns["value"].append(reading.value)
@@ -198,25 +218,28 @@ async def record_readings(*, session: AsyncSession, readings: list[ReadingIn], n
             STORE_READINGS,
             {
                 **columns,
-                "serials": list({reading.device_serial for reading in readings}),
+                "serials": list({reading.device_serial for reading in readings} - {None}),
                 "activity_kinds": list(ACTIVITY_KINDS),
                 "emergency_kinds": list(EMERGENCY_KINDS),
             },
         )
     ).one()
     unknown = set(stored.unknown)
+    for position, device_kind in zip(stored.unmeasurable or (), stored.unmeasurable_by or (), strict=True):
+        index = sent[position - 1]
+        problems[index] = (
+            ErrorCode.KIND_NOT_MEASURED_BY_DEVICE,
+            f"{device_kind} 类设备 {readings[index].device_serial} 不能测量 {readings[index].kind}",
+        )
     rejected = [
         Rejection(index, reading.device_serial, *problem)
         for index, reading in enumerate(readings)
         if (problem := device_problem(reading, unknown) or problems.get(index)) is not None
     ]
-    valid = sum(1 for serial in columns["serial"] if serial not in unknown)
+    valid = sum(1 for serial in columns["serial"] if serial not in unknown) - len(stored.unmeasurable or ())
     if not valid:
-        raise DomainFailure(
-            "NO_VALID_READINGS",
-            "这一批读数全部无效，未保存任何读数",
-            kind="InvalidReadings",
-            rejected=rejected,
+        raise InvalidReadings(
+            ErrorCode.NO_VALID_READINGS, "这一批读数全部无效，未保存任何读数", rejected=rejected
         )
     alerts = await raise_alerts(session=session, candidates=alert_candidates(stored), now=now)
     return RecordResult(
@@ -224,9 +247,9 @@ async def record_readings(*, session: AsyncSession, readings: list[ReadingIn], n
     )
 
 
-def device_problem(reading: ReadingIn, unknown: set[str]) -> tuple[str, str] | None:
+def device_problem(reading: ReadingIn, unknown: set[str]) -> tuple[ErrorCode, str] | None:
     if reading.device_serial in unknown:
-        return "UNKNOWN_DEVICE", f"未登记的设备：{reading.device_serial}"
+        return ErrorCode.UNKNOWN_DEVICE, f"未登记的设备：{reading.device_serial}"
     return None
 
 

@@ -1,7 +1,7 @@
 """Booking: the rules, the person lock, and the exclusion constraints' answers."""
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import Range
@@ -19,10 +19,11 @@ from models.makerspace import (
 )
 from models.people import Person
 from resolvers.actor import Viewer
-from resolvers.errors import DomainFailure, NotFoundFailure
+from resolvers.clock import SHANGHAI
+from resolvers.errors import DomainFailure, ErrorCode, NotFound, failure_for
 from resolvers.idempotency import replay
-from resolvers.makerspace.base import SHANGHAI
-from resolvers.makerspace.calendar import local_day_bounds, still_bookable
+from resolvers.makerspace.calendar import local_day_bounds, still_bookable, within_horizon
+from resolvers.makerspace.errors import BookingSuspended, SlotTaken
 
 
 @dataclass(frozen=True)
@@ -77,29 +78,31 @@ def check_booking_rules(
     start, end = request.start.astimezone(SHANGHAI), request.end.astimezone(SHANGHAI)
     step = space.slot_minutes
     if end <= start:
-        raise DomainFailure("INVALID_PERIOD", "结束时间必须晚于开始时间")
+        raise DomainFailure(ErrorCode.INVALID_PERIOD, "结束时间必须晚于开始时间")
     if any(
         moment.second or moment.microsecond or (moment.hour * 60 + moment.minute) % step
         for moment in (start, end)
     ):
-        raise DomainFailure("NOT_SLOT_ALIGNED", f"预约须按 {step} 分钟时段开始和结束（如 09:00、09:30）")
+        raise DomainFailure(
+            ErrorCode.NOT_SLOT_ALIGNED, f"预约须按 {step} 分钟时段开始和结束（如 09:00、09:30）"
+        )
     opens, closes = local_day_bounds(space, start.date())
     if start < opens or end > closes:
         raise DomainFailure(
-            "OUTSIDE_OPENING_HOURS",
+            ErrorCode.OUTSIDE_OPENING_HOURS,
             f"{space.name}开放时间为 {space.opens_at:%H:%M}–{space.closes_at:%H:%M}",
         )
     if not still_bookable(space, start, now):
-        raise DomainFailure("IN_THE_PAST", "该时段已过，无法预约")
-    if start.date() > now.astimezone(SHANGHAI).date() + timedelta(days=space.booking_horizon_days):
-        raise DomainFailure("TOO_FAR_AHEAD", f"最多可提前 {space.booking_horizon_days} 天预约")
+        raise DomainFailure(ErrorCode.IN_THE_PAST, "该时段已过，无法预约")
+    if not within_horizon(space, start.date(), now):
+        raise DomainFailure(ErrorCode.TOO_FAR_AHEAD, f"最多可提前 {space.booking_horizon_days} 天预约")
     limit = space.desk_max_minutes if resource.kind == ResourceKind.DESK else space.room_max_minutes
     if _minutes(start, end) > limit:
-        raise DomainFailure("TOO_LONG", f"单次预约最长 {duration_text(limit)}")
+        raise DomainFailure(ErrorCode.TOO_LONG, f"单次预约最长 {duration_text(limit)}")
     if request.party_size < 1:
-        raise DomainFailure("INVALID_PARTY_SIZE", "人数至少为 1")
+        raise DomainFailure(ErrorCode.INVALID_PARTY_SIZE, "人数至少为 1")
     if request.party_size > resource.capacity:
-        raise DomainFailure("PARTY_TOO_LARGE", f"{resource.name}最多容纳 {resource.capacity} 人")
+        raise DomainFailure(ErrorCode.PARTY_TOO_LARGE, f"{resource.name}最多容纳 {resource.capacity} 人")
 
 
 async def desk_minutes_on(*, session: AsyncSession, person_id: int, space: MakerSpace, day: date) -> int:
@@ -118,19 +121,13 @@ async def desk_minutes_on(*, session: AsyncSession, person_id: int, space: Maker
     return sum(_minutes(period.lower, period.upper) for period in periods)
 
 
+# What the exclusion constraints mean when they refuse a reservation.
 CONSTRAINT_FAILURES = {
-    "ex_reservations_resource_period": lambda: DomainFailure(
-        "SLOT_TAKEN", "该时段已被他人预约，请选择其他时段", kind="SlotTaken"
-    ),
+    "ex_reservations_resource_period": lambda: SlotTaken("该时段已被他人预约，请选择其他时段"),
     "ex_reservations_person_period": lambda: DomainFailure(
-        "OVERLAPPING_RESERVATION", "您在该时段已有其他预约"
+        ErrorCode.OVERLAPPING_RESERVATION, "您在该时段已有其他预约"
     ),
 }
-
-
-def constraint_name(error: IntegrityError) -> str | None:
-    cause = getattr(error.orig, "__cause__", None)
-    return getattr(cause, "constraint_name", None) or getattr(error.orig, "constraint_name", None)
 
 
 async def create_reservation(
@@ -138,7 +135,7 @@ async def create_reservation(
 ) -> Reservation:
     resource = await session.get(Resource, request.resource_id)
     if resource is None or not resource.active:
-        raise NotFoundFailure("该座位或房间")
+        raise NotFound("该座位或房间")
     space = await session.get(MakerSpace, resource.space_id)
     await lock_person(session=session, person_id=viewer.person_id)
     existing = await replay(
@@ -156,19 +153,14 @@ async def create_reservation(
     )
     if suspension is not None:
         until = suspension.until.astimezone(SHANGHAI)
-        raise DomainFailure(
-            "BOOKING_SUSPENDED",
-            f"因多次未签到，{until:%m月%d日 %H:%M} 前暂停预约",
-            kind="BookingSuspended",
-            until=until,
-        )
+        raise BookingSuspended(f"因多次未签到，{until:%m月%d日 %H:%M} 前暂停预约", until=until)
     check_booking_rules(space, resource, request, now)
     if resource.kind == ResourceKind.DESK:
         day = request.start.astimezone(SHANGHAI).date()
         used = await desk_minutes_on(session=session, person_id=viewer.person_id, space=space, day=day)
         if used + _minutes(request.start, request.end) > space.desk_daily_cap_minutes:
             raise DomainFailure(
-                "DAILY_CAP", f"每人每天最多预约工位 {space.desk_daily_cap_minutes // 60} 小时"
+                ErrorCode.DAILY_CAP, f"每人每天最多预约工位 {space.desk_daily_cap_minutes // 60} 小时"
             )
     reservation = Reservation(
         resource_id=resource.id,
@@ -184,8 +176,5 @@ async def create_reservation(
         async with session.begin_nested():
             session.add(reservation)
     except IntegrityError as error:
-        failure = CONSTRAINT_FAILURES.get(constraint_name(error))
-        if failure is None:
-            raise
-        raise failure() from None
+        raise failure_for(error, CONSTRAINT_FAILURES) from None
     return reservation

@@ -14,7 +14,7 @@ from models.makerspace import (
     Reservation,
     Resource,
 )
-from resolvers.makerspace.base import SHANGHAI
+from resolvers.clock import SHANGHAI
 from resolvers.makerspace.spaces import get_space_or_error
 
 
@@ -35,8 +35,13 @@ def slot_starts(space: MakerSpace, day: date) -> list[datetime]:
 
 
 def still_bookable(space: MakerSpace, start: datetime, now: datetime) -> bool:
-    """A slot can be booked while its holder could still check in (until start + the grace)."""
-    return now < start + timedelta(minutes=space.check_in_after_minutes)
+    """A slot can be booked while its holder could still check in (until start + the grace, inclusive)."""
+    return now <= start + timedelta(minutes=space.check_in_after_minutes)
+
+
+def within_horizon(space: MakerSpace, day: date, now: datetime) -> bool:
+    """Days are bookable up to `booking_horizon_days` calendar days (Asia/Shanghai) after today."""
+    return day <= now.astimezone(SHANGHAI).date() + timedelta(days=space.booking_horizon_days)
 
 
 @dataclass
@@ -55,7 +60,8 @@ async def availability(
     features: Sequence[str] = (),
     party_size: int | None = None,
 ) -> list[ResourceDay]:
-    """Free slots of each matching resource on one day: two statements, whatever the space's size."""
+    """Free slots of each matching resource on one day: two statements, whatever the space's size.
+    Only slots the booking rules accept now are free: none past the horizon or past check-in."""
     space = await get_space_or_error(session=session, space_id=space_id)
     opens, closes = local_day_bounds(space, day)
     held = and_(
@@ -82,6 +88,8 @@ async def availability(
         stmt = stmt.where(Resource.capacity >= party_size)
     step = timedelta(minutes=space.slot_minutes)
     starts = [start for start in slot_starts(space, day) if still_bookable(space, start, now)]
+    if not within_horizon(space, day, now):
+        starts = []
     days = []
     for resource, lowers, uppers in (await session.execute(stmt)).all():
         busy = list(zip(lowers, uppers, strict=True))

@@ -20,9 +20,10 @@ async def release_no_shows(*, session: AsyncSession, now: datetime) -> int:
         .where(
             Reservation.status == ReservationStatus.CONFIRMED,
             Reservation.space_id == MakerSpace.id,
+            # Strictly after: check-in is still open at start + grace itself.
             func.lower(Reservation.period)
             + func.make_interval(0, 0, 0, 0, 0, MakerSpace.check_in_after_minutes)
-            <= now,
+            < now,
         )
         .values(status=ReservationStatus.NO_SHOW.value)
         .returning(Reservation.person_id, Reservation.space_id)
@@ -79,3 +80,7 @@ async def complete_finished(*, session: AsyncSession, now: datetime) -> int:
         .execution_options(synchronize_session=False)
     )
     return result.rowcount
+
+
+# The maker space's periodic jobs (server/jobs.py runs every domain's, each minute, on one replica).
+JOBS = (release_no_shows, complete_finished)

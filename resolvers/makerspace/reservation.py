@@ -16,7 +16,8 @@ from models.makerspace import (
 )
 from resolvers.actor import Viewer
 from resolvers.batching import in_order
-from resolvers.errors import DomainFailure, NotFoundFailure
+from resolvers.errors import DomainFailure, ErrorCode, NotFound
+from resolvers.makerspace.errors import InvalidCheckInCode
 from resolvers.makerspace.spaces import is_space_staff
 
 
@@ -32,7 +33,7 @@ async def get_reservation_for(
     if row is None or not (
         row.Reservation.person_id == viewer.person_id or is_space_staff(viewer, row.MakerSpace)
     ):
-        raise NotFoundFailure("该预约")
+        raise NotFound("该预约")
     return row.Reservation, row.MakerSpace
 
 
@@ -74,22 +75,20 @@ async def check_in(
         session=session, viewer=viewer, reservation_id=reservation_id, lock=True
     )
     if reservation.status == ReservationStatus.CHECKED_IN:
-        raise DomainFailure("ALREADY_CHECKED_IN", "已签到")
+        raise DomainFailure(ErrorCode.ALREADY_CHECKED_IN, "已签到")
     if reservation.status != ReservationStatus.CONFIRMED:
-        raise DomainFailure("NOT_ACTIVE", "该预约已取消或已结束")
+        raise DomainFailure(ErrorCode.NOT_ACTIVE, "该预约已取消或已结束")
     start = reservation.period.lower
     if now < start - timedelta(minutes=space.check_in_before_minutes):
-        raise DomainFailure("CHECK_IN_TOO_EARLY", f"开始前 {space.check_in_before_minutes} 分钟起可签到")
+        raise DomainFailure(
+            ErrorCode.CHECK_IN_TOO_EARLY, f"开始前 {space.check_in_before_minutes} 分钟起可签到"
+        )
     if now > start + timedelta(minutes=space.check_in_after_minutes):
         raise DomainFailure(
-            "CHECK_IN_TOO_LATE", f"已超过开始后 {space.check_in_after_minutes} 分钟，无法签到"
+            ErrorCode.CHECK_IN_TOO_LATE, f"已超过开始后 {space.check_in_after_minutes} 分钟，无法签到"
         )
     if not code_is_valid(space, code, now):
-        raise DomainFailure(
-            "INVALID_CHECK_IN_CODE",
-            "签到码不正确或已过期，请以前台屏幕上的签到码为准",
-            kind="InvalidCheckInCode",
-        )
+        raise InvalidCheckInCode("签到码不正确或已过期，请以前台屏幕上的签到码为准")
     reservation.status = ReservationStatus.CHECKED_IN.value
     reservation.checked_in_at = now
     await session.flush()
@@ -102,13 +101,13 @@ async def cancel(*, session: AsyncSession, viewer: Viewer, reservation_id: int, 
         session=session, viewer=viewer, reservation_id=reservation_id, lock=True
     )
     if reservation.status not in ACTIVE_STATUSES:
-        raise DomainFailure("NOT_ACTIVE", "该预约已取消或已结束")
+        raise DomainFailure(ErrorCode.NOT_ACTIVE, "该预约已取消或已结束")
     start, end = reservation.period.lower, reservation.period.upper
     if reservation.status == ReservationStatus.CHECKED_IN and start < now < end:
         reservation.period = Range(start, now, bounds="[)")
         reservation.status = ReservationStatus.COMPLETED.value
     elif now >= end:
-        raise DomainFailure("NOT_ACTIVE", "该预约已结束")
+        raise DomainFailure(ErrorCode.NOT_ACTIVE, "该预约已结束")
     else:
         reservation.status = ReservationStatus.CANCELLED.value
     reservation.cancelled_at = now

@@ -12,7 +12,7 @@ from models.makerspace import (
 from models.people import Role
 from resolvers.actor import Viewer
 from resolvers.batching import by_ids, grouped
-from resolvers.errors import NotFoundFailure
+from resolvers.errors import NotFound
 
 
 async def list_spaces(*, session: AsyncSession) -> list[MakerSpace]:
@@ -25,7 +25,7 @@ get_spaces_by_ids = by_ids(MakerSpace)
 async def get_space_or_error(*, session: AsyncSession, space_id: int) -> MakerSpace:
     space = await session.get(MakerSpace, space_id)
     if space is None:
-        raise NotFoundFailure("该创客空间")
+        raise NotFound("该创客空间")
     return space
 
 

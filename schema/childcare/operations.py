@@ -8,6 +8,7 @@ from strawberry.types import Info
 
 from models.people import Role
 from resolvers import childcare as childcare_service
+from schema.abuse import CountsAttempts, answer_is, code_quotas
 from schema.childcare.types import (
     MAX_RANGE_DAYS,
     Child,
@@ -22,6 +23,7 @@ from schema.childcare.types import (
     ChildPickupPersonAddResult,
     ChildRegisterInput,
     ChildRegisterResult,
+    InvalidPickupPin,
     PickupPerson,
     PickupPersonAdded,
 )
@@ -31,16 +33,39 @@ from schema.common import (
     or_not_found,
     pk_of,
 )
-from schema.limits import code_quotas, count_attempt, forgive_attempt
 from schema.permissions import forbidden, has_role, signed_in, unauthenticated
+
+BOOKING_ID = strawberry.argument(description="Global ID of the ChildcareBooking.")
 
 
 async def resolve_sessions(
     info: Info,
-    center_id: strawberry.ID,
-    from_: Annotated[date, strawberry.argument(name="from")],
-    to: date,
-    child_id: strawberry.ID | None = strawberry.UNSET,
+    center_id: Annotated[
+        strawberry.ID,
+        strawberry.argument(
+            description="Global ID of the ChildcareCenter (from childcareCenters); one that does not exist: "
+            "NOT_FOUND."
+        ),
+    ],
+    from_: Annotated[
+        date,
+        strawberry.argument(name="from", description="The first calendar day, Asia/Shanghai (inclusive)."),
+    ],
+    to: Annotated[
+        date,
+        strawberry.argument(
+            description=f"The last calendar day, Asia/Shanghai (inclusive): not before `from` and at most "
+            f"{MAX_RANGE_DAYS} days after it (else BAD_REQUEST, reason DATE_RANGE_OUT_OF_BOUNDS)."
+        ),
+    ],
+    child_id: Annotated[
+        strawberry.ID | None,
+        strawberry.argument(
+            description="Global ID of a Child, to fill in `eligible`: needs sign-in (UNAUTHENTICATED) and a "
+            "child the viewer may see — their own as guardian, one booked at their community's centres as "
+            "CHILDCARE_STAFF, any as ADMIN (else NOT_FOUND); the read is logged."
+        ),
+    ] = strawberry.UNSET,
 ) -> list[ChildcareSession]:
     ctx = info.context
     if to < from_ or (to - from_) > timedelta(days=MAX_RANGE_DAYS):
@@ -73,28 +98,45 @@ async def resolve_sessions(
 
 @strawberry.type
 class ChildcareQuery:
-    @strawberry.field
+    @strawberry.field(description="Every childcare centre, in the order they were created. Public.")
     async def childcare_centers(self, info: Info) -> list[ChildcareCenter]:
         centers = await childcare_service.list_centers(session=info.context.session)
         return [ChildcareCenter.from_model(center) for center in centers]
 
     childcare_sessions: list[ChildcareSession] = strawberry.field(
         resolver=resolve_sessions,
-        description="Sessions between two days; with childId, each tells whether that child is eligible.",
+        description="A centre's sessions on the calendar days from `from` to `to` (Asia/Shanghai, both "
+        "inclusive, at most 31 days apart), by start time; with childId, each tells whether that child is "
+        "eligible. Sessions exist about three weeks ahead. Public (childId needs sign-in).",
     )
 
-    @strawberry.field(extensions=signed_in())
+    @strawberry.field(
+        extensions=signed_in(),
+        description="The children the signed-in viewer is guardian of, oldest first; the read is logged. "
+        "Signed in.",
+    )
     async def my_children(self, info: Info) -> list[Child]:
         models = await childcare_service.children_of(
             session=info.context.session, person_id=info.context.viewer.person_id
         )
-        return [Child.shown(info, model) for model in models]
+        return [Child.logged_read(info, model) for model in models]
 
     @strawberry.field(
         extensions=has_role(Role.CHILDCARE_STAFF, Role.ADMIN),
-        description="Everyone booked on a session, for its staff.",
+        description="Every booking of a session, of any status: the booked ones in booking order, then the "
+        "waitlist in line order; the read is logged. CHILDCARE_STAFF of the centre's community, or ADMIN; "
+        "anyone else FORBIDDEN.",
     )
-    async def childcare_session_roster(self, info: Info, session_id: strawberry.ID) -> list[ChildcareBooking]:
+    async def childcare_session_roster(
+        self,
+        info: Info,
+        session_id: Annotated[
+            strawberry.ID,
+            strawberry.argument(
+                description="Global ID of the ChildcareSession; one that does not exist: NOT_FOUND."
+            ),
+        ],
+    ) -> list[ChildcareBooking]:
         ctx = info.context
         slot, _class, center = await or_not_found(
             childcare_service.session_with_center(
@@ -104,7 +146,7 @@ class ChildcareQuery:
         if not childcare_service.is_childcare_staff(ctx.viewer, center):
             raise forbidden()
         return [
-            ChildcareBooking.shown(info, model)
+            ChildcareBooking.logged_read(info, model)
             for model in await childcare_service.roster(session=ctx.session, session_id=slot.id)
         ]
 
@@ -113,9 +155,16 @@ class ChildcareQuery:
 class ChildcareMutation:
     @strawberry.mutation(
         extensions=signed_in(),
-        description="A guardian registers a child (with consent to process the child's data).",
+        description="A guardian registers a child under 3 (with consent to process the child's data); the "
+        "caller becomes its guardian. Signed in.",
     )
-    async def child_register(self, info: Info, input: ChildRegisterInput) -> ChildRegisterResult:
+    async def child_register(
+        self,
+        info: Info,
+        input: Annotated[
+            ChildRegisterInput, strawberry.argument(description="The child, and the guardian's consent.")
+        ],
+    ) -> ChildRegisterResult:
         ctx = info.context
         work = childcare_service.register_child(
             session=ctx.session,
@@ -125,30 +174,55 @@ class ChildcareMutation:
             consent=input.guardian_consent,
             now=ctx.clock(),
         )
-        return await mutation_result(ctx, work, lambda child: Child.shown(info, child))
+        return await mutation_result(info, work, lambda child: Child.logged_read(info, child))
 
     @strawberry.mutation(
         extensions=signed_in(),
-        description="A guardian names an adult who may pick the child up; the PIN is shown once.",
+        description="A guardian names an adult who may pick the child up; their 6-digit PIN is shown once. "
+        "The child's guardians only (for anyone else NotFound).",
     )
     async def child_pickup_person_add(
-        self, info: Info, child_id: strawberry.ID, name: str, phone: str
+        self,
+        info: Info,
+        child_id: Annotated[
+            strawberry.ID, strawberry.argument(description="Global ID of a Child the viewer is guardian of.")
+        ],
+        name: Annotated[
+            str, strawberry.argument(description="The adult's name (not blank; stored trimmed).")
+        ],
+        phone: Annotated[
+            str,
+            strawberry.argument(
+                description="The adult's mainland mobile number (a +86 prefix, spaces and dashes are "
+                "allowed; else INVALID_PHONE); one pick-up adult per number and child (PICKUP_PERSON_EXISTS)."
+            ),
+        ],
     ) -> ChildPickupPersonAddResult:
         ctx = info.context
         work = childcare_service.add_pickup_person(
             session=ctx.session, viewer=ctx.viewer, child_id=pk_of(child_id, "Child"), name=name, phone=phone
         )
         return await mutation_result(
-            ctx,
+            info,
             work,
             lambda made: PickupPersonAdded(
                 person=PickupPerson(name=made[0].name, phone=made[0].phone), pin=made[1]
             ),
         )
 
-    @strawberry.mutation(extensions=signed_in())
+    @strawberry.mutation(
+        extensions=signed_in(),
+        description="A guardian books a session for their child: CONFIRMED while places remain, else "
+        "WAITLISTED. The child must be eligible on the session day (age in complete months within the "
+        "class's range, Civil Code art. 202) and hold no overlapping booking; the session must not have "
+        "started and lie within the centre's horizon (14 days by default). The child's guardians only.",
+    )
     async def childcare_booking_create(
-        self, info: Info, input: ChildcareBookingCreateInput
+        self,
+        info: Info,
+        input: Annotated[
+            ChildcareBookingCreateInput, strawberry.argument(description="Which child, which session.")
+        ],
     ) -> ChildcareBookingCreateResult:
         ctx = info.context
         request = childcare_service.BookingRequest(
@@ -159,18 +233,33 @@ class ChildcareMutation:
         work = childcare_service.create_booking(
             session=ctx.session, viewer=ctx.viewer, request=request, now=ctx.clock()
         )
-        return await mutation_result(ctx, work, lambda booking: ChildcareBooking.shown(info, booking))
+        return await mutation_result(info, work, lambda booking: ChildcareBooking.logged_read(info, booking))
 
-    @strawberry.mutation(extensions=signed_in())
-    async def childcare_booking_cancel(self, info: Info, id: strawberry.ID) -> ChildcareBookingCancelResult:
+    @strawberry.mutation(
+        extensions=signed_in(),
+        description="Cancel a CONFIRMED or WAITLISTED booking before its session starts: free (CANCELLED) "
+        "until 24 h before the start (the centre's setting), later a given-up place is recorded ABSENT. A "
+        "freed place goes at once to the first waitlisted child still eligible. The child's guardians, "
+        "CHILDCARE_STAFF of the centre's community, or ADMIN; for anyone else NotFound.",
+    )
+    async def childcare_booking_cancel(
+        self, info: Info, id: Annotated[strawberry.ID, BOOKING_ID]
+    ) -> ChildcareBookingCancelResult:
         ctx = info.context
         work = childcare_service.cancel_booking(
             session=ctx.session, viewer=ctx.viewer, booking_id=pk_of(id, "ChildcareBooking"), now=ctx.clock()
         )
-        return await mutation_result(ctx, work, lambda booking: ChildcareBooking.shown(info, booking))
+        return await mutation_result(info, work, lambda booking: ChildcareBooking.logged_read(info, booking))
 
-    @strawberry.mutation(extensions=has_role(Role.CHILDCARE_STAFF, Role.ADMIN))
-    async def child_check_in(self, info: Info, booking_id: strawberry.ID) -> ChildCheckInResult:
+    @strawberry.mutation(
+        extensions=has_role(Role.CHILDCARE_STAFF, Role.ADMIN),
+        description="Staff check a child in from a CONFIRMED booking, on the session's day (Asia/Shanghai). "
+        "CHILDCARE_STAFF of the centre's community, or ADMIN (other roles FORBIDDEN; staff of another "
+        "community NotFound).",
+    )
+    async def child_check_in(
+        self, info: Info, booking_id: Annotated[strawberry.ID, BOOKING_ID]
+    ) -> ChildCheckInResult:
         ctx = info.context
         work = childcare_service.check_in_child(
             session=ctx.session,
@@ -178,34 +267,49 @@ class ChildcareMutation:
             booking_id=pk_of(booking_id, "ChildcareBooking"),
             now=ctx.clock(),
         )
-        return await mutation_result(ctx, work, lambda booking: ChildcareBooking.shown(info, booking))
+        return await mutation_result(info, work, lambda booking: ChildcareBooking.logged_read(info, booking))
 
-    @strawberry.mutation(extensions=has_role(Role.CHILDCARE_STAFF, Role.ADMIN))
+    @strawberry.mutation(
+        # Only wrong PINs count: a refusal before the PIN was compared (not checked in, locked …)
+        # taught the caller nothing about it.
+        extensions=[
+            CountsAttempts(quotas=code_quotas, counts=answer_is(InvalidPickupPin)),
+            *has_role(Role.CHILDCARE_STAFF, Role.ADMIN),
+        ],
+        description="Staff hand a CHECKED_IN child to an authorised adult who gives their PIN: CHECKED_OUT. "
+        "Wrong PINs count: after the centre's limit (5 by default) check-out is locked until "
+        "childCheckOutUnlock, and they are rate-limited (RATE_LIMITED). CHILDCARE_STAFF of the centre's "
+        "community, or ADMIN (other roles FORBIDDEN; staff of another community NotFound).",
+    )
     async def child_check_out(
-        self, info: Info, booking_id: strawberry.ID, pickup_pin: str
+        self,
+        info: Info,
+        booking_id: Annotated[strawberry.ID, BOOKING_ID],
+        pickup_pin: Annotated[
+            str,
+            strawberry.argument(
+                description="The pick-up adult's 6-digit PIN (spaces around it are ignored)."
+            ),
+        ],
     ) -> ChildCheckOutResult:
         ctx = info.context
-        quotas = code_quotas(ctx)
-        await count_attempt(ctx, quotas)
+        pk = pk_of(booking_id, "ChildcareBooking")
         work = childcare_service.check_out_child(
-            session=ctx.session,
-            viewer=ctx.viewer,
-            booking_id=pk_of(booking_id, "ChildcareBooking"),
-            pin=pickup_pin,
-            now=ctx.clock(),
+            session=ctx.session, viewer=ctx.viewer, booking_id=pk, pin=pickup_pin, now=ctx.clock()
         )
-        result = await mutation_result(ctx, work, lambda booking: ChildcareBooking.shown(info, booking))
-        if isinstance(result, ChildcareBooking):
-            await forgive_attempt(ctx, quotas)  # only wrong codes count
-        return result
+        return await mutation_result(info, work, lambda booking: ChildcareBooking.logged_read(info, booking))
 
     @strawberry.mutation(
         extensions=has_role(Role.CHILDCARE_STAFF, Role.ADMIN),
-        description="Staff who have verified the adult in person lift the lock after too many wrong PINs.",
+        description="Staff who have verified the adult in person lift the lock after too many wrong PINs "
+        "(the count starts again). CHILDCARE_STAFF of the centre's community, or ADMIN (other roles "
+        "FORBIDDEN; staff of another community NotFound).",
     )
-    async def child_check_out_unlock(self, info: Info, booking_id: strawberry.ID) -> ChildCheckInResult:
+    async def child_check_out_unlock(
+        self, info: Info, booking_id: Annotated[strawberry.ID, BOOKING_ID]
+    ) -> ChildCheckInResult:
         ctx = info.context
         work = childcare_service.unlock_check_out(
             session=ctx.session, viewer=ctx.viewer, booking_id=pk_of(booking_id, "ChildcareBooking")
         )
-        return await mutation_result(ctx, work, lambda booking: ChildcareBooking.shown(info, booking))
+        return await mutation_result(info, work, lambda booking: ChildcareBooking.logged_read(info, booking))

@@ -1,39 +1,89 @@
 """Childcare types of the graph: centres, classes, sessions, children, bookings, results and inputs."""
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 import strawberry
 from strawberry.types import Info
 
 from models import childcare as childcare_models
-from models.people import Role
-from resolvers import loaders
+from resolvers.childcare import errors as childcare_failures
+from resolvers.childcare import loaders as childcare_loaders
+from resolvers.errors import DomainFailure
 from resolvers.people import mask_phone
 from schema.common import (
     DomainError,
     Node,
     NotFound,
     RuleViolation,
+    described_enum,
     encode_global_id,
-    register_domain_errors,
 )
 from schema.node import load_for_viewer, register_node
 
-CareType = strawberry.enum(childcare_models.CareType, name="CareType")
-ClassKind = strawberry.enum(childcare_models.ClassKind, name="ClassKind")
-ChildcareBookingStatus = strawberry.enum(childcare_models.BookingStatus, name="ChildcareBookingStatus")
+CareType = described_enum(
+    childcare_models.CareType,
+    name="CareType",
+    description="The kind of care a session offers.",
+    values={
+        "FULL_DAY": "全日托: full-day care.",
+        "HALF_DAY": "半日托: half-day care (a morning or an afternoon).",
+        "HOURLY": "计时托: care by the hour, a few hours at a time.",
+        "OCCASIONAL": "临时托: occasional, drop-in care.",
+    },
+)
+ClassKind = described_enum(
+    childcare_models.ClassKind,
+    name="ClassKind",
+    description="The age class a ChildcareClass is; its ages, size and carer ratio stay within the 2019 "
+    "national rules (国卫人口发〔2019〕58号), which the database enforces.",
+    values={
+        "INFANT": "乳儿班: 6–12 months, at most 10 children, at least 1 carer per 3 children.",
+        "TODDLER": "托小班: 12–24 months, at most 15 children, at least 1 carer per 5.",
+        "PRESCHOOL": "托大班: 24–36 months, at most 20 children, at least 1 carer per 7.",
+        "MIXED": "混合班 (mixed ages): from 18 months up to 36, at most 18 children; at least 1 carer per 7 "
+        "(this service's limit).",
+    },
+)
+ChildcareBookingStatus = described_enum(
+    childcare_models.BookingStatus,
+    name="ChildcareBookingStatus",
+    description="Where a childcare booking stands. CONFIRMED, CHECKED_IN and CHECKED_OUT hold a place "
+    "(ChildcareSession.booked).",
+    values={
+        "CONFIRMED": "Holds a place; staff check the child in on the session day.",
+        "WAITLISTED": "In line for a place (see waitlistPosition); confirmed at once when a place frees up, "
+        "if the child is still eligible.",
+        "CANCELLED": "Cancelled before the start: a place given up at least 24 h before the start (the "
+        "centre's setting), or a waitlisted booking withdrawn.",
+        "CHECKED_IN": "The child is in care: checked in by staff.",
+        "CHECKED_OUT": "The child was picked up by an authorised adult with their PIN.",
+        "ABSENT": "A place given up less than 24 h before the start (the centre's setting): recorded as an "
+        "absence.",
+    },
+)
 MAX_RANGE_DAYS = 31
 
 
-@strawberry.type
+@strawberry.type(
+    description="An age class of a centre (e.g. 乳儿班); its sessions come from its weekly timetable. Public."
+)
 class ChildcareClass(Node):
-    name: str
-    kind: ClassKind
-    min_age_months: int = strawberry.field(description="Inclusive.")
-    max_age_months: int = strawberry.field(description="Exclusive: a child of this age has moved up.")
-    capacity: int
-    carer_ratio: int = strawberry.field(description="At most this many children per carer (1:N).")
+    name: str = strawberry.field(description="The class's name, in Chinese (e.g. 乳儿班, 托小班).")
+    kind: ClassKind = strawberry.field(description="Its kind under the national rules.")
+    min_age_months: int = strawberry.field(
+        description="Youngest age admitted, in complete months (Civil Code art. 202): inclusive."
+    )
+    max_age_months: int = strawberry.field(
+        description="Age in complete months at which a child has moved up: exclusive (at most 36)."
+    )
+    capacity: int = strawberry.field(
+        description="Class size: most children in the class (national limit by kind: INFANT 10, "
+        "TODDLER 15, PRESCHOOL 20, MIXED 18)."
+    )
+    carer_ratio: int = strawberry.field(
+        description="At most this many children per carer (1:N), within the national ratio of its kind."
+    )
 
     @classmethod
     def from_model(cls, model: childcare_models.ChildcareClass) -> "ChildcareClass":
@@ -50,40 +100,58 @@ class ChildcareClass(Node):
 
 @register_node("ChildcareClass")
 async def fetch_class(info: Info, pk: int) -> ChildcareClass | None:
-    model = await info.context.loader(loaders.childcare_class_by_id_loader).load(pk)
+    model = await info.context.loader(childcare_loaders.childcare_class_by_id_loader).load(pk)
     return ChildcareClass.from_model(model) if model is not None else None
 
 
-@strawberry.type
+@strawberry.type(description="A 托育 centre for children under 3 in a community. Public.")
 class ChildcareCenter(Node):
-    name: str
+    name: str = strawberry.field(description="The centre's name, in Chinese.")
     model: strawberry.Private[childcare_models.ChildcareCenter]
 
     @classmethod
     def from_model(cls, model: childcare_models.ChildcareCenter) -> "ChildcareCenter":
         return cls(id=encode_global_id("ChildcareCenter", model.id), name=model.name, model=model)
 
-    @strawberry.field
+    @strawberry.field(description="The centre's age classes, youngest first.")
     async def classes(self, info: Info) -> list[ChildcareClass]:
-        models = await info.context.loader(loaders.childcare_classes_by_center_id_loader).load(self.model.id)
+        models = await info.context.loader(childcare_loaders.childcare_classes_by_center_id_loader).load(
+            self.model.id
+        )
         return [ChildcareClass.from_model(model) for model in models]
 
 
 @register_node("ChildcareCenter")
 async def fetch_center(info: Info, pk: int) -> ChildcareCenter | None:
-    model = await info.context.loader(loaders.childcare_center_by_id_loader).load(pk)
+    model = await info.context.loader(childcare_loaders.childcare_center_by_id_loader).load(pk)
     return ChildcareCenter.from_model(model) if model is not None else None
 
 
-@strawberry.type
+@strawberry.type(
+    description="A dated session of a class: one care type for a period of one Asia/Shanghai calendar day, "
+    "with a number of places; generated three weeks ahead from the class's weekly timetable. Public: "
+    "places and counts, never who booked."
+)
 class ChildcareSession(Node):
-    care_type: CareType
-    start: datetime
-    end: datetime
-    capacity: int
-    booked: int
-    remaining: int
-    eligible: bool | None = strawberry.field(description="Null unless childId was given.")
+    care_type: CareType = strawberry.field(description="The kind of care (全日托, 半日托 …).")
+    start: datetime = strawberry.field(description="When it begins (answered in Asia/Shanghai).")
+    end: datetime = strawberry.field(description="When it ends (answered in Asia/Shanghai).")
+    capacity: int = strawberry.field(
+        description="Places offered, in children (never more than the class size)."
+    )
+    booked: int = strawberry.field(
+        description="Places taken, in children: CONFIRMED, CHECKED_IN and CHECKED_OUT bookings."
+    )
+    remaining: int = strawberry.field(
+        description="Places still free, in children: capacity − booked; at 0 a new booking is WAITLISTED."
+    )
+    eligible: bool | None = strawberry.field(
+        description=(
+            "Whether the child's age in complete months on the session day is within the class's range "
+            "(months as the Civil Code art. 202 counts them: born 31 Oct, 6 months on 30 Apr). "
+            "Null unless childId was given."
+        )
+    )
     model: strawberry.Private[childcare_models.ChildcareSession]
 
     @classmethod
@@ -102,37 +170,57 @@ class ChildcareSession(Node):
             model=model,
         )
 
-    @strawberry.field(name="class")
+    @strawberry.field(name="class", description="The age class the session is of.")
     async def childcare_class(self, info: Info) -> ChildcareClass:
         return await fetch_class(info, self.model.class_id)
 
-    @strawberry.field
+    @strawberry.field(description="How many children wait for a place (WAITLISTED bookings).")
     async def waitlisted(self, info: Info) -> int:
-        return await info.context.loader(loaders.waitlisted_count_by_session_id_loader).load(self.model.id)
+        return await info.context.loader(childcare_loaders.waitlisted_count_by_session_id_loader).load(
+            self.model.id
+        )
 
 
 @register_node("ChildcareSession")
 async def fetch_session(info: Info, pk: int) -> ChildcareSession | None:
-    model = await info.context.loader(loaders.childcare_session_by_id_loader).load(pk)
+    model = await info.context.loader(childcare_loaders.childcare_session_by_id_loader).load(pk)
     return ChildcareSession.from_model(model) if model is not None else None
 
 
-@strawberry.type
+@strawberry.type(
+    description="An adult a guardian has named to pick the child up, with a personal PIN (stored hashed, "
+    "never shown again)."
+)
 class PickupPerson:
-    name: str
-    phone: str
+    name: str = strawberry.field(description="The adult's name.")
+    phone: str = strawberry.field(
+        description="The adult's mobile number: whole for the child's guardians and for CHILDCARE_STAFF of a "
+        "centre the child is booked at (who verify the adult at the gate); masked (138****0001) for ADMIN."
+    )
 
 
-@strawberry.type
+@strawberry.type(
+    description="A pick-up adult just named, with the PIN to hand them (the only time it is shown)."
+)
 class PickupPersonAdded:
-    person: PickupPerson
-    pin: str = strawberry.field(description="Shown once; only its hash is stored.")
+    person: PickupPerson = strawberry.field(
+        description="The adult, as the guardian gave them (phone whole, normalised: 13800000001)."
+    )
+    pin: str = strawberry.field(
+        description="6 digits, shown this once; only its hash is stored. Staff check the child out with it."
+    )
 
 
-@strawberry.type
+@strawberry.type(
+    description="A child registered before the age of 3 by a guardian with consent (a minor's data: PIPL "
+    "art. 28, 31). Seen only by its guardians, CHILDCARE_STAFF of a community where the child has a "
+    "booking at a centre, and ADMIN; every read is logged."
+)
 class Child(Node):
-    name: str
-    birth_date: date
+    name: str = strawberry.field(description="The child's name.")
+    birth_date: date = strawberry.field(
+        description="Date of birth; ages count from it in complete months (Civil Code art. 202)."
+    )
     model: strawberry.Private[childcare_models.Child]
 
     @classmethod
@@ -142,21 +230,32 @@ class Child(Node):
         )
 
     @classmethod
-    def shown(cls, info: Info, model: childcare_models.Child) -> "Child":
+    def logged_read(cls, info: Info, model: childcare_models.Child) -> "Child":
         """The child as the viewer gets it: a minor's data, so the read is logged."""
         info.context.note_child_read(model.id, "profile")
         return cls.from_model(model)
 
-    @strawberry.field
+    @strawberry.field(
+        description="The child's bookings the viewer may see, latest session first: all of them for "
+        "guardians and ADMIN; for CHILDCARE_STAFF those at centres of their community."
+    )
     async def bookings(self, info: Info) -> list["ChildcareBooking"]:
         info.context.note_child_read(self.model.id, "bookings")
-        models = await info.context.loader(loaders.bookings_by_child_id_loader).load(self.model.id)
-        return [ChildcareBooking.shown(info, model) for model in models]
+        models = await info.context.loader(childcare_loaders.visible_bookings_by_child_id_loader).load(
+            self.model.id
+        )
+        return [ChildcareBooking.logged_read(info, model) for model in models]
 
-    @strawberry.field(description="The adults who may pick the child up (their PINs are never shown again).")
+    @strawberry.field(
+        description="The adults who may pick the child up, in the order they were named (their PINs are "
+        "never shown again); phones whole for guardians and the child's centres' CHILDCARE_STAFF, masked "
+        "for ADMIN."
+    )
     async def pickup_persons(self, info: Info) -> list[PickupPerson]:
         info.context.note_child_read(self.model.id, "pickup")
-        models = await info.context.loader(loaders.pickup_persons_by_child_id_loader).load(self.model.id)
+        models = await info.context.loader(childcare_loaders.pickup_persons_by_child_id_loader).load(
+            self.model.id
+        )
         full = await may_see_pickup_phones(info, self.model.id)
         return [
             PickupPerson(name=model.name, phone=model.phone if full else mask_phone(model.phone))
@@ -164,12 +263,19 @@ class Child(Node):
         ]
 
 
-@strawberry.type
+@strawberry.type(
+    description="A child's booking of a session. Seen by the child's guardians, CHILDCARE_STAFF of the "
+    "centre's community, and ADMIN; every read is logged."
+)
 class ChildcareBooking(Node):
-    status: ChildcareBookingStatus
-    created_at: datetime
-    checked_in_at: datetime | None
-    checked_out_at: datetime | None
+    status: ChildcareBookingStatus = strawberry.field(description="Where it stands.")
+    created_at: datetime = strawberry.field(description="When it was booked.")
+    checked_in_at: datetime | None = strawberry.field(
+        description="When staff checked the child in; null until then."
+    )
+    checked_out_at: datetime | None = strawberry.field(
+        description="When the child was picked up (checked out with a PIN); null until then."
+    )
     model: strawberry.Private[childcare_models.ChildcareBooking]
 
     @classmethod
@@ -184,18 +290,18 @@ class ChildcareBooking(Node):
         )
 
     @classmethod
-    def shown(cls, info: Info, model: childcare_models.ChildcareBooking) -> "ChildcareBooking":
+    def logged_read(cls, info: Info, model: childcare_models.ChildcareBooking) -> "ChildcareBooking":
         """A booking tells where a child is and when: logged as a read of the child's bookings."""
         info.context.note_child_read(model.child_id, "bookings")
         return cls.from_model(model)
 
-    @strawberry.field
+    @strawberry.field(description="The child booked.")
     async def child(self, info: Info) -> Child:
-        return Child.shown(
-            info, await info.context.loader(loaders.child_by_id_loader).load(self.model.child_id)
+        return Child.logged_read(
+            info, await info.context.loader(childcare_loaders.child_by_id_loader).load(self.model.child_id)
         )
 
-    @strawberry.field
+    @strawberry.field(description="The session booked.")
     async def session(self, info: Info) -> ChildcareSession:
         return await fetch_session(info, self.model.session_id)
 
@@ -203,81 +309,128 @@ class ChildcareBooking(Node):
     async def waitlist_position(self, info: Info) -> int | None:
         if self.model.status != childcare_models.BookingStatus.WAITLISTED:
             return None
-        return await info.context.loader(loaders.waitlist_position_by_booking_id_loader).load(self.model.id)
+        return await info.context.loader(childcare_loaders.waitlist_position_by_booking_id_loader).load(
+            self.model.id
+        )
 
 
 async def may_see_pickup_phones(info: Info, child_id: int) -> bool:
-    """The child's guardians, and childcare staff who call and verify the person at the gate;
-    administrators see the numbers masked."""
-    viewer = info.context.viewer
-    if viewer is not None and viewer.has_role(Role.CHILDCARE_STAFF.value):
-        return True
-    return await load_for_viewer(info, loaders.guardian_child_by_id_loader, child_id) is not None
-
-
-def may_see_children(info: Info) -> bool:
-    viewer = info.context.viewer
-    return viewer is not None and viewer.has_role(Role.CHILDCARE_STAFF.value, Role.ADMIN.value)
+    """The child's guardians, and childcare staff of a centre the child is booked at, who call and
+    verify the person at the gate; administrators see the numbers masked."""
+    return bool(
+        await load_for_viewer(info, childcare_loaders.pickup_phones_whole_by_child_id_loader, child_id)
+    )
 
 
 @register_node("Child")
 async def fetch_child(info: Info, pk: int) -> Child | None:
-    if may_see_children(info):
-        model = await info.context.loader(loaders.child_by_id_loader).load(pk)
-        return Child.shown(info, model) if model is not None else None
-    model = await load_for_viewer(info, loaders.guardian_child_by_id_loader, pk)
-    return Child.shown(info, model) if model is not None else None
+    model = await load_for_viewer(info, childcare_loaders.visible_child_by_id_loader, pk)
+    return Child.logged_read(info, model) if model is not None else None
 
 
 @register_node("ChildcareBooking")
 async def fetch_booking(info: Info, pk: int) -> ChildcareBooking | None:
-    model = await load_for_viewer(info, loaders.visible_booking_by_id_loader, pk)
-    return ChildcareBooking.shown(info, model) if model is not None else None
+    model = await load_for_viewer(info, childcare_loaders.visible_booking_by_id_loader, pk)
+    return ChildcareBooking.logged_read(info, model) if model is not None else None
 
 
-@strawberry.type
+@strawberry.type(
+    description="CHILD_NOT_ELIGIBLE: the child's age in complete months on the session day (Civil Code "
+    "art. 202) is outside the class's range, minAgeMonths inclusive to maxAgeMonths exclusive."
+)
 class ChildNotEligible(DomainError):
-    pass
+    answers: ClassVar[type[DomainFailure]] = childcare_failures.ChildNotEligible
 
 
-@strawberry.type
+@strawberry.type(
+    description="INVALID_PICKUP_PIN: no authorised pick-up adult of the child has that PIN. The attempt "
+    "counts: after the centre's limit (5 by default) on one booking, check-out is locked (CHECKOUT_LOCKED) "
+    "until staff call childCheckOutUnlock; wrong PINs also count toward a limit per person and per address "
+    "(beyond it: RATE_LIMITED)."
+)
 class InvalidPickupPin(DomainError):
-    pass
+    answers: ClassVar[type[DomainFailure]] = childcare_failures.InvalidPickupPin
 
 
-register_domain_errors(ChildNotEligible, InvalidPickupPin)
-
-
-@strawberry.input
+@strawberry.input(description="Which child to book on which session.")
 class ChildcareBookingCreateInput:
-    session_id: strawberry.ID
-    child_id: strawberry.ID
-    idempotency_key: str | None = strawberry.UNSET
+    session_id: strawberry.ID = strawberry.field(
+        description="Global ID of the ChildcareSession (from childcareSessions): not started yet "
+        "(SESSION_STARTED), on a day at most the centre's horizon (14 days by default) ahead (TOO_FAR_AHEAD)."
+    )
+    child_id: strawberry.ID = strawberry.field(
+        description="Global ID of a Child the viewer is guardian of (any other: NotFound)."
+    )
+    idempotency_key: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Optional key the client chooses (at most 100 characters) to make retries safe: the same "
+        "key from the same person answers the booking it first made; with a different request, "
+        "IDEMPOTENCY_KEY_REUSED.",
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A child to register; the caller becomes its guardian.")
 class ChildRegisterInput:
-    name: str
-    birth_date: date
-    guardian_consent: bool
+    name: str = strawberry.field(
+        description="The child's name: not blank, at most 50 characters (else INVALID_NAME); stored trimmed."
+    )
+    birth_date: date = strawberry.field(
+        description="Date of birth: not after today (INVALID_BIRTH_DATE), and under 36 complete months old "
+        "today, Asia/Shanghai (NOT_UNDER_THREE)."
+    )
+    guardian_consent: bool = strawberry.field(
+        description="The guardian consents to the processing of the child's data (PIPL art. 31): must be "
+        "true, or nothing is stored (CONSENT_REQUIRED)."
+    )
 
 
-ChildRegisterResult = Annotated[Child | RuleViolation, strawberry.union("ChildRegisterResult")]
+ChildRegisterResult = Annotated[
+    Child | RuleViolation,
+    strawberry.union(
+        "ChildRegisterResult",
+        description="The child registered, or RuleViolation: CONSENT_REQUIRED, INVALID_NAME, "
+        "INVALID_BIRTH_DATE, NOT_UNDER_THREE.",
+    ),
+]
 ChildPickupPersonAddResult = Annotated[
-    PickupPersonAdded | RuleViolation | NotFound, strawberry.union("ChildPickupPersonAddResult")
+    PickupPersonAdded | RuleViolation | NotFound,
+    strawberry.union(
+        "ChildPickupPersonAddResult",
+        description="The adult with their PIN (shown once), or RuleViolation (INVALID_NAME, INVALID_PHONE, "
+        "PICKUP_PERSON_EXISTS), or NotFound (not a child of the viewer's).",
+    ),
 ]
 ChildcareBookingCreateResult = Annotated[
     ChildcareBooking | ChildNotEligible | RuleViolation | NotFound,
     strawberry.union(
-        "ChildcareBookingCreateResult", description="A full session gives a WAITLISTED booking, not an error."
+        "ChildcareBookingCreateResult",
+        description="The booking: CONFIRMED while places remain; a full session gives a WAITLISTED booking "
+        "(with its waitlistPosition), not an error. Or ChildNotEligible; RuleViolation (SESSION_STARTED, "
+        "TOO_FAR_AHEAD, OVERLAPPING_BOOKING, IDEMPOTENCY_KEY_REUSED); NotFound (no such session, or not a "
+        "child of the viewer's).",
     ),
 ]
 ChildcareBookingCancelResult = Annotated[
-    ChildcareBooking | RuleViolation | NotFound, strawberry.union("ChildcareBookingCancelResult")
+    ChildcareBooking | RuleViolation | NotFound,
+    strawberry.union(
+        "ChildcareBookingCancelResult",
+        description="The booking after cancelling (CANCELLED, or ABSENT for a place given up less than 24 h "
+        "before the start); or RuleViolation (NOT_ACTIVE, SESSION_STARTED); or NotFound.",
+    ),
 ]
 ChildCheckInResult = Annotated[
-    ChildcareBooking | RuleViolation | NotFound, strawberry.union("ChildCheckInResult")
+    ChildcareBooking | RuleViolation | NotFound,
+    strawberry.union(
+        "ChildCheckInResult",
+        description="The booking after childCheckIn (CHECKED_IN) or childCheckOutUnlock; or RuleViolation "
+        "(STAFF_ONLY; on check-in also NOT_CONFIRMED, NOT_SESSION_DAY); or NotFound.",
+    ),
 ]
 ChildCheckOutResult = Annotated[
-    ChildcareBooking | InvalidPickupPin | RuleViolation | NotFound, strawberry.union("ChildCheckOutResult")
+    ChildcareBooking | InvalidPickupPin | RuleViolation | NotFound,
+    strawberry.union(
+        "ChildCheckOutResult",
+        description="The booking, now CHECKED_OUT; or InvalidPickupPin; RuleViolation (STAFF_ONLY, "
+        "NOT_CHECKED_IN, CHECKOUT_LOCKED); or NotFound.",
+    ),
 ]

@@ -1,18 +1,20 @@
 """The elder-care root fields: queries, mutations, and the live alert feed."""
 
+import contextlib
 from collections.abc import AsyncGenerator
+from typing import Annotated
 
 import strawberry
 from graphql import GraphQLError
-from sqlalchemy import func, select
 from strawberry.types import Info
 
-from models import eldercare as elder_models
 from models.people import Role
 from resolvers import eldercare as elder_service
-from resolvers import loaders
+from resolvers.eldercare import loaders as eldercare_loaders
+from resolvers.people import loaders as people_loaders
 from schema.common import (
     PageInfo,
+    asks_has_next_page,
     bad_request,
     check_first,
     decode_cursor,
@@ -47,13 +49,25 @@ from schema.eldercare.types import (
 )
 from schema.permissions import has_role, signed_in
 
+COMMUNITY_FILTER = strawberry.argument(
+    description="Global ID of a Community: only its elders (still only those the viewer may see); all the "
+    "viewer may see when omitted."
+)
+FIRST = strawberry.argument(
+    description="How many to return, 1 to the server's page size limit (100 by default)."
+)
+AFTER = strawberry.argument(description="The endCursor of the previous page; from the start when omitted.")
+
 
 async def resolve_elders(
     info: Info,
-    community_id: strawberry.ID | None = strawberry.UNSET,
-    lives_alone: bool | None = strawberry.UNSET,
-    first: int = 20,
-    after: str | None = strawberry.UNSET,
+    community_id: Annotated[strawberry.ID | None, COMMUNITY_FILTER] = strawberry.UNSET,
+    lives_alone: Annotated[
+        bool | None,
+        strawberry.argument(description="Only those living alone (true) or not (false); both when omitted."),
+    ] = strawberry.UNSET,
+    first: Annotated[int, FIRST] = 20,
+    after: Annotated[str | None, AFTER] = strawberry.UNSET,
 ) -> ElderConnection:
     ctx = info.context
     check_first(first, ctx.settings.max_page_size)
@@ -69,22 +83,30 @@ async def resolve_elders(
         after=key,
     )
     edges = [
-        ElderEdge(cursor=encode_cursor(list(k)), node=Elder.shown(info, m))
+        ElderEdge(cursor=encode_cursor(list(k)), node=Elder.logged_read(info, m))
         for m, k in zip(page.items, page.keys, strict=True)
     ]
+    if page.next_item is not None and asks_has_next_page(info):
+        ctx.note_health_read(page.next_item.id, "profile")  # "there is another" is a read of it
     return ElderConnection(
         edges=edges,
-        page_info=PageInfo(has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None),
+        page_info=PageInfo.of(edges, has_next=page.has_next, after=after or None),
     )
 
 
 async def resolve_alerts(
     info: Info,
-    status: list[CareAlertStatus] | None = strawberry.UNSET,
-    severity: list[CareAlertSeverity] | None = strawberry.UNSET,
-    community_id: strawberry.ID | None = strawberry.UNSET,
-    first: int = 20,
-    after: str | None = strawberry.UNSET,
+    status: Annotated[
+        list[CareAlertStatus] | None,
+        strawberry.argument(description="Only alerts in one of these statuses; all when omitted or empty."),
+    ] = strawberry.UNSET,
+    severity: Annotated[
+        list[CareAlertSeverity] | None,
+        strawberry.argument(description="Only alerts of one of these severities; all when omitted or empty."),
+    ] = strawberry.UNSET,
+    community_id: Annotated[strawberry.ID | None, COMMUNITY_FILTER] = strawberry.UNSET,
+    first: Annotated[int, FIRST] = 20,
+    after: Annotated[str | None, AFTER] = strawberry.UNSET,
 ) -> CareAlertConnection:
     ctx = info.context
     check_first(first, ctx.settings.max_page_size)
@@ -101,26 +123,43 @@ async def resolve_alerts(
         after=decode_time_cursor(after or None),
     )
     edges = [
-        CareAlertEdge(cursor=encode_cursor([opened.isoformat(), pk]), node=CareAlert.shown(info, model))
+        CareAlertEdge(cursor=encode_cursor([opened.isoformat(), pk]), node=CareAlert.logged_read(info, model))
         for model, (opened, pk) in zip(page.items, page.keys, strict=True)
     ]
+    if page.next_item is not None and asks_has_next_page(info):
+        ctx.note_health_read(page.next_item.elder_id, "alerts")  # "there is another" is a read of it
     return CareAlertConnection(
         edges=edges,
-        page_info=PageInfo(has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None),
+        page_info=PageInfo.of(edges, has_next=page.has_next, after=after or None),
         where=where,
     )
 
 
+ALERT_ID = Annotated[strawberry.ID, strawberry.argument(description="Global ID of the CareAlert.")]
+
+
 @strawberry.type
 class ElderCareQuery:
-    elders: ElderConnection = strawberry.field(resolver=resolve_elders, extensions=signed_in())
+    elders: ElderConnection = strawberry.field(
+        resolver=resolve_elders,
+        extensions=signed_in(),
+        description="The elders the viewer may see, by ID: care staff those of their community, "
+        "administrators all, a family member those who consented (anyone else: an empty page). Each read "
+        "is logged.",
+    )
     care_alerts: CareAlertConnection = strawberry.field(
-        resolver=resolve_alerts, extensions=signed_in(), description="Newest first."
+        resolver=resolve_alerts,
+        extensions=signed_in(),
+        description="Alerts about the elders the viewer may see, newest first. Each read is logged.",
     )
 
-    @strawberry.field(extensions=has_role(Role.CARE_STAFF, Role.ADMIN))
+    @strawberry.field(
+        extensions=has_role(Role.CARE_STAFF, Role.ADMIN),
+        description="Counts for the care board: care staff over their community's elders, administrators "
+        "over all or one community.",
+    )
     async def care_dashboard(
-        self, info: Info, community_id: strawberry.ID | None = strawberry.UNSET
+        self, info: Info, community_id: Annotated[strawberry.ID | None, COMMUNITY_FILTER] = strawberry.UNSET
     ) -> CareDashboard:
         ctx = info.context
         board = await elder_service.dashboard(
@@ -129,7 +168,18 @@ class ElderCareQuery:
             community_id=optional_pk(community_id or None, "Community"),
             now=ctx.clock(),
         )
-        return CareDashboard(**vars(board))
+        # Counts over elders' health data read it: each elder counted is logged, as for a list.
+        for elder_id in board.alerted:
+            ctx.note_health_read(elder_id, "alerts")
+        for elder_id in board.monitored:
+            ctx.note_health_read(elder_id, "devices")
+        return CareDashboard(
+            open_critical=board.open_critical,
+            open_warning=board.open_warning,
+            overdue_unacknowledged=board.overdue_unacknowledged,
+            elders_monitored=len(board.monitored),
+            devices_offline=board.devices_offline,
+        )
 
 
 @strawberry.type
@@ -138,15 +188,27 @@ class ElderCareMutation:
         extensions=has_role(Role.DEVICE_GATEWAY, Role.ADMIN),
         description="Device gateways push readings in batches; idempotent per (device, kind, measuredAt).",
     )
-    async def readings_record(self, info: Info, readings: list[ReadingInput]) -> ReadingsRecordResult:
+    async def readings_record(
+        self,
+        info: Info,
+        readings: Annotated[
+            list[ReadingInput],
+            strawberry.argument(
+                description="1 to 500 readings, of any devices and kinds; each valid one is stored, each "
+                "invalid one listed in `rejected` with why."
+            ),
+        ],
+    ) -> ReadingsRecordResult:
         ctx = info.context
-        if not ctx.viewer.has_role(Role.ADMIN.value) and selects(
-            info.selected_fields, ("readingsRecord", "alertsRaised", "elder")
+        if not ctx.viewer.has_role(Role.ADMIN.value) and any(
+            selects(info.selected_fields, ("readingsRecord", "alertsRaised", field))
+            for field in ("elder", "acknowledgedBy", "resolvedBy")
         ):
-            # A gateway is told which alerts its readings raised, never whose data they are: refused
-            # before anything is written, not after (CareAlert.elder would refuse it then).
+            # A gateway is told which alerts its readings raised, never whose data they are nor who
+            # cares for them: refused before anything is written (CareAlert.elder would refuse after).
             raise GraphQLError(
-                "设备网关不能读取老人信息：请不要在 alertsRaised 中选择 elder",
+                "设备网关不能读取老人或护理人员信息："
+                "请不要在 alertsRaised 中选择 elder、acknowledgedBy 或 resolvedBy",
                 extensions={"code": "FORBIDDEN"},
             )
         # Each ReadingInput arrives as the domain's ReadingIn (see reading_from_input).
@@ -160,21 +222,36 @@ class ElderCareMutation:
                 rejected=present_rejections(result.rejected),
             )
 
-        answer = await mutation_result(ctx, work, present)
+        answer = await mutation_result(info, work, present)
         if isinstance(answer, InvalidReadings):
             answer.rejected = present_rejections(answer.rejected)
         return answer
 
-    @strawberry.mutation(extensions=has_role(Role.CARE_STAFF, Role.ADMIN))
-    async def care_alert_acknowledge(self, info: Info, id: strawberry.ID) -> CareAlertUpdateResult:
+    @strawberry.mutation(
+        extensions=has_role(Role.CARE_STAFF, Role.ADMIN),
+        description="Take an open alert (care staff of its elder's community): ACKNOWLEDGED, by the "
+        "viewer, now.",
+    )
+    async def care_alert_acknowledge(self, info: Info, id: ALERT_ID) -> CareAlertUpdateResult:
         ctx = info.context
         work = elder_service.acknowledge(
             session=ctx.session, viewer=ctx.viewer, alert_id=pk_of(id, "CareAlert"), now=ctx.clock()
         )
-        return await mutation_result(ctx, work, lambda alert: CareAlert.shown(info, alert))
+        return await mutation_result(info, work, lambda alert: CareAlert.logged_read(info, alert))
 
-    @strawberry.mutation(extensions=has_role(Role.CARE_STAFF, Role.ADMIN))
-    async def care_alert_resolve(self, info: Info, id: strawberry.ID, note: str) -> CareAlertUpdateResult:
+    @strawberry.mutation(
+        extensions=has_role(Role.CARE_STAFF, Role.ADMIN),
+        description="Close an alert with a note (care staff of its elder's community); an open one is "
+        "acknowledged by the viewer at the same time.",
+    )
+    async def care_alert_resolve(
+        self,
+        info: Info,
+        id: ALERT_ID,
+        note: Annotated[
+            str, strawberry.argument(description="What was done; not blank (else NOTE_REQUIRED).")
+        ],
+    ) -> CareAlertUpdateResult:
         ctx = info.context
         work = elder_service.resolve(
             session=ctx.session,
@@ -183,10 +260,15 @@ class ElderCareMutation:
             note=note,
             now=ctx.clock(),
         )
-        return await mutation_result(ctx, work, lambda alert: CareAlert.shown(info, alert))
+        return await mutation_result(info, work, lambda alert: CareAlert.logged_read(info, alert))
 
-    @strawberry.mutation(extensions=has_role(Role.CARE_STAFF, Role.ADMIN))
-    async def care_visit_log(self, info: Info, input: CareVisitLogInput) -> CareVisitLogResult:
+    @strawberry.mutation(
+        extensions=has_role(Role.CARE_STAFF, Role.ADMIN),
+        description="Log a visit or call to an elder of the viewer's community (日常关爱).",
+    )
+    async def care_visit_log(
+        self, info: Info, input: Annotated[CareVisitLogInput, strawberry.argument(description="The visit.")]
+    ) -> CareVisitLogResult:
         ctx = info.context
         work = elder_service.log_visit(
             session=ctx.session,
@@ -197,7 +279,7 @@ class ElderCareMutation:
             visited_at=input.visited_at,
             now=ctx.clock(),
         )
-        return await mutation_result(ctx, work, lambda visit: CareVisit.shown(info, visit))
+        return await mutation_result(info, work, lambda visit: CareVisit.logged_read(info, visit))
 
 
 @strawberry.type
@@ -210,58 +292,50 @@ class ElderCareSubscription:
     async def care_alert_events(
         self,
         info: Info,
-        community_id: strawberry.ID | None = strawberry.UNSET,
-        after_sequence: int | None = strawberry.UNSET,
+        community_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="Global ID of a Community: only its alerts (still only the elders the viewer may "
+                "see); all the viewer may see when omitted."
+            ),
+        ] = strawberry.UNSET,
+        after_sequence: Annotated[
+            int | None,
+            strawberry.argument(
+                description="The last sequence the client has seen: the events after it are replayed first "
+                "(each alert as that event left it). Omitted: only events from now on."
+            ),
+        ] = strawberry.UNSET,
     ) -> AsyncGenerator[CareAlertEvent, None]:
         ctx = info.context
-        community = optional_pk(community_id or None, "Community")
-        feed = ctx.alert_feed
-        subscriber = await feed.subscribe()  # before reading, so nothing can slip between
-        try:
-            if after_sequence is None or after_sequence is strawberry.UNSET:
-                async with ctx.session_factory() as session:
-                    last = await session.scalar(
-                        select(func.coalesce(func.max(elder_models.CareAlertEvent.sequence), 0))
-                    )
-            else:
-                last = after_sequence
-            while True:
-                async with ctx.session_factory() as session:
-                    rows = await elder_service.events_after(
-                        session=session, viewer=ctx.viewer, after=last, community_id=community
-                    )
-                    if rows:
-                        # Logged before delivery: the alerts and the elder each event names.
-                        reads = {alert.elder_id: {"alerts", "profile"} for _, alert in rows}
-                        await elder_service.write_access_log(
-                            session=session,
-                            person_id=ctx.viewer.person_id,
-                            request_id=ctx.request_id,
-                            reads=reads,
-                        )
-                        await session.commit()
-                if rows:
-                    # Events are resolved one at a time, so their loads cannot batch by themselves:
-                    # load the batch's elders and communities in one statement each beforehand.
-                    elders = await ctx.loader(loaders.visible_elder_by_id_loader).load_many(
-                        list({alert.elder_id for _, alert in rows})
-                    )
-                    await ctx.loader(loaders.community_by_id_loader).load_many(
-                        list({elder.community_id for elder in elders if elder is not None})
-                    )
-                for event, alert in rows:
-                    last = event.sequence
+        reader = elder_service.FeedReader(
+            viewer=ctx.viewer, request_id=ctx.request_id, client_request_id=ctx.client_request_id
+        )
+        deliveries = ctx.alert_feed.events(
+            reader=reader,
+            community_id=optional_pk(community_id or None, "Community"),
+            after=None if after_sequence is strawberry.UNSET else after_sequence,
+        )
+        async with contextlib.aclosing(deliveries):
+            async for delivery in deliveries:
+                shown_already(ctx, delivery)
+                for row in delivery.rows:
                     yield CareAlertEvent(
-                        sequence=event.sequence,
-                        type=CareAlertEventType(event.type),
-                        alert=CareAlert.from_model(alert),
-                        at=event.at,
+                        sequence=row.event.sequence,
+                        type=CareAlertEventType(row.event.type),
+                        alert=CareAlert.as_of(row.alert, row.event),  # as this event left it
+                        at=row.event.at,
                     )
                 await ctx.release()  # the delivered events' fields are resolved by now
-                if rows:
-                    ctx.forget_reads(reads)  # logged above
-                    await ctx.flush_access_log()  # what else they showed (vitals, visits …)
-                if not rows:
-                    await feed.wait(subscriber)
-        finally:
-            feed.unsubscribe(subscriber)
+
+
+def shown_already(ctx, delivery: elder_service.Delivery) -> None:
+    """The feed read what the delivery's events show and logged it for this subscriber before
+    handing it over: their fields are presented from it, and only what else an event shows is
+    logged before that event goes out (schema.context.GuardDelivery)."""
+    ctx.new_log_window()
+    ctx.logged_already(delivery.logged)
+    elders = {row.elder.id: row.elder for row in delivery.rows}
+    ctx.loader(eldercare_loaders.visible_elder_by_id_loader).prime_many(elders)
+    ctx.loader(people_loaders.community_by_id_loader).prime_many(delivery.communities)
+    ctx.loader(people_loaders.person_by_id_loader).prime_many(delivery.responders)

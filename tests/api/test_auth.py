@@ -112,7 +112,7 @@ async def test_garbage_and_non_bearer_authorization_are_unauthenticated(client):
 
 
 async def test_a_token_from_login_stops_working_when_it_expires(client_with):
-    async with client_with(token_ttl_seconds=1) as client:
+    async with client_with(access_token_ttl_seconds=1) as client:
         login = await client.post(
             "/graphql",
             json={"query": LOGIN, "variables": {"phone": "13800000001", "password": DEMO_PASSWORD}},

@@ -81,10 +81,20 @@ async def test_user_add_then_token_then_me(client, cleanup_phone):
             "没有名为「火星社区」的社区",
         ),
         (["token", "--phone", "13700000000"], TEST_DATABASE_URL, "没有手机号为 13700000000 的用户"),
+        (["token", "--phone", "13800000001", "--ttl", "0"], TEST_DATABASE_URL, "--ttl 必须是正整数"),
+        (["token", "--phone", "13800000001", "--ttl", "-5"], TEST_DATABASE_URL, "--ttl 必须是正整数"),
         (["db", "upgrade"], "mysql://root@localhost/linli", "DATABASE_URL"),
         (["seed"], "postgresql://linli@127.0.0.1:1/linli", "无法连接数据库"),
     ],
-    ids=["bad-phone", "unknown-community", "unknown-person", "wrong-url-scheme", "no-database"],
+    ids=[
+        "bad-phone",
+        "unknown-community",
+        "unknown-person",
+        "ttl-zero",
+        "ttl-negative",
+        "wrong-url-scheme",
+        "no-database",
+    ],
 )
 async def test_user_mistakes_are_one_clear_line_and_a_nonzero_exit(args, database_url, expected):
     code, _, err = await linli(*args, database_url=database_url)
@@ -109,3 +119,23 @@ async def test_seed_is_safe_to_run_twice(engine):
     async with engine.connect() as connection:
         count = await connection.scalar(text("SELECT count(*) FROM communities WHERE name = '南睦未来社区'"))
     assert count == 1
+
+
+def test_every_command_and_option_says_what_it_is_for():
+    """`linli … --help` explains every option (argparse prints nothing for one without help)."""
+    import argparse
+
+    from server.cli import parser
+
+    missing = []
+
+    def walk(command: argparse.ArgumentParser, path: str) -> None:
+        for action in command._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    walk(sub, f"{path} {name}")
+            elif not isinstance(action, argparse._HelpAction) and not action.help:
+                missing.append(f"{path} {'/'.join(action.option_strings) or action.dest}")
+
+    walk(parser(), "linli")
+    assert missing == []

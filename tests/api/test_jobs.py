@@ -5,7 +5,7 @@ from collections import Counter
 
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
-from schema.context import system_clock
+from resolvers.clock import system_clock
 from server.jobs import run_as_leader, run_jobs_once
 from tests.conftest import TEST_DATABASE_URL
 

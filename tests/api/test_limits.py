@@ -5,7 +5,7 @@ from graphql import build_schema as build_sdl_schema
 from graphql import parse, validate
 from graphql.utilities import get_introspection_query
 
-from schema.limits import alias_limit_rule, query_cost_rule, query_depth_rule
+from schema.validation import alias_limit_rule, query_cost_rule, query_depth_rule, request_cost
 
 JSON = {"Accept": "application/json"}
 
@@ -168,9 +168,10 @@ def test_defaults_variables_nesting_and_plain_lists_are_charged():
     # The argument's default (20): 1 + 20 × 3 = 61.
     assert cost_errors("{ items { edges { node { name } } } }", 61) == []
     assert cost_errors("{ items { edges { node { name } } } }", 60) != []
-    # A variable is charged at its default, or at the largest page when it has none.
-    assert cost_errors("query($n: Int = 2) { items(first: $n) { edges { node { name } } } }", 7) == []
-    assert cost_errors("query($n: Int!) { items(first: $n) { edges { node { name } } } }", 300) != []
+    # The document alone cannot know a page given as a variable: it counts 0 there (1 for items),
+    # and the request is charged with the value it sends (below).
+    assert cost_errors("query($n: Int = 2) { items(first: $n) { edges { node { name } } } }", 1) == []
+    assert cost_errors("query($n: Int!) { items(first: $n) { edges { node { name } } } }", 1) == []
     # A plain list inside counts ten times; a connection inside multiplies again.
     # parts 1 + 10 × 1 = 11; children 1 + 3 × 3 = 10; items 1 + 2 × (edges 1 + node (1 + 1 + 11 + 10)) = 49
     nested = (
@@ -178,6 +179,22 @@ def test_defaults_variables_nesting_and_plain_lists_are_charged():
         " children(first: 3) { edges { node { name } } } } } } }"
     )
     assert cost_errors(nested, 49) == [] and cost_errors(nested, 48) != []
+
+
+def test_a_request_is_charged_with_the_page_variables_it_sends():
+    def charged(query: str, variables: dict) -> int:
+        return request_cost(PAGED, query, None, variables, max_page=100, list_factor=10)
+
+    defaulted = "query($n: Int = 2) { items(first: $n) { edges { node { name } } } }"
+    required = "query($n: Int!) { items(first: $n) { edges { node { name } } } }"
+    optional = "query($n: Int) { items(first: $n) { edges { node { name } } } }"
+    # 1 + n × 3: the value sent, else the variable's default, else the field's (20); at most 100.
+    assert charged(defaulted, {"n": 7}) == charged(required, {"n": 7}) == 22
+    assert charged(defaulted, {}) == 7
+    assert charged(optional, {}) == charged(optional, {"n": None}) == 61
+    assert charged(required, {"n": 1000}) == 301  # refused when it runs; charged as the largest
+    # A value that is no Int is refused by execution; it is charged as if omitted meanwhile.
+    assert charged(optional, {"n": "many"}) == 61
 
 
 def test_fragments_are_charged_where_they_are_spread():

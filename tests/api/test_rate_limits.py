@@ -121,9 +121,9 @@ async def test_concurrent_guesses_cannot_slip_past_the_count(engine, shared_coun
     assert counted == 20
 
 
-async def test_mutations_over_the_websocket_are_refused(live_server, tokens):
+async def test_mutations_over_the_websocket_are_refused(live_server, demo_tokens):
     async with await open_socket(live_server) as socket:
-        init = {"type": "connection_init", "payload": {"Authorization": f"Bearer {tokens['RESIDENT']}"}}
+        init = {"type": "connection_init", "payload": {"Authorization": f"Bearer {demo_tokens['RESIDENT']}"}}
         await socket.send(json.dumps(init))
         assert (await receive(socket))["type"] == "connection_ack"
         query = f'mutation {{ login(phone: "{DEMO_PHONE}", password: "{DEMO_PASSWORD}") {{ __typename }} }}'

@@ -6,9 +6,10 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import func, select, text
 
+from models.audit import AuditLog
 from models.childcare import ChildAccessLog
 from models.eldercare import HealthAccessLog
-from models.people import RateLimitHit
+from models.people import AuthSession, Person, RateLimitHit
 from resolvers.retention import apply_retention
 from tests.conftest import make_settings
 
@@ -69,3 +70,23 @@ def test_the_access_log_cannot_be_configured_below_six_months():
     with pytest.raises(ValidationError, match="6 个月"):
         make_settings(access_log_retention_days=90)
     assert make_settings(access_log_retention_days=183).access_log_retention_days == 183
+
+
+async def test_the_audit_trail_and_ended_sessions_are_pruned_with_the_logs(session):
+    # Given audit rows of 400 and 200 days ago, and a session that ended last week
+    now = datetime.now(UTC)
+    old = AuditLog(at=now - timedelta(days=400), action="test.old")
+    recent = AuditLog(at=now - timedelta(days=200), action="test.recent")
+    person = await session.scalar(select(Person.id).order_by(Person.id).limit(1))
+    ended = AuthSession(person_id=person, kind="PASSWORD", expires_at=now - timedelta(days=7))
+    session.add_all([old, recent, ended])
+    await session.flush()
+
+    # When the retention job keeps a year
+    removed = await apply_retention(session=session, now=now, readings_days=400, access_log_days=365)
+
+    # Then the old row and the ended session are gone, the recent row stays (it is append-only)
+    kept = await session.scalars(select(AuditLog.id).where(AuditLog.id.in_([old.id, recent.id])))
+    assert list(kept) == [recent.id]
+    assert removed["audit_rows"] >= 1 and removed["sessions"] >= 1
+    assert await session.get(AuthSession, ended.id, populate_existing=True) is None

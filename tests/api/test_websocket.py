@@ -20,11 +20,11 @@ async def receive(socket) -> dict:
     return json.loads(message)
 
 
-async def test_a_valid_token_at_connection_init_lets_a_subscription_stream(live_server, tokens):
+async def test_a_valid_token_at_connection_init_lets_a_subscription_stream(live_server, demo_tokens):
     async with await open_socket(live_server) as socket:
         await socket.send(
             json.dumps(
-                {"type": "connection_init", "payload": {"Authorization": f"Bearer {tokens['RESIDENT']}"}}
+                {"type": "connection_init", "payload": {"Authorization": f"Bearer {demo_tokens['RESIDENT']}"}}
             )
         )
         assert (await receive(socket))["type"] == "connection_ack"
@@ -57,3 +57,12 @@ async def test_without_a_token_a_protected_subscription_is_unauthenticated(live_
 
     assert message["type"] == "error"
     assert message["payload"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_only_graphql_transport_ws_is_served(live_server):
+    # The legacy protocol (subscriptions-transport-ws, "graphql-ws") is refused: one protocol to guard.
+    async with connect(f"ws://{live_server}/graphql", subprotocols=["graphql-ws"]) as socket:
+        with pytest.raises(ConnectionClosed) as closed:
+            await receive(socket)
+
+    assert closed.value.rcvd.code == 4406

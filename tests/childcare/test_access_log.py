@@ -1,14 +1,21 @@
 """Reads of a child's data are logged on every path: one row per child per request (who, what)."""
 
+import asyncio
+import json
+
 import pytest
 from sqlalchemy import select
+from websockets.asyncio.client import connect
 
 from models.childcare import ChildAccessLog
+from schema.common import decode_global_id
 from tests.childcare.conftest import session_of
 from tests.childcare.test_bookings import MY_CHILDREN, NODE, PICKUP_ADD, ROSTER, TODDLER_BIRTH, TUESDAY
+from tests.conftest import running_server
 
 pytestmark = pytest.mark.usefixtures("monday")
 
+MY_CHILDREN_IDS = "{ myChildren { id name pickupPersons { name } bookings { status } } }"
 BOOKING_NODE = "query($id: ID!) { node(id: $id) { ... on ChildcareBooking { status } } }"
 
 
@@ -38,10 +45,11 @@ async def test_every_path_to_a_childs_data_leaves_one_row_per_request(
         guardians[0],
         "guardian-eligibility",
     )
-    rows = (await session.execute(select(ChildAccessLog.request_id, ChildAccessLog.what))).all()
+    log = ChildAccessLog
+    rows = (await session.execute(select(log.request_id, log.client_request_id, log.what))).all()
     # (the set-up's own requests, registering and booking, are logged too: they answered the child)
     ours = ("guardian-", "staff-", "other-")
-    logged = {request_id: sorted(what) for request_id, what in rows if request_id.startswith(ours)}
+    logged = {client: sorted(what) for _, client, what in rows if (client or "").startswith(ours)}
 
     assert logged == {
         "guardian-list": ["bookings", "pickup", "profile"],
@@ -50,4 +58,36 @@ async def test_every_path_to_a_childs_data_leaves_one_row_per_request(
         "guardian-booking": ["bookings"],
         "guardian-eligibility": ["profile"],
     }
-    assert len(rows) == len({request_id for request_id, _ in rows})  # one row per child per request
+    assert len(rows) == len({request_id for request_id, _, _ in rows})  # one row per child per request
+
+
+async def test_a_childs_data_read_over_the_websocket_is_logged_before_the_answer_arrives(
+    app, db, family, guardians
+):
+    # Given a guardian's child, and the guardian on an open WebSocket
+    child = await family.register(guardians[0], "王小满", TODDLER_BIRTH)
+    child_id = decode_global_id(child["id"])[1]
+    init = {"type": "connection_init", "payload": {"Authorization": f"Bearer {guardians[0]}"}}
+    async with running_server(app) as address:
+        async with connect(f"ws://{address}/graphql", subprotocols=["graphql-transport-ws"]) as socket:
+            await socket.send(json.dumps(init))
+            assert json.loads(await socket.recv())["type"] == "connection_ack"
+
+            # When they ask for their children over it
+            await socket.send(
+                json.dumps({"id": "1", "type": "subscribe", "payload": {"query": MY_CHILDREN_IDS}})
+            )
+            answer = json.loads(await asyncio.wait_for(socket.recv(), 5))
+            assert json.loads(await asyncio.wait_for(socket.recv(), 5))["type"] == "complete"
+
+            # Then the read is in the log while the socket is still open
+            async with db() as session:
+                logged = (
+                    await session.scalars(
+                        select(ChildAccessLog.what).where(ChildAccessLog.child_id == child_id)
+                    )
+                ).all()
+
+    assert [c["id"] for c in answer["payload"]["data"]["myChildren"]] == [child["id"]]
+    # (the first row is registering's: its answer showed the child)
+    assert [sorted(what) for what in logged] == [["profile"], ["bookings", "pickup", "profile"]]

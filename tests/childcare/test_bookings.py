@@ -245,11 +245,14 @@ CHILD_PICKUP = "query($id: ID!) { node(id: $id) { ... on Child { pickupPersons {
 
 
 async def test_pickup_phones_are_whole_for_the_guardian_and_staff_and_masked_for_admin(
-    gql, family, guardians, tokens
+    gql, family, guardians, tokens, center, monday
 ):
     child = await family.register(guardians[0], "王小满", TODDLER_BIRTH)
     person = {"child": child["id"], "name": "外婆", "phone": "139 1234 5678"}
     await gql(PICKUP_ADD, person, token=guardians[0])
+    # The centre's staff serve the children booked there (tests/childcare/test_staff_scope.py).
+    toddler = session_of(await family.sessions(center["id"], TUESDAY), "TODDLER")
+    await family.book(guardians[0], toddler["id"], child["id"])
 
     def phones(answer: dict) -> list[str]:
         return [person["phone"] for person in answer["data"]["node"]["pickupPersons"]]

@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from models.eldercare import Device, Elder, FamilyLink
 from models.people import Community, Role
@@ -46,9 +46,9 @@ def clock_at_ten(clock):
 
 @pytest.fixture
 async def ward(session, settings, tokens, clock_at_ten) -> Ward:
-    # The demo elders' devices were last seen days before this test's clock; within the test's
-    # transaction they stop being monitored, so the jobs see only the ward below.
-    await session.execute(update(Device).values(last_seen_at=None))
+    # The demo elders' devices are taken away within the test's transaction (a device never heard
+    # from is still monitored, from its assignment), so the jobs and the board see only the ward below.
+    await session.execute(delete(Device))
     await session.execute(update(Elder).values(lives_alone=False))
     communities = dict((await session.execute(select(Community.name, Community.id))).all())
     a = Elder(
@@ -119,3 +119,19 @@ def record(gql, ward):
         return body["data"]["readingsRecord"]
 
     return send
+
+
+@pytest.fixture
+async def instruments(session, ward) -> None:
+    """Elder A's other devices: a blood-pressure cuff, a thermometer and a door sensor."""
+    session.add_all(
+        [
+            Device(serial=serial, kind=kind, elder_id=ward.elder_a, last_seen_at=WEDNESDAY_10)
+            for serial, kind in [
+                ("T-BP-A", "BLOOD_PRESSURE_CUFF"),
+                ("T-TH-A", "THERMOMETER"),
+                ("T-DOOR-A", "DOOR_SENSOR"),
+            ]
+        ]
+    )
+    await session.commit()

@@ -9,7 +9,7 @@ import resolvers.access_log
 from models.eldercare import CareAlertEvent, HealthAccessLog, Reading
 from schema.common import encode_global_id
 from server.jobs import run_jobs_once
-from tests.eldercare.conftest import WEDNESDAY_10, reading
+from tests.eldercare.conftest import RECORD, WEDNESDAY_10, reading
 
 ACK = """mutation($id: ID!) { careAlertAcknowledge(id: $id) {
   __typename ... on CareAlert { status acknowledgedAt } ... on DomainError { code } } }"""
@@ -145,7 +145,6 @@ async def test_a_batch_with_nothing_valid_or_too_large_is_invalid_readings(recor
 
 
 async def test_only_device_gateways_record_readings(gql, ward):
-    from tests.eldercare.conftest import RECORD
 
     body = await gql(RECORD, {"r": [reading("T-WB-A", "HEART_RATE", 80, 0)]}, token=ward.tokens["RESIDENT"])
 
@@ -379,3 +378,23 @@ async def test_health_data_whose_read_cannot_be_logged_is_not_sent(gql, ward, mo
     assert response.status_code == 503 and response.headers["retry-after"] == "5"
     assert response.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
     assert "张桂英" not in response.text and "data" not in response.json()
+
+
+async def test_a_gateway_is_not_told_who_cares_for_the_elder(gql, ward):
+    """A repeat of an acknowledged alert comes back to the gateway: it may see the alert, not the
+    name of the care worker who took it (acknowledgedBy, resolvedBy) — refused as `elder` is."""
+    first = await gql(
+        RECORD, {"r": [reading("T-WB-A", "HEART_RATE", 150, 0)]}, token=ward.tokens["DEVICE_GATEWAY"]
+    )
+    alert = first["data"]["readingsRecord"]["alertsRaised"][0]["id"]
+    acknowledge = "mutation($id: ID!) { careAlertAcknowledge(id: $id) { __typename } }"
+    await gql(acknowledge, {"id": alert}, token=ward.tokens["CARE_STAFF"])
+    query = """mutation($r: [ReadingInput!]!) { readingsRecord(readings: $r) {
+      ... on ReadingsRecorded { alertsRaised { id acknowledgedBy { name } } } } }"""
+    repeat = [reading("T-WB-A", "HEART_RATE", 152, 1)]
+
+    refused = await gql(query, {"r": repeat}, token=ward.tokens["DEVICE_GATEWAY"])
+    admin = await gql(query, {"r": repeat}, token=ward.tokens["ADMIN"])
+
+    assert refused["data"] is None and refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert admin["data"]["readingsRecord"]["alertsRaised"][0]["acknowledgedBy"]["name"]

@@ -147,11 +147,17 @@ async def test_a_reading_posted_to_one_server_reaches_a_subscriber_on_the_other(
 async def test_staff_of_another_community_do_not_receive_the_alert(two_servers, world, tokens, engine):
     first, second = two_servers
     feed = await Feed.open(first, tokens["CARE_STAFF"])  # staff of 南睦: the token alone says so
+    # The positive control, on the same server: 永福's staff do receive it, so the silence above
+    # is the filter's doing, not a feed that delivers nothing.
+    control = await Feed.open(first, world["staff"])
     await asyncio.sleep(0.3)
     await post_reading(second, world["gateway"], "HEART_RATE", 150, seconds_ago=5)
 
+    received = await control.next(within=2)
+    assert received["type"] == "OPENED" and received["alert"]["elder"]["name"] == "周阿婆"
     assert await feed.nothing_more(1.5)
     await feed.socket.close()
+    await control.socket.close()
     async with engine.connect() as connection:
         assert (
             await connection.scalar(

@@ -35,8 +35,11 @@ def test_the_gcj02_offset_in_hangzhou_is_about_500_m():
 @pytest.mark.parametrize("system", [CoordinateSystem.GCJ02, CoordinateSystem.BD09])
 def test_round_trips_stay_within_half_a_metre_across_hangzhou(system):
     worst = max(haversine_m(point, to_wgs84(*from_wgs84(*point, system), system)) for point in HANGZHOU)
+    # Two conversions that moved nothing would round-trip perfectly: each point must really move.
+    least_moved = min(haversine_m(point, from_wgs84(*point, system)) for point in HANGZHOU)
 
     assert worst < 0.5
+    assert least_moved > 400
 
 
 def test_points_outside_china_are_not_shifted():

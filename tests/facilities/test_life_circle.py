@@ -71,6 +71,7 @@ async def test_each_requirement_names_the_true_nearest_facility(gql, session):
     also = {(row.tier_minutes, row.category): row.also_satisfied_by for row in rows}
     result = await report(gql)
 
+    compared = 0
     for tier in result["tiers"]:
         for item in tier["requirements"]:
             if item["nearest"] is None or item["nearest"]["distanceMeters"] > 3000:
@@ -79,6 +80,9 @@ async def test_each_requirement_names_the_true_nearest_facility(gql, session):
             probe = await gql(NEAREST_OF, {"near": NANMU, "categories": categories})
             nearest = probe["data"]["nearbyFacilities"]["edges"][0]
             assert abs(nearest["distanceMeters"] - item["nearest"]["distanceMeters"]) <= 1, item
+            compared += 1
+
+    assert compared >= 10, "too few requirements were checked against the search to mean anything"
 
 
 async def test_elderly_pace_covers_no_more_than_adult_pace(gql):
@@ -114,3 +118,24 @@ async def test_life_circle_costs_one_statement(gql, count_statements):
         await report(gql)
 
     assert counter.count == 1, counter.statements
+
+
+SATISFIED_BY = """query($near: GeoPointInput!) { lifeCircle(near: $near) {
+  tiers { minutes requirements { category label satisfiedBy satisfied nearest { node { category } } } } } }"""
+
+
+async def test_each_requirement_says_which_categories_meet_it(gql):
+    body = await gql(SATISFIED_BY, {"near": {"lat": 30.2978, "lng": 120.0418, "system": "WGS84"}})
+
+    requirements = {
+        item["category"]: item
+        for tier in body["data"]["lifeCircle"]["tiers"]
+        for item in tier["requirements"]
+    }
+    # A restaurant's need is met by a community canteen too; a station's by nothing else.
+    assert requirements["RESTAURANT"]["satisfiedBy"] == ["RESTAURANT", "COMMUNITY_CANTEEN"]
+    assert requirements["SUPERMARKET"]["satisfiedBy"] == ["SUPERMARKET", "PHARMACY"]
+    assert requirements["METRO_STATION"]["satisfiedBy"] == ["METRO_STATION"]
+    for item in requirements.values():  # what was found nearest is one of them
+        if item["nearest"] is not None:
+            assert item["nearest"]["node"]["category"] in item["satisfiedBy"]

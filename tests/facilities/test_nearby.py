@@ -3,6 +3,7 @@
 import math
 
 import pytest
+from geographiclib.geodesic import Geodesic
 
 from models.facilities import Facility
 from resolvers.coordinates import CoordinateSystem, from_wgs84, haversine_m
@@ -61,12 +62,18 @@ def hours_of(name: str) -> str:
     return next(item["hours"] for item in facility_data.FACILITIES if item["name"] == name)
 
 
+def geodesic_m(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """The WGS-84 geodesic distance (Karney, geographiclib): a reference we did not write."""
+    return Geodesic.WGS84.Inverse(a[0], a[1], b[0], b[1])["s12"]
+
+
 def expected_within(minutes: int, pace: float = 60.0) -> set[str]:
-    """The seeded facilities whose walking minutes from Nanmu are ≤ minutes (sphere vs haversine ± 1 m)."""
+    """The seeded facilities whose walking minutes from Nanmu are ≤ minutes, by the geodesic."""
     return {
         item["name"]
         for item in facility_data.FACILITIES
-        if math.ceil(haversine_m(NANMU_WGS84, (item["lat"], item["lng"])) * 1.2 / pace) <= minutes
+        if math.ceil(round(geodesic_m(NANMU_WGS84, (item["lat"], item["lng"]))) * 1.2 / pace - 1e-9)
+        <= minutes
     }
 
 
@@ -79,7 +86,8 @@ async def test_anyone_gets_the_nearest_first_with_distance_and_walking_minutes(g
     assert distances == sorted(distances)
     for edge in edges:
         location = edge["node"]["location"]
-        assert abs(haversine_m(NANMU_WGS84, (location["lat"], location["lng"])) - edge["distanceMeters"]) <= 2
+        # The location comes back rounded to 6 decimals (≈ 0.1 m): within a metre of the geodesic.
+        assert abs(geodesic_m(NANMU_WGS84, (location["lat"], location["lng"])) - edge["distanceMeters"]) <= 1
         assert edge["walkingMinutes"] == math.ceil(round(edge["distanceMeters"] * 1.2 / 60, 9))
         assert edge["walkingMinutes"] <= 15
 
@@ -89,11 +97,11 @@ async def test_the_result_is_exactly_what_a_15_minute_walk_reaches(gql):
     names = {edge["node"]["name"] for edge in result["edges"]}
 
     expected = expected_within(15)
-    # Only facilities within a metre of the 750 m edge may differ between PostGIS and haversine.
+    # Only facilities within a centimetre of the 750.5 m edge could differ from the reference.
     borderline = {
         item["name"]
         for item in facility_data.FACILITIES
-        if abs(haversine_m(NANMU_WGS84, (item["lat"], item["lng"])) - 750) < 1
+        if abs(geodesic_m(NANMU_WGS84, (item["lat"], item["lng"])) - 750.5) < 0.01
     }
     assert names - borderline == expected - borderline
     assert result["totalCount"] == len(names)

@@ -133,11 +133,11 @@ async def test_only_the_holder_and_the_spaces_staff_may_cancel(booker, residents
 
 async def test_no_show_release_frees_the_time_after_the_grace(booker, residents, db, clock):
     booked = await booker.create(residents[0], DESK, at(10), at(12))
-    clock.now = moment(10, 14)
+    clock.now = moment(10, 15)  # check-in is still open: the job leaves it
     await run_jobs_once(session_factory=db, now=clock.now)
     assert (await booker.create(residents[1], DESK, at(11), at(12)))["code"] == "SLOT_TAKEN"
 
-    clock.now = moment(10, 15)
+    clock.now = moment(10, 16)
     await run_jobs_once(session_factory=db, now=clock.now)
     again = await run_jobs_once(session_factory=db, now=clock.now)
 

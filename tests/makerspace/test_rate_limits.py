@@ -84,3 +84,36 @@ async def test_wrong_check_in_codes_are_limited_and_right_ones_do_not_count(
     assert refusal(stopped)[:2] == (429, "RATE_LIMITED")
     assert right.json()["data"]["reservationCheckIn"]["__typename"] == "Reservation"
     assert counted == 0
+
+
+async def test_a_request_refused_before_any_code_is_compared_does_not_count(
+    app, booker, residents, tokens, clock, session, tuesday_morning
+):
+    """CountsAttempts gives the attempt back when the field is refused before it compares a code:
+    a malformed ID (BAD_REQUEST) and an answer before the window (CHECK_IN_TOO_EARLY)."""
+    early = await booker.create(residents[0], "窗边工位 W02", at(11), at(11, 30))
+    clock.now = clock.now.replace(hour=9, minute=58)
+    code = (await booker.code(tokens["MAKERSPACE_STAFF"]))["code"]
+    check_in = (
+        "mutation($id: ID!, $code: String!) { reservationCheckIn(id: $id, code: $code) { __typename } }"
+    )
+    headers = {"Authorization": f"Bearer {residents[0]}"}
+
+    async def attempt(client: httpx.AsyncClient, reservation_id: str) -> httpx.Response:
+        variables = {"id": reservation_id, "code": code}
+        return await client.post(
+            "/graphql", json={"query": check_in, "variables": variables}, headers=headers
+        )
+
+    async with from_address(app, "10.0.0.10") as client:
+        # Four in all against a limit of three: had any counted, the last would be RATE_LIMITED
+        # (five mutations with the booking, the per-person mutation limit of this module).
+        malformed = [await attempt(client, "not-an-id") for _ in range(2)]
+        too_early = [await attempt(client, early["id"]) for _ in range(2)]
+    counted = await session.scalar(
+        select(func.sum(RateLimitHit.hits)).where(RateLimitHit.key == "code:ip:10.0.0.10")
+    )
+
+    assert [r.json()["errors"][0]["extensions"]["code"] for r in malformed] == ["BAD_REQUEST"] * 2
+    assert {r.json()["data"]["reservationCheckIn"]["__typename"] for r in too_early} == {"RuleViolation"}
+    assert counted == 0

@@ -94,3 +94,18 @@ async def test_me_with_community_costs_two_statements(gql, tokens, count_stateme
     assert data["me"]["community"] == {"name": "南睦未来社区"}
     # the person with its roles (selectin) and the community
     assert counter.count == 3, counter.statements
+
+
+PAGES = """query($after: String) { communities(first: 2, after: $after) {
+  edges { cursor } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }"""
+
+
+async def test_page_info_is_the_relay_specs_whole(gql):
+    first = (await gql(PAGES))["data"]["communities"]
+    second = (await gql(PAGES, {"after": first["pageInfo"]["endCursor"]}))["data"]["communities"]
+
+    for page in (first, second):
+        cursors = [edge["cursor"] for edge in page["edges"]]
+        assert page["pageInfo"]["startCursor"] == cursors[0] and page["pageInfo"]["endCursor"] == cursors[-1]
+    assert first["pageInfo"]["hasPreviousPage"] is False and first["pageInfo"]["hasNextPage"] is True
+    assert second["pageInfo"]["hasPreviousPage"] is True

@@ -39,7 +39,7 @@ from models.eldercare import (
 )
 from models.facilities import Facility
 from models.makerspace import MakerSpace, Reservation, Resource
-from models.people import Community, Role
+from models.people import Community, Role, SessionKind
 from resolvers import makerspace as makerspace_service
 from resolvers import people as people_service
 from resolvers.childcare import pin_hasher
@@ -47,7 +47,8 @@ from schema.common import encode_global_id
 from server.app import create_app
 from server.auth import TokenService
 from server.pubsub import AlertFeed, Subscriber
-from tests.conftest import FakeClock, make_settings
+from tests.conftest import FakeClock, in_memory, make_settings
+from tests.security import rows
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 PASSWORD = "matrix-password-2026"
@@ -57,20 +58,11 @@ WRISTBAND_A = "MATRIX-WB-A"
 
 # Who signs in, with which role and community (the matrix's columns, anonymous aside), and the two
 # people whose objects are the targets: the guardian of child X and the holder of reservation R.
+COMMUNITY_NAMES = {rows.ONE: ONE, rows.TWO: TWO}
 PEOPLE: dict[str, tuple[Role, str | None]] = {
-    "resident": (Role.RESIDENT, ONE),
-    "family": (Role.RESIDENT, ONE),
-    "family_no_consent": (Role.RESIDENT, ONE),
-    "other_guardian": (Role.RESIDENT, ONE),
-    "care_staff": (Role.CARE_STAFF, ONE),
-    "care_staff_other": (Role.CARE_STAFF, TWO),
-    "childcare_staff": (Role.CHILDCARE_STAFF, ONE),
-    "makerspace_staff": (Role.MAKERSPACE_STAFF, ONE),
-    "gateway": (Role.DEVICE_GATEWAY, None),
-    "admin": (Role.ADMIN, None),
-    "guardian_x": (Role.RESIDENT, ONE),
-    "holder": (Role.RESIDENT, ONE),
-}
+    caller: (Role(role), COMMUNITY_NAMES.get(community))
+    for caller, (role, community) in rows.CALLER_ROLES.items()
+} | {"guardian_x": (Role.RESIDENT, ONE), "holder": (Role.RESIDENT, ONE)}
 SUBJECTS = ("guardian_x", "holder")
 
 
@@ -79,6 +71,8 @@ class Member:
     person_id: int
     phone: str
     token: str
+    session_id: int
+    refresh_token: str
 
     @property
     def id(self) -> str:
@@ -91,6 +85,7 @@ class World:
     people: dict[str, Member]  # by caller (and subject) name
     ids: dict[str, str]  # global ids of the objects, by name
     elders: dict[str, int]  # "A", "B" → primary key
+    children: dict[str, int]  # "X", "Y" → primary key
     pickup_phones: dict[str, list[str]]  # child's global id → its pick-up adults' phones
     own_reservations: dict[str, str]  # caller → their one reservation's global id
     after_sequence: int  # the alert-event sequence before the world's events
@@ -123,9 +118,18 @@ async def add_people(session: AsyncSession, tokens: TokenService) -> dict[str, M
             name=f"矩阵{name}",
             role=role,
             community_name=community,
-            password=PASSWORD if name == "resident" else None,  # for `login`
+            password=PASSWORD,  # for `login` and `passwordChange`
         )
-        people[name] = Member(person.id, person.phone, tokens.issue(person)[0])
+        # Signed in as in production: the token belongs to a session the person may see and end.
+        issued = await people_service.open_session(
+            session=session,
+            person=person,
+            kind=SessionKind.PASSWORD,
+            now=datetime.now(SHANGHAI),
+            expires_at=datetime.now(SHANGHAI) + timedelta(days=30),
+        )
+        token = tokens.issue(person, session_id=issued.session.id)[0]
+        people[name] = Member(person.id, person.phone, token, issued.session.id, issued.refresh_token)
     return people
 
 
@@ -299,7 +303,8 @@ async def add_childcare(session: AsyncSession, now: datetime, people: dict, comm
     }
     ids |= {f"session_{name}": encode_global_id("ChildcareSession", slot.id) for name, slot in slots.items()}
     ids |= {name: encode_global_id("ChildcareBooking", booking.id) for name, booking in bookings.items()}
-    return {"ids": ids, "pickup_phones": phones}
+    keys = {key.upper(): child.id for key, (child, _) in children.items()}
+    return {"ids": ids, "pickup_phones": phones, "children": keys}
 
 
 async def add_makerspace(session: AsyncSession, now: datetime, people: dict, communities: dict) -> dict:
@@ -375,6 +380,7 @@ async def build_world(session: AsyncSession, now: datetime) -> World:
         people=people,
         ids=ids,
         elders=elders["elders"],
+        children=children["children"],
         pickup_phones=children["pickup_phones"],
         own_reservations=space["own_reservations"],
         after_sequence=elders["after"],
@@ -435,18 +441,23 @@ async def matrix_app(engine, matrix_sessions, world):
         configure_logs=False,
     )
     app.state.services.alert_feed = CaughtUpFeed(settings.database_url)
+    await in_memory(app)
     yield app
     await app.state.services.alert_feed.close()
 
 
 @pytest.fixture
-async def db(matrix_connection, matrix_sessions, world) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+async def db(
+    matrix_connection, matrix_sessions, matrix_app, world
+) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
     """This test's changes live in a savepoint of the module's transaction, rolled back after it."""
     savepoint = await matrix_connection.begin_nested()
     try:
         yield matrix_sessions
     finally:
         await savepoint.rollback()
+        # The app outlives the cell: what it remembers revoking is forgotten with the rollback.
+        await matrix_app.state.services.revocations.use_memory()
 
 
 @pytest.fixture

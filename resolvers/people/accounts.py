@@ -11,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.people import PHONE_PATTERN, Community, Person, PersonRole, Role
 from resolvers.batching import by_ids
-from resolvers.errors import DomainFailure
+from resolvers.errors import DomainFailure, ErrorCode
 from resolvers.pagination import Page, keyset_page
+from resolvers.people.passwords import check_password
 
 password_hasher = PasswordHasher()
 # Verified against when the phone is unknown, so a wrong phone costs as long as a wrong password.
@@ -27,7 +28,7 @@ def normalize_phone(raw: str) -> str:
     elif digits.startswith("0086"):
         digits = digits[4:]
     if not re.fullmatch(PHONE_PATTERN, digits):
-        raise DomainFailure("INVALID_PHONE", f"手机号格式不正确：{raw}")
+        raise DomainFailure(ErrorCode.INVALID_PHONE, f"手机号格式不正确：{raw}")
     return digits
 
 
@@ -38,9 +39,9 @@ def mask_phone(phone: str) -> str:
     return f"{phone[:3]}{'*' * (len(phone) - 7)}{phone[-4:]}"
 
 
-def hash_password(password: str) -> str:
-    if len(password) < 8:
-        raise DomainFailure("PASSWORD_TOO_SHORT", "密码至少 8 位")
+def hash_password(password: str, *, phone: str | None) -> str:
+    """The argon2id hash of a password that passes the rules (resolvers.people.passwords)."""
+    check_password(password, phone=phone)
     return password_hasher.hash(password)
 
 
@@ -109,18 +110,18 @@ async def add_user(
     """
     normalized = normalize_phone(phone)
     if not name.strip():
-        raise DomainFailure("NAME_REQUIRED", "姓名不能为空")
+        raise DomainFailure(ErrorCode.NAME_REQUIRED, "姓名不能为空")
     community_id = None
     if community_name is not None:
         community = await get_community_by_name(session=session, name=community_name)
         if community is None:
-            raise DomainFailure("COMMUNITY_NOT_FOUND", f"没有名为「{community_name}」的社区")
+            raise DomainFailure(ErrorCode.COMMUNITY_NOT_FOUND, f"没有名为「{community_name}」的社区")
         community_id = community.id
     values = {"phone": normalized, "name": name.strip()}
     if community_id is not None:
         values["community_id"] = community_id
     if password is not None:
-        values["password_hash"] = hash_password(password)
+        values["password_hash"] = hash_password(password, phone=normalized)
     person_id = await session.scalar(
         insert(Person)
         .values(**values)

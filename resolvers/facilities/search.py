@@ -1,7 +1,10 @@
 """The 15-minute life circle: facilities near a point, open now, offering a service; circle coverage.
 
-Distances are PostGIS sphere distances between geography points (`<->`, `ST_DWithin(…, false)`):
-the same measure filters, orders and pages, so a keyset cursor never skips or repeats a row.
+Distances are measured on the WGS-84 spheroid (`ST_Distance(…, true)`, Karney's geodesic): the
+figure shown filters (`withinMinutes`), orders and pages, so a keyset cursor never skips or repeats
+a row. The GiST index only knows the sphere (`<->`, `ST_DWithin(…, false)`), which differs from the
+spheroid by under 0.6 %: the index finds candidates on the sphere with that much slack, and the
+spheroid decides.
 """
 
 import math
@@ -49,6 +52,9 @@ class Walking:
 
 EPSILON = 1e-9  # float noise in products like 750 × 1.2
 INDEX_MARGIN_M = 1.0
+# Sphere ÷ spheroid distances stay within 0.6 % of 1 anywhere; twice that, squared, bounds what the
+# sphere may say of a spheroid distance and back (see search_nearby).
+SPHERE_SLACK = 1.02
 
 
 @dataclass(frozen=True)
@@ -86,8 +92,14 @@ def geography_point(lat: float, lng: float):
     return cast(func.ST_SetSRID(func.ST_MakePoint(lng, lat), 4326), Geography)
 
 
-def distance_to(lat: float, lng: float):
-    return Facility.location.op("<->", return_type=Float)(geography_point(lat, lng))
+def sphere_distance(point):
+    """What the GiST index orders by (KNN): for candidates only."""
+    return Facility.location.op("<->", return_type=Float)(point)
+
+
+def exact_distance(point):
+    """The WGS-84 geodesic distance in metres: what is shown, filtered on, ordered and paged by."""
+    return func.ST_Distance(Facility.location, point, True, type_=Float)
 
 
 def _like(text: str) -> str:
@@ -98,10 +110,10 @@ def _like(text: str) -> str:
 def _conditions(where: NearbyFilter) -> list:
     point = geography_point(where.lat, where.lng)
     conditions = [
-        # ST_DWithin bounds the GiST scan (a metre wider: it rounds apart from `<->`), and
-        # `<->` decides, exclusively, by the same measure that orders and pages.
-        func.ST_DWithin(Facility.location, point, where.radius + INDEX_MARGIN_M, False),
-        Facility.location.op("<->", return_type=Float)(point) < where.radius,
+        # ST_DWithin on the sphere bounds the GiST scan (wider by the slack and a metre), and the
+        # spheroid decides, exclusively, by the measure shown, ordered and paged by.
+        func.ST_DWithin(Facility.location, point, where.radius * SPHERE_SLACK + INDEX_MARGIN_M, False),
+        exact_distance(point) < where.radius,
     ]
     if where.categories:
         conditions.append(Facility.category.in_(list(where.categories)))
@@ -126,30 +138,28 @@ async def search_nearby(
     """Nearest first (ties by id), strictly after the (distance, id) key when paging.
 
     Two steps in one statement, so the cost follows `first`, not how crowded the map is: a KNN
-    index scan (ordered by distance alone, which is what GiST can do) finds how far the
-    (first+1)-th match lies; then every match within that reach, ties included, is sorted by
-    (distance, id). Sorting all matches in the radius instead grows with the density.
+    index scan (ordered by sphere distance alone, which is what GiST can do) finds how far the
+    (first+1)-th match lies on the sphere; every match within that reach, widened by the slack,
+    is then sorted by its exact distance and id. (The exact first+1 all lie within it: each is
+    no farther on the spheroid than the farthest of the sphere's first+1, and the two measures
+    differ by less than the slack.) Sorting all matches in the radius instead grows with the
+    density.
     """
     point = geography_point(where.lat, where.lng)
-    distance = Facility.location.op("<->", return_type=Float)(point)
+    exact = exact_distance(point)
     conditions = _conditions(where)
     if after is not None:
         conditions.append(
-            tuple_(distance, Facility.id) > tuple_(literal(float(after[0])), literal(int(after[1])))
+            tuple_(exact, Facility.id) > tuple_(literal(float(after[0])), literal(int(after[1])))
         )
-    nearest = (
-        select(distance.label("distance"))
-        .where(*conditions)
-        .order_by(distance)
-        .limit(first + 1)
-        .cte("nearest")
-    )
-    reach = select(func.max(nearest.c.distance)).scalar_subquery()
+    knn = sphere_distance(point)
+    nearest = select(knn.label("distance")).where(*conditions).order_by(knn).limit(first + 1).cte("nearest")
+    reach = select(func.max(nearest.c.distance)).scalar_subquery() * SPHERE_SLACK + INDEX_MARGIN_M
     stmt = (
-        select(*LISTED_COLUMNS, distance.label("distance"))
+        select(*LISTED_COLUMNS, exact.label("distance"))
         .where(*conditions)
-        .where(func.ST_DWithin(Facility.location, point, reach + INDEX_MARGIN_M, False), distance <= reach)
-        .order_by(distance, Facility.id)
+        .where(func.ST_DWithin(Facility.location, point, reach, False))
+        .order_by(exact, Facility.id)
         .limit(first + 1)
     )
     rows = (await session.execute(stmt)).all()
@@ -207,18 +217,24 @@ class RequirementResult:
 async def life_circle(
     *, session: AsyncSession, lat: float, lng: float, walking: Walking
 ) -> list[RequirementResult]:
-    """For each requirement, the nearest facility that meets it (one KNN probe per requirement)."""
+    """For each requirement, the nearest facility that meets it, by exact distance (a KNN probe on
+    the sphere per requirement; the spheroid decides among those within the slack of it)."""
     point = geography_point(lat, lng)
-    distance = Facility.location.op("<->", return_type=Float)(point)
+    knn, exact = sphere_distance(point), exact_distance(point)
+    meets = or_(
+        Facility.category == LifeCircleRequirement.category,
+        Facility.category == func.any(LifeCircleRequirement.also_satisfied_by),
+    )
+    closest_on_sphere = select(knn).where(meets).order_by(knn).limit(1).scalar_subquery()
     candidates = (
-        select(Facility, distance.label("distance"))
+        select(Facility, exact.label("distance"))
+        .where(meets)
         .where(
-            or_(
-                Facility.category == LifeCircleRequirement.category,
-                Facility.category == func.any(LifeCircleRequirement.also_satisfied_by),
+            func.ST_DWithin(
+                Facility.location, point, closest_on_sphere * SPHERE_SLACK + INDEX_MARGIN_M, False
             )
         )
-        .order_by(distance)
+        .order_by(exact, Facility.id)
         .limit(1)
         .lateral("nearest")
     )

@@ -1,0 +1,177 @@
+"""What revocable sessions cost a signed-in request: Linli now against Linli at a baseline commit
+from before them, on the same database and machine, taking turns.
+
+    .venv/bin/python bench/auth_overhead.py [--baseline 99de60d] [--requests 3000] [--rounds 6]
+
+Builds `<DATABASE_URL's name>_auth` with the current migrations and the demo data (the baseline's
+code runs on it unchanged: it knows nothing of the newer tables). The baseline commit is exported
+with `git archive` into a temporary folder. Each measurement is a fresh Python process whose
+path starts with one of the two trees: it builds that tree's app in its production configuration
+(jobs off) — for the current tree with its revocation registry started, as `linli serve` starts it
+(LISTEN, tokens checked in memory) — signs the demo accounts in with that app's own `login`, and
+sends signed-in queries in process (httpx's ASGI transport, one after another). In process, because
+on two cores a load generator beside a server moves the p50 by a quarter from round to round, more
+than the effect measured; what differs between the two trees is the code, which is what runs.
+
+Three signed-in queries — `me` and `myReservations` (the resident), `careAlerts(first: 20)` (the
+care worker) — and W1 of bench/compare without a token (the anonymous path), each after an
+untimed warm-up; for each, the p50 of the wall-clock time and of the
+process's CPU time per request (steadier: it does not count waiting for the machine). The rounds
+alternate baseline, current, baseline, current …; the p50s reported are the medians over rounds.
+Prints each p50 and the rise (current ÷ baseline − 1); the goal is a rise of at most 5 %.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+from io import BytesIO
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+W1 = (
+    "{ nearbyFacilities(near: {lat: 30.2978, lng: 120.0418, system: WGS84}, withinMinutes: 15, first: 50) "
+    "{ edges { node { id name category address phone accessibility } } } }"
+)
+QUERIES = {
+    "W1 (anonymous)": (None, W1),
+    "me": ("13800000001", "{ me { name roles community { name } } }"),
+    "myReservations": (
+        "13800000001",
+        "{ myReservations(first: 20) { edges { node { id status start end } } } }",
+    ),
+    "careAlerts": (
+        "13800000002",
+        "{ careAlerts(first: 20) { totalCount edges { node { id severity summary } } } }",
+    ),
+}
+
+# Runs in a process whose path starts with the tree measured: that tree's modules are the app.
+CHILD = """
+import asyncio, json, statistics, sys, time
+import httpx
+from server.app import create_app
+from server.settings import Settings
+
+async def main(queries, requests):
+    settings = Settings(env="production", jwt_secret="bench-secret-bench-secret-bench-secret-0123",
+                        jobs_enabled=False, log_level="WARNING")
+    app = create_app(settings)
+    revocations = getattr(app.state.services, "revocations", None)
+    if revocations is not None:
+        await revocations.start()  # as the lifespan of `linli serve` does
+    login = ('mutation($p: String!) { login(phone: $p, password: "linli-demo-2026") '
+             '{ ... on LoginSuccess { token } } }')
+    p50s = {}
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://linli.bench") as client:
+        for name, (phone, query) in queries.items():
+            headers = {}
+            if phone is not None:
+                answer = await client.post("/graphql", json={"query": login, "variables": {"p": phone}})
+                headers = {"Authorization": "Bearer " + answer.json()["data"]["login"]["token"]}
+            for timed in (False, True):
+                latencies, cpu = [], []
+                for _ in range(requests):
+                    started, used = time.perf_counter(), time.process_time()
+                    response = await client.post("/graphql", json={"query": query}, headers=headers)
+                    latencies.append(time.perf_counter() - started)
+                    cpu.append(time.process_time() - used)
+                    if response.status_code != 200 or "errors" in response.json():
+                        raise SystemExit(name + ": " + response.text[:300])
+            p50s[name] = statistics.median(latencies) * 1000
+            p50s[name + " cpu"] = statistics.median(cpu) * 1000
+    if revocations is not None:
+        assert revocations.listening, "the registry was listening: tokens were checked in memory"
+        await revocations.close()
+    await app.state.services.engine.dispose()
+    print(json.dumps(p50s))
+
+asyncio.run(main(json.loads(sys.argv[1]), int(sys.argv[2])))
+"""
+
+
+def export(revision: str, into: Path) -> Path:
+    archive = subprocess.run(["git", "archive", revision], cwd=ROOT, capture_output=True, check=True).stdout
+    with tarfile.open(fileobj=BytesIO(archive)) as tar:
+        tar.extractall(into, filter="data")
+    return into
+
+
+def measure(tree: Path, env: dict, requests: int) -> dict[str, float]:
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, json.dumps(QUERIES), str(requests)],
+        env={**env, "PYTHONPATH": str(tree)},
+        cwd=tree,
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"measuring {tree} failed:\n{done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def prepare(url: str, env: dict) -> None:
+    sys.path.insert(0, str(ROOT))
+    from tests.conftest import recreate_database  # the helper the tests build their database with
+
+    asyncio.run(recreate_database(url))
+    for step in (["db", "upgrade"], ["seed"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "server.cli", *step], env=env, cwd=ROOT, capture_output=True
+        )
+        if done.returncode != 0:
+            raise SystemExit(f"linli {' '.join(step)} failed: {done.stderr.decode()[-1000:]}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--baseline", default="99de60d", help="a commit from before revocable sessions")
+    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--rounds", type=int, default=6)
+    args = parser.parse_args()
+
+    from sqlalchemy import make_url
+
+    sys.path.insert(0, str(ROOT))
+    from server.settings import normalize_database_url
+
+    base = make_url(
+        normalize_database_url(
+            os.environ.get("DATABASE_URL", "postgresql://linli:linli@127.0.0.1:5432/linli")
+        )
+    )
+    url = base.set(database=f"{base.database}_auth").render_as_string(hide_password=False)
+    env = {**os.environ, "DATABASE_URL": url}
+    prepare(url, env)
+    print(f"database {make_url(url).database}: migrations and demo data; baseline {args.baseline}")
+
+    results: dict[str, list[dict[str, float]]] = {"baseline": [], "current": []}
+    with tempfile.TemporaryDirectory() as folder:
+        trees = {"baseline": export(args.baseline, Path(folder)), "current": ROOT}
+        for round_number in range(args.rounds):
+            for label in ("baseline", "current"):
+                p50s = measure(trees[label], env, args.requests)
+                results[label].append(p50s)
+                shown = "  ".join(f"{name} {p50:.3f} ms" for name, p50 in p50s.items())
+                print(f"round {round_number + 1} {label:8} p50: {shown}", flush=True)
+
+    print(f"\n{'query':16}{'baseline p50':>14}{'current p50':>14}{'rise':>9}")
+    worst = -1.0
+    for name in [*QUERIES, *(f"{name} cpu" for name in QUERIES)]:
+        before = statistics.median(result[name] for result in results["baseline"])
+        after = statistics.median(result[name] for result in results["current"])
+        rise = after / before - 1
+        worst = max(worst, rise)
+        print(f"{name:16}{before:>11.3f} ms{after:>11.3f} ms{rise:>+8.1%}")
+    print(f"worst rise {worst:+.1%} (goal ≤ +5.0%): {'met' if worst <= 0.05 else 'NOT met'}")
+    print("(`cpu`: the process's CPU time per request, p50: what the code costs, whatever else runs)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,13 @@
+"""The maker space's per-request DataLoaders (see resolvers.batching.batch)."""
+
+from resolvers.batching import batch
+from resolvers.makerspace.reservation import reservations_for_by_ids
+from resolvers.makerspace.spaces import get_resources_by_ids, get_spaces_by_ids, resources_by_space_ids
+
+maker_space_by_id_loader = batch(get_spaces_by_ids, "MakerSpaceByIdLoader")
+resource_by_id_loader = batch(get_resources_by_ids, "ResourceByIdLoader")
+resources_by_space_id_loader = batch(resources_by_space_ids, "ResourcesBySpaceIdLoader")
+# node(id:) asked many times in one request: one statement, with the viewer's permission.
+visible_reservation_by_id_loader = batch(
+    reservations_for_by_ids, "VisibleReservationByIdLoader", per_viewer=True
+)

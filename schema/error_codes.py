@@ -1,0 +1,131 @@
+"""What each ErrorCode means, in the graph (the `ErrorCode` enum's descriptions) and in the README
+(its error-code table is generated from here: `linli export-schema` writes both)."""
+
+from resolvers.errors import ErrorCode
+
+# code → when it is answered. Grouped as the README shows them.
+MEANINGS: dict[ErrorCode, str] = {
+    ErrorCode.NOT_FOUND: "No such object, or not yours to see or change (the two are not told apart).",
+    ErrorCode.IDEMPOTENCY_KEY_REUSED: "The idempotency key was used before for a different request.",
+    ErrorCode.INVALID_CREDENTIALS: "Wrong phone or password (never says which).",
+    ErrorCode.ACCOUNT_DISABLED: "The account is disabled (told only after the right password or code).",
+    ErrorCode.REFRESH_TOKEN_INVALID: "`tokenRefresh`: no such refresh token; sign in again.",
+    ErrorCode.REFRESH_TOKEN_EXPIRED: "`tokenRefresh`: the refresh token is past its 30 days; sign in again.",
+    ErrorCode.REFRESH_TOKEN_REUSED: "`tokenRefresh`: the token was used before, so it was "
+    "copied; its session has just ended everywhere.",
+    ErrorCode.SESSION_REVOKED: "`tokenRefresh`: the session was ended (logout, revoked, account disabled).",
+    ErrorCode.RESET_CODE_INVALID: "`passwordReset`: wrong phone or code (wrong codes count like PINs).",
+    ErrorCode.RESET_CODE_USED: "`passwordReset`: the code was used or replaced; ask the office for a new "
+    "one.",
+    ErrorCode.RESET_CODE_EXPIRED: "`passwordReset`: the code is past its 24 hours.",
+    ErrorCode.PASSWORD_TOO_SHORT: "The new password is shorter than the minimum.",
+    ErrorCode.PASSWORD_IS_PHONE: "The new password contains the phone number.",
+    ErrorCode.PASSWORD_TOO_COMMON: "The new password is on the list of common passwords.",
+    ErrorCode.PASSWORD_UNCHANGED: "The new password is the old one.",
+    ErrorCode.INVALID_PHONE: "Not a mainland mobile number.",
+    ErrorCode.INVALID_NAME: "A name is blank or too long.",
+    ErrorCode.NAME_REQUIRED: "`linli user add`: the name is blank.",
+    ErrorCode.COMMUNITY_NOT_FOUND: "`linli user add`: no community of that name.",
+    ErrorCode.PHONE_TAKEN: "Another account has this phone number.",
+    ErrorCode.OTHER_COMMUNITY: "A community office may manage only its own community's people.",
+    ErrorCode.HOUSEHOLD_NOT_IN_COMMUNITY: "The household is not in the chosen community.",
+    ErrorCode.ROLE_NEEDS_COMMUNITY: "A staff role is held within a community: the person needs one.",
+    ErrorCode.ADMIN_ONLY_ROLE: "Only ADMIN grants or revokes ADMIN and COMMUNITY_ADMIN.",
+    ErrorCode.ROLE_ALREADY_HELD: "The person already holds that role.",
+    ErrorCode.ROLE_NOT_HELD: "The person does not hold that role.",
+    ErrorCode.LAST_ADMIN: "The last administrator cannot be disabled or lose the role.",
+    ErrorCode.ALREADY_DISABLED: "The account is disabled already (enable it first to change it).",
+    ErrorCode.NOT_DISABLED: "The account is not disabled.",
+    ErrorCode.ADMIN_EXISTS: "`linli admin create`: there is an administrator already.",
+    ErrorCode.SLOT_TAKEN: "The resource is held for part of that time.",
+    ErrorCode.BOOKING_SUSPENDED: "Repeated no-shows: `until` says when booking reopens.",
+    ErrorCode.INVALID_CHECK_IN_CODE: "Not the kiosk's current (or previous) code; the attempt counts.",
+    ErrorCode.INVALID_PERIOD: "The end is not after the start.",
+    ErrorCode.NOT_SLOT_ALIGNED: "Start and end must fall on the space's slot boundaries (e.g. 09:00, 09:30).",
+    ErrorCode.OUTSIDE_OPENING_HOURS: "The time is outside the space's opening hours.",
+    ErrorCode.IN_THE_PAST: "The time has passed.",
+    ErrorCode.TOO_FAR_AHEAD: "Beyond the booking horizon (maker space 7 days, childcare 14 days by default).",
+    ErrorCode.TOO_LONG: "Longer than one booking of that kind may be.",
+    ErrorCode.INVALID_PARTY_SIZE: "The party size is less than 1.",
+    ErrorCode.PARTY_TOO_LARGE: "More people than the room holds.",
+    ErrorCode.DAILY_CAP: "Over the desk hours a person may book in a day.",
+    ErrorCode.OVERLAPPING_RESERVATION: "You hold another reservation at that time.",
+    ErrorCode.CHECK_IN_TOO_EARLY: "Check-in opens 10 minutes before the start (by default).",
+    ErrorCode.CHECK_IN_TOO_LATE: "Check-in closed 15 minutes after the start (by default).",
+    ErrorCode.ALREADY_CHECKED_IN: "The reservation is checked in already.",
+    ErrorCode.NOT_ACTIVE: "The reservation or booking is cancelled, finished or checked in.",
+    ErrorCode.CHILD_NOT_ELIGIBLE: "The child's age in months (Civil Code art. 202) on the "
+    "session day is outside the class's range.",
+    ErrorCode.INVALID_PICKUP_PIN: "No authorised adult of the child has that PIN (the attempt counts).",
+    ErrorCode.CONSENT_REQUIRED: "A child's data needs the guardian's consent (nothing is stored without it).",
+    ErrorCode.INVALID_BIRTH_DATE: "The birth date is in the future.",
+    ErrorCode.NOT_UNDER_THREE: "托育 is for children under three.",
+    ErrorCode.PICKUP_PERSON_EXISTS: "That phone is already a pick-up person of this child.",
+    ErrorCode.SESSION_STARTED: "The childcare session has started.",
+    ErrorCode.OVERLAPPING_BOOKING: "The child holds another booking or waitlist place at that time.",
+    ErrorCode.NOT_CONFIRMED: "Only a confirmed booking checks in.",
+    ErrorCode.NOT_SESSION_DAY: "Check-in only on the session's day.",
+    ErrorCode.NOT_CHECKED_IN: "The child is not checked in (or has left).",
+    ErrorCode.CHECKOUT_LOCKED: "Too many wrong PINs: staff must verify the adult and unlock.",
+    ErrorCode.STAFF_ONLY: "Only childcare staff of the centre's community do this.",
+    ErrorCode.EMPTY_BATCH: "`readingsRecord`: no readings.",
+    ErrorCode.BATCH_TOO_LARGE: "`readingsRecord`: more than 500 readings.",
+    ErrorCode.NO_VALID_READINGS: "`readingsRecord`: none of the readings could be stored "
+    "(each one's reason in `rejected`).",
+    ErrorCode.UNKNOWN_DEVICE: "A reading: no device has that serial.",
+    ErrorCode.KIND_NOT_MEASURED_BY_DEVICE: "A reading: that kind of device does not measure that.",
+    ErrorCode.DEVICE_SERIAL_MISSING: "A reading: it names no device (give deviceSerial).",
+    ErrorCode.DEVICE_SERIAL_GIVEN_TWICE: "A reading: both deviceSerial and the deprecated deviceId were "
+    "given.",
+    ErrorCode.UNKNOWN_KIND: "A reading: an unknown kind.",
+    ErrorCode.INVALID_TIME: "A reading: the time has no offset.",
+    ErrorCode.IN_THE_FUTURE: "A time more than 5 minutes ahead of the server's clock (a reading, a visit).",
+    ErrorCode.IMPOSSIBLE_VALUE: "A reading: a vital sign without a value, or one no body can have.",
+    ErrorCode.ALREADY_ACKNOWLEDGED: "The alert was acknowledged already.",
+    ErrorCode.ALREADY_RESOLVED: "The alert was resolved already.",
+    ErrorCode.NOTE_REQUIRED: "Resolving an alert or logging a visit needs a note.",
+    ErrorCode.UNKNOWN_VISIT_KIND: "A visit is VISIT, CALL, VIDEO_CALL or ESCORT.",
+}
+
+README_START = "<!-- error-codes: generated by `linli export-schema` from schema/error_codes.py -->"
+README_END = "<!-- /error-codes -->"
+
+
+# Raised only by the `linli` command (never through the graph).
+COMMAND_ONLY = (ErrorCode.NAME_REQUIRED, ErrorCode.COMMUNITY_NOT_FOUND, ErrorCode.ADMIN_EXISTS)
+# Per-reading codes that a rule of another mutation answers as RuleViolation too (careVisitLog).
+ALSO_RULE_VIOLATION = (ErrorCode.IN_THE_FUTURE,)
+
+
+def answered_as(schema) -> dict[ErrorCode, list[str]]:
+    """Which graph types carry each code, read from the built schema: the DomainError types whose
+    failure class lists its codes; RuleViolation the rest; RejectedReading the per-reading codes."""
+    from resolvers.eldercare.errors import REJECTION_CODES
+
+    carriers: dict[ErrorCode, list[str]] = {}
+    interface = schema._schema.get_type("DomainError")
+    for graph_type in schema._schema.get_possible_types(interface):
+        failure = schema.get_type_by_name(graph_type.name).origin.answers
+        for code in failure.codes:
+            carriers.setdefault(code, []).append(graph_type.name)
+    for code in REJECTION_CODES:
+        carriers.setdefault(code, []).append("RejectedReading")
+    for code in COMMAND_ONLY:
+        carriers.setdefault(code, []).append("`linli` command")
+    for code in ALSO_RULE_VIOLATION:
+        carriers.setdefault(code, []).append("RuleViolation")
+    return {code: sorted(carriers.get(code, ["RuleViolation"])) for code in MEANINGS}
+
+
+def readme_table(schema) -> str:
+    """The README's table of codes: each code, the types that carry it, when it is answered."""
+    rows = ["| code | answered as | when |", "|---|---|---|"]
+    for code, types in answered_as(schema).items():
+        rows.append(f"| `{code.value}` | {', '.join(types)} | {MEANINGS[code]} |")
+    return "\n".join([README_START, *rows, README_END])
+
+
+def with_readme_table(readme: str, schema) -> str:
+    """The README with its generated table replaced by the current one."""
+    start, end = readme.index(README_START), readme.index(README_END) + len(README_END)
+    return readme[:start] + readme_table(schema) + readme[end:]

@@ -1,0 +1,340 @@
+"""Statement-count cases of elder care: elders, alerts, readings, visits, the alert feed.
+
+Run by tests/perf/test_statement_counts.py (see tests/perf/cases.py for what a case is).
+"""
+
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from models.eldercare import LOINC, CareAlert, CareAlertEvent, CareVisit, Device, Elder, Reading
+from models.people import Role
+from tests.perf.cases import AliasSetup, Case, Run, World, edges, gid, node_query
+
+# The rows the cases build -----------------------------------------------------
+
+
+async def care_staff_id(w: World) -> int:
+    """One care staff member per test, who logs the visits the cases make."""
+    if "care_staff" not in w.memo:
+        w.memo["care_staff"], _ = await w.person(Role.CARE_STAFF)
+    return w.memo["care_staff"].id
+
+
+async def add_elder(
+    w: World,
+    community_id: int,
+    devices: int = 1,
+    alerts: int = 0,
+    visits: int = 0,
+    vitals: int = 0,
+    device_seen: datetime | None = None,
+) -> tuple[Elder, list[Device], list[CareAlert]]:
+    elder = Elder(name=f"老人{w.unique():03d}", birth_date=date(1940, 3, 1), community_id=community_id)
+    w.session.add(elder)
+    await w.session.flush()
+    made = [
+        Device(
+            serial=f"PERF-{w.unique():05d}",
+            kind="WRISTBAND",
+            elder_id=elder.id,
+            last_seen_at=device_seen,
+        )
+        for _ in range(devices)
+    ]
+    w.session.add_all(made)
+    await w.session.flush()
+    raised = [
+        CareAlert(
+            elder_id=elder.id,
+            community_id=community_id,
+            kind="SOS",
+            dedup_key=f"perf:{elder.id}:{index}",
+            severity="CRITICAL",
+            status="OPEN",
+            summary="紧急呼叫（SOS）",
+            opened_at=w.now - timedelta(minutes=index + 1),
+            last_seen_at=w.now - timedelta(minutes=index + 1),
+        )
+        for index in range(alerts)
+    ]
+    w.session.add_all(raised)
+    staff_id = await care_staff_id(w) if visits else None
+    w.session.add_all(
+        CareVisit(
+            elder_id=elder.id,
+            staff_id=staff_id,
+            kind="VISIT",
+            note=f"上门探访 {index}",
+            visited_at=w.now - timedelta(hours=index + 1),
+        )
+        for index in range(visits)
+    )
+    kinds = list(LOINC)
+    w.session.add_all(
+        Reading(
+            device_id=made[0].id,
+            elder_id=elder.id,
+            kind=kinds[index % len(kinds)].value,
+            value=36.6 if kinds[index % len(kinds)].value == "BODY_TEMPERATURE" else 80,
+            loinc=LOINC[kinds[index % len(kinds)]],
+            measured_at=w.now - timedelta(minutes=index + 1),
+        )
+        for index in range(vitals)
+    )
+    await w.session.flush()
+    return elder, made, raised
+
+
+# Query ----------------------------------------------------------------------
+
+ELDERS = """
+query($community: ID!) { elders(communityId: $community, first: 50) {
+  pageInfo { hasNextPage endCursor }
+  edges { cursor node {
+    id name age livesAlone
+    community { id name }
+    devices { id serial kind lastSeenAt }
+    alerts { id kind severity status }
+    openAlerts: alerts(status: [OPEN]) { id }
+    latestVitals { kind value unit loinc measuredAt }
+    visits { id kind note visitedAt } } } } }
+"""
+
+
+async def elders(w: World, n: int) -> Run:
+    community = await w.new_community()
+    for _ in range(n):
+        await add_elder(w, community, devices=2, alerts=2, visits=2, vitals=2)
+    await w.commit()
+    return Run({"community": gid("Community", community)}, w.tokens["ADMIN"])
+
+
+CARE_ALERTS = """
+query($community: ID!) { careAlerts(communityId: $community, first: 50) {
+  totalCount
+  pageInfo { hasNextPage endCursor }
+  edges { cursor node {
+    id kind severity status summary count openedAt lastSeenAt escalationLevel
+    elder { id name community { id name } devices { serial } } } } } }
+"""
+
+
+async def care_alerts(w: World, n: int) -> Run:
+    community = await w.new_community()
+    for _ in range(n):
+        await add_elder(w, community, alerts=1)
+    await w.commit()
+    return Run({"community": gid("Community", community)}, w.tokens["ADMIN"])
+
+
+DASHBOARD = """
+query($community: ID!) { careDashboard(communityId: $community) {
+  openCritical openWarning overdueUnacknowledged eldersMonitored devicesOffline } }
+"""
+
+
+async def care_dashboard(w: World, n: int) -> Run:
+    community = await w.new_community()
+    for _ in range(n):
+        await add_elder(w, community, alerts=1, device_seen=w.now - timedelta(days=1))
+    await w.commit()
+    return Run({"community": gid("Community", community)}, w.tokens["ADMIN"])
+
+
+async def node_elder(w: World, n: int) -> Run:
+    elder, _, _ = await add_elder(w, await w.new_community(), devices=n, alerts=n, visits=n, vitals=n)
+    await w.commit()
+    return Run({"id": gid("Elder", elder.id)}, w.tokens["ADMIN"])
+
+
+async def node_care_alert(w: World, n: int) -> Run:
+    _, _, alerts = await add_elder(w, await w.new_community(), devices=n, alerts=n, visits=n, vitals=n)
+    await w.commit()
+    return Run({"id": gid("CareAlert", alerts[0].id)}, w.tokens["ADMIN"])
+
+
+async def node_care_visit(w: World, n: int) -> Run:
+    elder, _, _ = await add_elder(w, await w.new_community(), devices=n, alerts=n, visits=n, vitals=n)
+    await w.commit()
+    visit = await w.session.scalar(select(CareVisit.id).where(CareVisit.elder_id == elder.id).limit(1))
+    return Run({"id": gid("CareVisit", visit)}, w.tokens["ADMIN"])
+
+
+# Mutation ---------------------------------------------------------------------
+
+READINGS_RECORD = """
+mutation($r: [ReadingInput!]!) { readingsRecord(readings: $r) {
+  __typename
+  ... on ReadingsRecorded { accepted duplicates rejected { index deviceId code message }
+    alertsRaised { id kind severity status count summary
+      elder { id name community { id name } devices { serial } alerts { id } visits { id }
+              latestVitals { kind } } } }
+  ... on InvalidReadings { code message rejected { index code } } } }
+"""
+
+
+async def readings_record(w: World, n: int) -> Run:
+    readings = []
+    for index in range(n):  # one elder (in a community of its own) each: every reading raises an alert
+        _, (device,), _ = await add_elder(w, await w.new_community(), visits=1)
+        measured = w.now - timedelta(minutes=2, seconds=index)
+        readings.append(
+            {
+                "deviceId": device.serial,
+                "kind": "HEART_RATE",
+                "value": 150,
+                "measuredAt": measured.isoformat(),
+            }
+        )
+        readings.append(
+            {"deviceId": device.serial, "kind": "SPO2", "value": 97, "measuredAt": measured.isoformat()}
+        )
+    await w.commit()
+    # An administrator may follow the raised alerts to the elders (a gateway may not).
+    return Run({"r": readings}, w.tokens["ADMIN"])
+
+
+ALERT_RESULT = """
+  __typename
+  ... on CareAlert { id status acknowledgedAt resolvedAt resolutionNote
+    elder { id name community { id name } alerts { id status } devices { serial }
+            visits { id note } latestVitals { kind value } } }
+  ... on DomainError { code message }
+"""
+ACKNOWLEDGE = f"mutation($id: ID!) {{ careAlertAcknowledge(id: $id) {{ {ALERT_RESULT} }} }}"
+RESOLVE = f'mutation($id: ID!) {{ careAlertResolve(id: $id, note: "已电话确认平安") {{ {ALERT_RESULT} }} }}'
+
+
+async def alert_of_nanmu_elder(w: World, n: int) -> Run:
+    _, _, alerts = await add_elder(w, await w.community_id(), devices=2, alerts=n, visits=n, vitals=n)
+    _, token = await w.person(Role.CARE_STAFF)
+    return Run({"id": gid("CareAlert", alerts[0].id)}, token)
+
+
+VISIT_LOG = """
+mutation($input: CareVisitLogInput!) { careVisitLog(input: $input) {
+  __typename
+  ... on CareVisit { id kind note visitedAt
+    elder { id name community { name } visits { id note } alerts { id } devices { serial } } }
+  ... on DomainError { code message } } }
+"""
+
+
+async def care_visit_log(w: World, n: int) -> Run:
+    elder, _, _ = await add_elder(w, await w.community_id(), alerts=n, visits=n)
+    _, token = await w.person(Role.CARE_STAFF)
+    variables = {
+        "input": {
+            "elderId": gid("Elder", elder.id),
+            "kind": "CALL",
+            "note": "电话问候，一切正常",
+            "visitedAt": (w.now - timedelta(minutes=5)).isoformat(),
+        }
+    }
+    return Run(variables, token)
+
+
+# Subscription ---------------------------------------------------------------------
+
+ALERT_EVENTS = """
+subscription($after: Int) { careAlertEvents(afterSequence: $after) {
+  sequence type at
+  alert { id kind severity status count elder { id name community { id name } } } } }
+"""
+
+
+async def care_alert_events(w: World, n: int) -> Run:
+    """n alerts of n elders in n communities, each with an OPENED event, replayed after the sequence
+    before them (the administrator sees every community; only these events come after it)."""
+    after = await w.session.scalar(select(func.coalesce(func.max(CareAlertEvent.sequence), 0)))
+    for _ in range(n):
+        community = await w.new_community()
+        elder, _, (alert,) = await add_elder(w, community, alerts=1)
+        w.session.add(
+            CareAlertEvent(
+                alert_id=alert.id, elder_id=elder.id, community_id=community, type="OPENED", at=w.now
+            )
+        )
+    await w.commit()
+    return Run({"after": after}, w.tokens["ADMIN"], messages=n)
+
+
+# The cases ----------------------------------------------------------------------
+
+CASES = [
+    # Query
+    Case("Query.elders", ELDERS, elders, edges("elders", "edges")),
+    Case("Query.careAlerts", CARE_ALERTS, care_alerts, edges("careAlerts", "edges")),
+    Case(
+        "Query.careDashboard", DASHBOARD, care_dashboard, lambda data: data["careDashboard"]["openCritical"]
+    ),
+    Case(
+        "Query.node[CareVisit]",
+        node_query("CareVisit", "kind note elder { name alerts { id } devices { serial } visits { note } }"),
+        node_care_visit,
+        edges("node", "elder", "visits"),
+    ),
+    Case(
+        "Query.node[Elder]",
+        node_query(
+            "Elder",
+            "name community { name } devices { serial } alerts { id } latestVitals { kind } visits { note }",
+        ),
+        node_elder,
+        edges("node", "alerts"),
+    ),
+    Case(
+        "Query.node[CareAlert]",
+        node_query(
+            "CareAlert", "kind status elder { name alerts { id } devices { serial } visits { note } }"
+        ),
+        node_care_alert,
+        edges("node", "elder", "alerts"),
+    ),
+    # Mutation
+    Case(
+        "Mutation.readingsRecord", READINGS_RECORD, readings_record, edges("readingsRecord", "alertsRaised")
+    ),
+    Case(
+        "Mutation.careAlertAcknowledge",
+        ACKNOWLEDGE,
+        alert_of_nanmu_elder,
+        edges("careAlertAcknowledge", "elder", "alerts"),
+    ),
+    Case(
+        "Mutation.careAlertResolve",
+        RESOLVE,
+        alert_of_nanmu_elder,
+        edges("careAlertResolve", "elder", "alerts"),
+    ),
+    Case("Mutation.careVisitLog", VISIT_LOG, care_visit_log, edges("careVisitLog", "elder", "visits")),
+    # Subscription (over a real WebSocket)
+    Case("Subscription.careAlertEvents", ALERT_EVENTS, care_alert_events, len, sizes=(1, 10), transport="ws"),
+]
+
+
+# node(id:) asked many times in one request (aliases) ------------------------------
+
+
+async def alias_elders(w: World, k: int) -> tuple[list[int], str]:
+    community = await w.community_id()
+    return [(await add_elder(w, community))[0].id for _ in range(k)], w.tokens["CARE_STAFF"]
+
+
+async def alias_care_alerts(w: World, k: int) -> tuple[list[int], str]:
+    _, _, alerts = await add_elder(w, await w.community_id(), alerts=k)
+    return [alert.id for alert in alerts], w.tokens["CARE_STAFF"]
+
+
+async def alias_care_visits(w: World, k: int) -> tuple[list[int], str]:
+    elder, _, _ = await add_elder(w, await w.community_id(), visits=k)
+    visits = await w.session.scalars(select(CareVisit.id).where(CareVisit.elder_id == elder.id))
+    return list(visits), w.tokens["CARE_STAFF"]
+
+
+NODE_ALIASES: dict[str, AliasSetup] = {
+    "Elder": alias_elders,
+    "CareAlert": alias_care_alerts,
+    "CareVisit": alias_care_visits,
+}
