@@ -1,7 +1,7 @@
 """What revocable sessions cost a signed-in request: Linli now against Linli at a baseline commit
 from before them, on the same database and machine, taking turns.
 
-    .venv/bin/python bench/auth_overhead.py [--baseline 99de60d] [--requests 3000] [--rounds 6]
+    .venv/bin/python bench/auth_overhead.py [--baseline 619b230] [--requests 3000] [--rounds 6]
 
 Builds `<DATABASE_URL's name>_auth` with the current migrations and the demo data (the baseline's
 code runs on it unchanged: it knows nothing of the newer tables). The baseline commit is exported
@@ -28,10 +28,10 @@ import os
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
-from io import BytesIO
 from pathlib import Path
+
+from serving import export
 
 ROOT = Path(__file__).resolve().parents[1]
 W1 = (
@@ -96,13 +96,6 @@ asyncio.run(main(json.loads(sys.argv[1]), int(sys.argv[2])))
 """
 
 
-def export(revision: str, into: Path) -> Path:
-    archive = subprocess.run(["git", "archive", revision], cwd=ROOT, capture_output=True, check=True).stdout
-    with tarfile.open(fileobj=BytesIO(archive)) as tar:
-        tar.extractall(into, filter="data")
-    return into
-
-
 def measure(tree: Path, env: dict, requests: int) -> dict[str, float]:
     done = subprocess.run(
         [sys.executable, "-c", CHILD, json.dumps(QUERIES), str(requests)],
@@ -131,7 +124,7 @@ def prepare(url: str, env: dict) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--baseline", default="99de60d", help="a commit from before revocable sessions")
+    parser.add_argument("--baseline", default="619b230", help="a commit from before revocable sessions")
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--rounds", type=int, default=6)
     args = parser.parse_args()

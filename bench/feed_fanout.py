@@ -1,6 +1,6 @@
 """The live feed fanned out (#16): many care-staff subscribers on one worker, one event a second.
 
-    .venv/bin/python bench/feed_fanout.py [--subscribers 500] [--seconds 40] [--baseline 6ba9e32]
+    .venv/bin/python bench/feed_fanout.py [--subscribers 500] [--seconds 40] [--baseline 619b230]
                                           [--no-baseline]
 
 Builds `<DATABASE_URL's name>_feed` with the migrations, the demo communities and accounts, one
@@ -38,12 +38,10 @@ import os
 import signal
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from io import BytesIO
 from pathlib import Path
 
 import asyncpg
@@ -56,7 +54,15 @@ from websockets.exceptions import WebSocketException
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from serving import BENCH_SECRET, linli_command, server_env, stop_server, wait_ready  # noqa: E402
+from serving import (  # noqa: E402
+    BENCH_SECRET,
+    export,
+    linli_command,
+    server_env,
+    stamped_for,
+    stop_server,
+    wait_ready,
+)
 
 from models.eldercare import Device, Elder  # noqa: E402
 from models.people import Role  # noqa: E402
@@ -291,36 +297,39 @@ async def run(label: str, tree: Path, world: World, seconds: int, port: int, log
     env = {**server_env(world.url), "PYTHONPATH": str(tree)}
     result = Result(label=label, subscribers=len(world.subscribers))
     base = f"http://127.0.0.1:{port}"
-    server = start_linli(env, port, tree, log)
-    try:
-        await wait_ready(base, server)
-        subscriptions = [Subscription(community) for _, community in world.subscribers]
-        leave = asyncio.Event()
-        clients = []
-        for start in range(0, len(world.subscribers), 50):  # fifty boards at a time come online
-            readies = []
-            for (token, _), subscription in zip(
-                world.subscribers[start : start + 50], subscriptions[start : start + 50], strict=True
-            ):
-                ready = asyncio.Event()
-                readies.append(ready)
-                reset = len(clients) % 2 == 0
-                clients.append(asyncio.create_task(subscribe(base, token, subscription, ready, leave, reset)))
-            await asyncio.wait_for(asyncio.gather(*(ready.wait() for ready in readies)), 60)
-        await asyncio.sleep(2.0)  # every subscription registered with the server
-        before = await latest(dsn)
-        stop = asyncio.Event()
-        sampler = asyncio.create_task(sample_pool(dsn, make_url(world.url).database, result, stop))
-        sent = await post_batches(base, world, seconds, result)
-        await asyncio.sleep(GRACE_SECONDS)
-        stop.set()
-        await sampler
-        leave.set()
-        await asyncio.gather(*clients, return_exceptions=True)
-        await asyncio.sleep(1.0)  # the server's side of the leaving
-        events = await events_since(dsn, before)
-    finally:
-        await asyncio.to_thread(stop_server, server)
+    async with stamped_for(dsn, tree):  # an older tree serves the same database
+        server = start_linli(env, port, tree, log)
+        try:
+            await wait_ready(base, server)
+            subscriptions = [Subscription(community) for _, community in world.subscribers]
+            leave = asyncio.Event()
+            clients = []
+            for start in range(0, len(world.subscribers), 50):  # fifty boards at a time come online
+                readies = []
+                for (token, _), subscription in zip(
+                    world.subscribers[start : start + 50], subscriptions[start : start + 50], strict=True
+                ):
+                    ready = asyncio.Event()
+                    readies.append(ready)
+                    reset = len(clients) % 2 == 0
+                    clients.append(
+                        asyncio.create_task(subscribe(base, token, subscription, ready, leave, reset))
+                    )
+                await asyncio.wait_for(asyncio.gather(*(ready.wait() for ready in readies)), 60)
+            await asyncio.sleep(2.0)  # every subscription registered with the server
+            before = await latest(dsn)
+            stop = asyncio.Event()
+            sampler = asyncio.create_task(sample_pool(dsn, make_url(world.url).database, result, stop))
+            sent = await post_batches(base, world, seconds, result)
+            await asyncio.sleep(GRACE_SECONDS)
+            stop.set()
+            await sampler
+            leave.set()
+            await asyncio.gather(*clients, return_exceptions=True)
+            await asyncio.sleep(1.0)  # the server's side of the leaving
+            events = await events_since(dsn, before)
+        finally:
+            await asyncio.to_thread(stop_server, server)
     if len(events) != len(sent):
         raise SystemExit(f"{label}: {len(sent)} batches made {len(events)} events (one each expected)")
     result.events = len(events)
@@ -360,13 +369,6 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[max(math.ceil(len(ordered) * share) - 1, 0)]
 
 
-def export(revision: str, into: Path) -> Path:
-    archive = subprocess.run(["git", "archive", revision], cwd=ROOT, capture_output=True, check=True).stdout
-    with tarfile.open(fileobj=BytesIO(archive)) as tar:
-        tar.extractall(into, filter="data")
-    return into
-
-
 def report(results: list[Result], baseline: str | None) -> None:
     header = (
         f"{'run':<10}{'subscribers':>12}{'events':>8}{'delivered':>16}{'missed':>8}{'p50 ms':>9}{'p99 ms':>9}"
@@ -402,7 +404,7 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--subscribers", type=int, default=500)
     parser.add_argument("--seconds", type=int, default=40, help="events: one a second, per run")
-    parser.add_argument("--baseline", default="6ba9e32", help="a commit from before the fan-out")
+    parser.add_argument("--baseline", default="619b230", help="a commit from before the fan-out")
     parser.add_argument("--no-baseline", action="store_true", help="measure the working tree only")
     parser.add_argument("--port", type=int, default=8767)
     args = parser.parse_args()

@@ -1,14 +1,54 @@
 """What the benchmarks share: Linli served in its production configuration, tokens, query plans."""
 
 import asyncio
+import contextlib
 import os
 import subprocess
 import sys
+import tarfile
+from io import BytesIO
 from pathlib import Path
 
+import asyncpg
 import httpx
 
 BENCH_SECRET = "bench-secret-bench-secret-bench-secret-0123"
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def export(revision: str, into: Path) -> Path:
+    """A commit's tree, for a benchmark that measures the code before a change beside the code now."""
+    archive = subprocess.run(["git", "archive", revision], cwd=ROOT, capture_output=True, check=True).stdout
+    with tarfile.open(fileobj=BytesIO(archive)) as tar:
+        tar.extractall(into, filter="data")
+    return into
+
+
+@contextlib.asynccontextmanager
+async def stamped_for(dsn: str, tree: Path):
+    """While an older tree is served, the database says it is at that tree's newest migration.
+
+    The database is built with the current migrations, which only add to what an older tree reads
+    and writes; its `/readyz` would otherwise answer `migrations_pending` and it would never serve.
+    """
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(tree / "migrations"))
+    head = ScriptDirectory.from_config(config).get_current_head()
+    connection = await asyncpg.connect(dsn)
+    try:
+        current = await connection.fetchval("SELECT version_num FROM alembic_version")
+        await connection.execute("UPDATE alembic_version SET version_num = $1", head)
+        try:
+            yield
+        finally:
+            await connection.execute("UPDATE alembic_version SET version_num = $1", current)
+    finally:
+        await connection.close()
 
 
 def server_env(url: str) -> dict[str, str]:
