@@ -27,6 +27,7 @@ from schema.errors import ErrorCodes
 from schema.facilities import FacilitiesQuery
 from schema.makerspace import MakerSpaceMutation, MakerSpaceQuery
 from schema.node import resolve_node
+from schema.notifications import NotificationsMutation, NotificationsQuery, NotificationsSubscription
 from schema.people import PeopleMutation, PeopleQuery
 from schema.permissions import signed_in
 from schema.scalars import SCALAR_MAP
@@ -38,7 +39,9 @@ from schema.validation import ChargeCost, alias_limit_rule, query_cost_rule, que
     "circle, the maker space, childcare and elder care. Each field says who may read it; DateTime values are "
     "answered in Asia/Shanghai time."
 )
-class Query(PeopleQuery, FacilitiesQuery, MakerSpaceQuery, ChildcareQuery, ElderCareQuery):
+class Query(
+    PeopleQuery, NotificationsQuery, FacilitiesQuery, MakerSpaceQuery, ChildcareQuery, ElderCareQuery
+):
     @strawberry.field(description="Fetch any object by its global ID; null if absent or not yours to see.")
     async def node(
         self,
@@ -59,7 +62,9 @@ class Query(PeopleQuery, FacilitiesQuery, MakerSpaceQuery, ChildcareQuery, Elder
     "implementing DomainError { code message }; top-level errors are for UNAUTHENTICATED, FORBIDDEN, "
     "BAD_REQUEST, limits and server faults. Each field says who may call it."
 )
-class Mutation(PeopleMutation, MakerSpaceMutation, ChildcareMutation, ElderCareMutation):
+class Mutation(
+    PeopleMutation, NotificationsMutation, MakerSpaceMutation, ChildcareMutation, ElderCareMutation
+):
     pass
 
 
@@ -68,7 +73,7 @@ class Mutation(PeopleMutation, MakerSpaceMutation, ChildcareMutation, ElderCareM
     "token expires or is refused (a revoked role, a disabled person, an ended session), nothing more is sent "
     "and the socket closes (4403)."
 )
-class Subscription(ElderCareSubscription):
+class Subscription(ElderCareSubscription, NotificationsSubscription):
     @strawberry.subscription(
         extensions=signed_in(),
         description="The server's time every `intervalSeconds` (1–60), the first at once: lets a kiosk or a "

@@ -82,6 +82,7 @@ class Context:
     loaders: dict[str, Any] = field(default_factory=dict)
     error_codes: list[str] = field(default_factory=list)
     alert_feed: Any = None  # resolvers.eldercare.feed.FeedHub: the process's fan-out of the live feed
+    inbox: Any = None  # resolvers.notifications.InboxHub: the process's fan-out of the inboxes
     revocations: Any = None  # server.revocations.Revocations: whether the token still holds
     token_watch: Any = None  # a WebSocket's watch on its token (closes it when revoked or expired)
     client_request_id: str | None = None  # the client's X-Request-ID, for correlation only

@@ -37,6 +37,8 @@ MEANINGS: dict[ErrorCode, str] = {
     ErrorCode.ALREADY_DISABLED: "The account is disabled already (enable it first to change it).",
     ErrorCode.NOT_DISABLED: "The account is not disabled.",
     ErrorCode.ADMIN_EXISTS: "`linli admin create`: there is an administrator already.",
+    ErrorCode.MARK_READ_TARGET: "notificationsMarkRead: name 1–100 notifications (`ids`) or ask for `all`, "
+    "one of the two.",
     ErrorCode.SLOT_TAKEN: "The resource is held for part of that time.",
     ErrorCode.BOOKING_SUSPENDED: "Repeated no-shows: `until` says when booking reopens.",
     ErrorCode.INVALID_CHECK_IN_CODE: "Not the kiosk's current (or previous) code; the attempt counts.",

@@ -70,6 +70,7 @@ class Services:
             issue_token=self.tokens.issue,
             clock=self.clock,
             alert_feed=self.alert_feed.fan_out(self.session_factory),
+            inbox=self.alert_feed.inbox(self.session_factory),
             revocations=self.revocations,
             request=request,
             response=response,

@@ -6,9 +6,11 @@ runs every cell); the world the runners act on is built in tests/security/confte
 
 from datetime import timedelta
 
-from sqlalchemy import func, update
+from sqlalchemy import func, select, update
 
+from models.notifications import Notification, NotificationKind
 from models.people import PasswordResetCode, Person
+from resolvers import notifications
 from resolvers import people as people_service
 from schema.common import encode_global_id
 from tests.security.calls import (
@@ -18,6 +20,7 @@ from tests.security.calls import (
     mutate,
     outcome_of,
     own_list,
+    own_then_target,
     public_node,
     refusal,
     registrar,
@@ -117,6 +120,24 @@ ROWS: dict[str, tuple[Row, ...]] = {
             signed_in(OWN),
         ),
         Row("server_time", "`serverTime` (WebSocket)", ("Subscription.serverTime",), signed_in(OK)),
+        Row(
+            "my_notifications",
+            "`myNotifications`: R's holder's notification, one's own",
+            ("Query.myNotifications",),
+            signed_in(OWN),
+        ),
+        Row(
+            "notifications_mark_read",
+            "`notificationsMarkRead` of R's holder's notification, then of one's own",
+            ("Mutation.notificationsMarkRead",),
+            signed_in(OWN),
+        ),
+        Row(
+            "my_notification_events",
+            "`myNotificationEvents` replayed (WebSocket): R's holder's notification, one's own",
+            ("Subscription.myNotificationEvents",),
+            signed_in(OWN),
+        ),
         Row(
             "node_not_a_node",
             "`node` → a Person's or a Device's id (not Node types)",
@@ -333,3 +354,84 @@ SERVER_TIME = "subscription { serverTime(intervalSeconds: 1) }"
 async def server_time(call: Call) -> str:
     answer = await subscribe(call, SERVER_TIME, {}, lambda received, quiet: bool(received))
     return answer if isinstance(answer, str) else OK
+
+
+# ── One's inbox: R's holder's notification is never another's ─────────────────
+
+MY_NOTIFICATIONS = "{ myNotifications(first: 100) { edges { node { id } } } }"
+MARK_READ = """mutation($ids: [ID!]) { notificationsMarkRead(ids: $ids) { __typename
+  ... on NotificationsMarked { marked } ... on DomainError { code } } }"""
+NOTIFICATION_EVENTS = "subscription($after: ID) { myNotificationEvents(after: $after) { id } }"
+
+
+async def notifications_for(call: Call) -> tuple[str, str | None, str]:
+    """Written in the cell: a first and a second notification of R's holder and one of the caller
+    (if signed in); their global ids: (the holder's first, the caller's, the holder's second)."""
+    holder = call.world.people["holder"].person_id
+    member = call.world.member(call.caller)
+    written = []
+    async with call.sessions() as session:
+        for person_id in (holder, member.person_id if member else None, holder):
+            if person_id is None:
+                written.append(None)
+                continue
+            await notifications.notify(
+                session=session,
+                person_ids=[person_id],
+                kind=NotificationKind.RESERVATION_CANCELLED,
+                title="预约已取消",
+                body="矩阵测试通知",
+            )
+            written.append(
+                await session.scalar(
+                    select(Notification.id)
+                    .where(Notification.person_id == person_id)
+                    .order_by(Notification.id.desc())
+                )
+            )
+        await session.commit()
+    return tuple(None if pk is None else encode_global_id("Notification", pk) for pk in written)
+
+
+@runner("my_notifications")
+async def my_notifications(call: Call) -> str:
+    first, own, target = await notifications_for(call)
+
+    def judge(inbox: dict) -> str:
+        listed = [edge["node"]["id"] for edge in inbox["edges"]]
+        return own_list([pk for pk in listed if pk != first], [own] if own else [], target)
+
+    return outcome_of(await call.query(MY_NOTIFICATIONS), "myNotifications", judge)
+
+
+@runner("notifications_mark_read")
+async def notifications_mark_read(call: Call) -> str:
+    _, own, target = await notifications_for(call)
+
+    async def attempt(global_id: str) -> str:
+        body = await call.query(MARK_READ, ids=[global_id])
+        return outcome_of(
+            body,
+            "notificationsMarkRead",
+            lambda result: (
+                result_outcome("NotificationsMarked")(result) if result.get("marked", 1) else "marked 0"
+            ),
+        )
+
+    return await own_then_target(attempt, own, target, NOT_FOUND)
+
+
+@runner("my_notification_events")
+async def my_notification_events(call: Call) -> str:
+    first, own, target = await notifications_for(call)
+    expected = 1 if own else 0
+    answer = await subscribe(
+        call,
+        NOTIFICATION_EVENTS,
+        {"after": first},
+        lambda received, quiet: quiet and len(received) >= expected,
+    )
+    if isinstance(answer, str):
+        return answer
+    listed = [event["myNotificationEvents"]["id"] for event in answer]
+    return own_list(listed, [own] if own else [], target)

@@ -7,8 +7,11 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from functools import partial
 
+from sqlalchemy import select
+
+from models.notifications import Notification, NotificationKind
 from models.people import AuthSession, PasswordResetCode, Person, Role
-from resolvers import audit
+from resolvers import audit, notifications
 from resolvers import people as people_service
 from tests.perf.cases import AliasSetup, Case, Run, World, edges, gid, node_query
 
@@ -230,6 +233,55 @@ async def server_time(w: World, n: int) -> Run:
     return Run(token=w.tokens["RESIDENT"], messages=n)
 
 
+# The inbox --------------------------------------------------------------------
+
+MY_NOTIFICATIONS = """
+query($first: Int!) { myNotifications(first: $first) {
+  unreadCount edges { cursor node { id kind title body subjectId createdAt readAt } }
+  pageInfo { hasNextPage endCursor } } }
+"""
+MARK_READ = """
+mutation($ids: [ID!]) { notificationsMarkRead(ids: $ids) {
+  __typename ... on NotificationsMarked { marked unreadCount } ... on DomainError { code } } }
+"""
+NOTIFICATION_EVENTS = """
+subscription($after: ID) { myNotificationEvents(after: $after) {
+  id kind title body subjectId createdAt readAt } }
+"""
+
+
+async def inbox_of(w: World, n: int) -> tuple[str, list[int]]:
+    """A resident with n notifications: their token and the notifications' ids, oldest first."""
+    person, token = await w.person()
+    for number in range(n):
+        await notifications.notify(
+            session=w.session,
+            person_ids=[person.id],
+            kind=NotificationKind.RESERVATION_CANCELLED,
+            title="预约已取消",
+            body=f"性能测试通知 {number}",
+        )
+    await w.commit()
+    ids = await w.session.scalars(select(Notification.id).where(Notification.person_id == person.id))
+    return token, sorted(ids)
+
+
+async def my_notifications(w: World, n: int) -> Run:
+    token, _ = await inbox_of(w, n)
+    return Run({"first": n}, token)
+
+
+async def notifications_mark_read(w: World, n: int) -> Run:
+    token, ids = await inbox_of(w, n)
+    return Run({"ids": [gid("Notification", pk) for pk in ids]}, token)
+
+
+async def notification_events(w: World, n: int) -> Run:
+    """n + 1 notifications, replayed after the first (a phone that reconnects)."""
+    token, ids = await inbox_of(w, n + 1)
+    return Run({"after": gid("Notification", ids[0])}, token, messages=n)
+
+
 # The cases ----------------------------------------------------------------------
 
 CASES = [
@@ -239,6 +291,7 @@ CASES = [
     Case("Query.people", PEOPLE, people, edges("people", "edges")),
     Case("Query.auditLog", AUDIT_LOG, audit_log, edges("auditLog", "edges")),
     Case("Query.communities", COMMUNITIES, communities, edges("communities", "edges")),
+    Case("Query.myNotifications", MY_NOTIFICATIONS, my_notifications, edges("myNotifications", "edges")),
     Case(
         "Query.node[Community]",
         node_query("Community", "name subdistrict"),
@@ -259,6 +312,12 @@ CASES = [
     ),
     Case("Mutation.logout", LOGOUT_EVERYWHERE, logout, lambda data: data["logout"]["sessionsEnded"]),
     Case("Mutation.sessionRevoke", SESSION_REVOKE, session_revoke, None),
+    Case(
+        "Mutation.notificationsMarkRead",
+        MARK_READ,
+        notifications_mark_read,
+        lambda data: data["notificationsMarkRead"]["marked"],
+    ),
     Case(
         "Mutation.personCreate",
         PERSON_CREATE,
@@ -311,6 +370,14 @@ CASES = [
     # Subscription (over a real WebSocket)
     # Ticks: whatever a delivery costs (nothing should: the token is watched, not read) would grow.
     Case("Subscription.serverTime", SERVER_TIME, server_time, len, sizes=(1, 4), transport="ws"),
+    Case(
+        "Subscription.myNotificationEvents",
+        NOTIFICATION_EVENTS,
+        notification_events,
+        len,
+        sizes=(1, 10),
+        transport="ws",
+    ),
 ]
 
 
