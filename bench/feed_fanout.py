@@ -225,7 +225,8 @@ async def post_batches(base: str, world: World, seconds: int, result: "Result") 
                 "variables": {
                     "r": [
                         {
-                            "deviceSerial": serial,
+                            # deviceId: the name older trees know (the current one takes it too)
+                            "deviceId": serial,
                             "kind": "HEART_RATE",
                             "value": 150,
                             "measuredAt": measured.isoformat(),

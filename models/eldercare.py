@@ -25,6 +25,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import AccessLogColumns, Base, created_at_column, id_column
@@ -133,6 +134,62 @@ class Elder(Base):
     # The last motion or door event: what the inactivity rule measures from.
     last_activity_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = created_at_column()
+    address: Mapped[str | None] = mapped_column(String(200))  # the household's, for a visit
+    # [{"name", "phone", "relationship"}], at most five
+    emergency_contacts: Mapped[list] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
+    # Consent to monitoring withdrawn: readings are refused and the jobs pass the elder by.
+    monitoring_ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        CheckConstraint(
+            "jsonb_typeof(emergency_contacts) = 'array' AND jsonb_array_length(emergency_contacts) <= 5",
+            name="emergency_contacts_list",
+        ),
+    )
+
+
+class ConsentGiver(StrEnum):
+    ELDER = "ELDER"
+    GUARDIAN = "GUARDIAN"  # a legal guardian (监护人), for an elder who cannot consent
+
+
+class ElderConsent(Base):
+    """Consent to monitoring, recorded with the elder (PIPL art. 28–29: health data is sensitive):
+    who gave it, when, and the paper or electronic record it stands on. One stands at a time;
+    withdrawing it ends monitoring."""
+
+    __tablename__ = "elder_consents"
+
+    id: Mapped[int] = id_column()
+    elder_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("elders.id", ondelete="CASCADE"))
+    given_by: Mapped[str] = mapped_column(String(10))
+    guardian_name: Mapped[str | None] = mapped_column(String(100))
+    reference: Mapped[str] = mapped_column(String(200))
+    given_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_by: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("persons.id"))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    withdrawn_by: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("persons.id"))
+    withdrawal_reason: Mapped[str | None] = mapped_column(String(500))
+
+    __table_args__ = (
+        CheckConstraint("given_by IN ('ELDER', 'GUARDIAN')", name="given_by_known"),
+        CheckConstraint(
+            "(given_by = 'GUARDIAN') = (length(btrim(coalesce(guardian_name, ''))) > 0)",
+            name="guardian_named",
+        ),
+        CheckConstraint("length(btrim(reference)) > 0", name="reference_given"),
+        CheckConstraint(
+            "(withdrawn_at IS NULL) = (withdrawal_reason IS NULL) "
+            "AND (withdrawal_reason IS NULL OR length(btrim(withdrawal_reason)) > 0)",
+            name="withdrawn_with_reason",
+        ),
+        Index(
+            "uq_elder_consents_standing",
+            "elder_id",
+            unique=True,
+            postgresql_where=text("withdrawn_at IS NULL"),
+        ),
+    )
 
 
 class FamilyLink(Base):
@@ -147,6 +204,7 @@ class FamilyLink(Base):
     relationship: Mapped[str] = mapped_column(String(30))
     consented_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     consent_revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    consent_reference: Mapped[str | None] = mapped_column(String(200))  # the elder's record of it
 
 
 class Device(Base):

@@ -20,7 +20,16 @@ from sqlalchemy import case, func, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.eldercare import LOINC, Device, DeviceKind, Elder, FamilyLink, ReadingKind
+from models.eldercare import (
+    LOINC,
+    ConsentGiver,
+    Device,
+    DeviceKind,
+    Elder,
+    ElderConsent,
+    FamilyLink,
+    ReadingKind,
+)
 from models.people import Person
 from resolvers.clock import SHANGHAI
 
@@ -166,6 +175,16 @@ async def seed_elders(*, session: AsyncSession, rows: list[dict]) -> list[int]:
                 lives_alone=row["lives_alone"],
             )
             session.add(elder)
+            await session.flush()
+            # As elderRegister does: the elder comes with the consent monitoring stands on.
+            session.add(
+                ElderConsent(
+                    elder_id=elder.id,
+                    given_by=ConsentGiver.ELDER.value,
+                    reference=f"DEMO-{elder.id:05d}（演示数据）",
+                    given_at=func.now(),
+                )
+            )
             await session.flush()
             ids[key] = elder.id
     return [ids[key] for key in keys]

@@ -256,7 +256,7 @@ def start_server(port: int) -> subprocess.Popen:
 async def wait_ready(port: int, process: subprocess.Popen | None = None) -> None:
     """Until /readyz says 200 (failing at once if the process died)."""
     async with httpx.AsyncClient() as client:
-        for _ in range(150):
+        for _ in range(600):  # a server's start takes seconds; on a busy two-core machine, tens
             assert process is None or process.poll() is None, f"linli serve exited with {process.returncode}"
             try:
                 if (await client.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200:

@@ -17,6 +17,7 @@ class InvalidReadings(DomainFailure):
 REJECTION_CODES = (
     ErrorCode.UNKNOWN_DEVICE,
     ErrorCode.KIND_NOT_MEASURED_BY_DEVICE,
+    ErrorCode.CONSENT_WITHDRAWN,
     ErrorCode.DEVICE_SERIAL_MISSING,
     ErrorCode.DEVICE_SERIAL_GIVEN_TWICE,
     ErrorCode.UNKNOWN_KIND,

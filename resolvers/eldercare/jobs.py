@@ -97,7 +97,7 @@ async def raise_inactivity_alerts(*, session: AsyncSession, now: datetime) -> in
     sensed = select(Device.elder_id).where(Device.kind.in_(("MOTION_SENSOR", "DOOR_SENSOR")))
     elders = await session.execute(
         select(Elder.id, Elder.community_id, Elder.last_activity_at).where(
-            Elder.lives_alone, Elder.id.in_(sensed)
+            Elder.lives_alone, Elder.id.in_(sensed), Elder.monitoring_ended_at.is_(None)
         )
     )
     candidates = []
@@ -132,7 +132,7 @@ async def raise_device_offline_alerts(*, session: AsyncSession, now: datetime) -
     silent = await session.execute(
         select(Device.id, Device.serial, Device.kind, Device.elder_id, Elder.community_id)
         .join(Elder, Elder.id == Device.elder_id)
-        .where(silent_since() <= now - timedelta(minutes=minutes))
+        .where(silent_since() <= now - timedelta(minutes=minutes), Elder.monitoring_ended_at.is_(None))
     )
     candidates = []
     for device in silent:

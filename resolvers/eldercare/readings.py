@@ -30,10 +30,11 @@ from resolvers.errors import ErrorCode
 
 EMERGENCY_KINDS = frozenset({ReadingKind.SOS.value, ReadingKind.FALL.value})
 # One statement per batch, whatever its size (arrays, so it is prepared once): find the devices,
-# keep what their kind can measure (the table device_kind_readings), store the new readings, mark
-# devices seen and elders active, and judge each stored reading against the elder's own band for
-# its kind, else the default band. Only what needs an alert comes back, with the count stored, the
-# serials no device has and the positions (in the arrays) of readings their device cannot measure.
+# keep what their kind can measure (the table device_kind_readings) for elders still monitored
+# (consent not withdrawn), store the new readings, mark devices seen and elders active, and judge
+# each stored reading against the elder's own band for its kind, else the default band. Only what
+# needs an alert comes back, with the count stored, the serials no device has and the positions (in
+# the arrays) of readings their device cannot measure or whose elder withdrew consent.
 STORE_READINGS = text(
     """
     WITH batch AS (
@@ -43,25 +44,27 @@ STORE_READINGS = text(
       ) WITH ORDINALITY AS b(serial, kind, value, loinc, measured_at, position)
     ),
     known AS (
-      SELECT d.id, d.serial, d.elder_id, d.kind FROM devices d
+      SELECT d.id, d.serial, d.elder_id, d.kind, e.monitoring_ended_at IS NULL AS monitored
+      FROM devices d JOIN elders e ON e.id = d.elder_id
       WHERE d.serial = ANY(CAST(:serials AS varchar[]))
     ),
     sent AS (
       SELECT b.position, b.kind, b.value, b.loinc, b.measured_at, k.id AS device_id, k.elder_id,
-             k.kind AS device_kind, m.reading_kind IS NOT NULL AS measurable
+             k.kind AS device_kind, m.reading_kind IS NOT NULL AS measurable, k.monitored
       FROM batch b JOIN known k ON k.serial = b.serial
       LEFT JOIN device_kind_readings m ON m.device_kind = k.kind AND m.reading_kind = b.kind
     ),
     stored AS (
       INSERT INTO readings (device_id, elder_id, kind, value, loinc, measured_at)
-      SELECT device_id, elder_id, kind, value, loinc, measured_at FROM sent WHERE measurable
+      SELECT device_id, elder_id, kind, value, loinc, measured_at FROM sent WHERE measurable AND monitored
       ORDER BY device_id, kind, measured_at
       ON CONFLICT (device_id, kind, measured_at) DO NOTHING
       RETURNING elder_id, kind, value, measured_at
     ),
     seen AS (
       UPDATE devices d SET last_seen_at = greatest(d.last_seen_at, v.seen)
-      FROM (SELECT device_id, max(measured_at) AS seen FROM sent WHERE measurable GROUP BY device_id) AS v
+      FROM (SELECT device_id, max(measured_at) AS seen FROM sent WHERE measurable AND monitored
+            GROUP BY device_id) AS v
       WHERE d.id = v.device_id
     ),
     moved AS (
@@ -91,7 +94,7 @@ STORE_READINGS = text(
       ARRAY(SELECT serial FROM unnest(CAST(:serials AS varchar[])) AS serial EXCEPT SELECT serial FROM known)
         AS unknown,
       (SELECT count(*) FROM stored) AS accepted,
-      u.positions AS unmeasurable, u.device_kinds AS unmeasurable_by,
+      u.positions AS unmeasurable, u.device_kinds AS unmeasurable_by, w.positions AS withdrawn,
       f.elder_ids, f.community_ids, f.kinds, f.values, f.measured_ats, f.severities
     FROM (
       SELECT array_agg(elder_id ORDER BY measured_at) AS elder_ids,
@@ -106,7 +109,11 @@ STORE_READINGS = text(
       SELECT array_agg(position ORDER BY position) AS positions,
              array_agg(device_kind ORDER BY position) AS device_kinds
       FROM sent WHERE NOT measurable
-    ) AS u
+    ) AS u,
+    (
+      SELECT array_agg(position ORDER BY position) AS positions
+      FROM sent WHERE measurable AND NOT monitored
+    ) AS w
     """
 )
 
@@ -231,12 +238,15 @@ async def record_readings(*, session: AsyncSession, readings: list[ReadingIn], n
             ErrorCode.KIND_NOT_MEASURED_BY_DEVICE,
             f"{device_kind} 类设备 {readings[index].device_serial} 不能测量 {readings[index].kind}",
         )
+    for position in stored.withdrawn or ():
+        problems[sent[position - 1]] = (ErrorCode.CONSENT_WITHDRAWN, "该老人已撤回监测同意，读数未保存")
     rejected = [
         Rejection(index, reading.device_serial, *problem)
         for index, reading in enumerate(readings)
         if (problem := device_problem(reading, unknown) or problems.get(index)) is not None
     ]
-    valid = sum(1 for serial in columns["serial"] if serial not in unknown) - len(stored.unmeasurable or ())
+    refused = len(stored.unmeasurable or ()) + len(stored.withdrawn or ())
+    valid = sum(1 for serial in columns["serial"] if serial not in unknown) - refused
     if not valid:
         raise InvalidReadings(
             ErrorCode.NO_VALID_READINGS, "这一批读数全部无效，未保存任何读数", rejected=rejected

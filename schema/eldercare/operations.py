@@ -24,6 +24,7 @@ from schema.common import (
     pk_of,
     selects,
 )
+from schema.eldercare.elders import ElderOfficeMutation
 from schema.eldercare.types import (
     CareAlert,
     CareAlertConnection,
@@ -183,7 +184,7 @@ class ElderCareQuery:
 
 
 @strawberry.type
-class ElderCareMutation:
+class ElderCareMutation(ElderOfficeMutation):
     @strawberry.mutation(
         extensions=has_role(Role.DEVICE_GATEWAY, Role.ADMIN),
         description="Device gateways push readings in batches; idempotent per (device, kind, measuredAt).",

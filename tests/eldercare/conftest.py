@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import delete, select, update
 
-from models.eldercare import Device, Elder, FamilyLink
+from models.eldercare import Device, Elder, ElderConsent, FamilyLink
 from models.people import Community, Role
 from resolvers import people as people_service
 from schema.common import encode_global_id
@@ -63,6 +63,14 @@ async def ward(session, settings, tokens, clock_at_ten) -> Ward:
     )
     session.add_all([a, b])
     await session.flush()
+    session.add_all(
+        [
+            ElderConsent(
+                elder_id=elder.id, given_by="ELDER", reference=f"T-{elder.name}", given_at=WEDNESDAY_10
+            )
+            for elder in (a, b)
+        ]
+    )
     session.add_all(
         [
             Device(

@@ -6,6 +6,10 @@ runs every cell); the world the runners act on is built in tests/security/confte
 
 from datetime import timedelta
 
+from sqlalchemy import update
+
+from models.eldercare import Elder, ElderConsent
+from schema.common import encode_global_id
 from tests.security.calls import (
     Call,
     Runner,
@@ -35,6 +39,17 @@ ELDER_A_NODE = by_caller(NULL, family=OK, care_staff=OK, admin=OK)
 ELDER_A_LIST = by_caller(EMPTY, anonymous=UNAUTH, family=OK, care_staff=OK, admin=OK)
 # Acting on elder A's care: A's care staff and admin; care staff elsewhere find nothing to act on.
 CARE_ACTION = by_caller(FORBIDDEN, anonymous=UNAUTH, care_staff=OK, care_staff_other=NOT_FOUND, admin=OK)
+# Running elder A's record (consent, family links): the care staff and the office of A's community,
+# and admin; their peers of another community find nothing to act on.
+ELDER_OFFICE = by_caller(
+    FORBIDDEN,
+    anonymous=UNAUTH,
+    care_staff=OK,
+    care_staff_other=NOT_FOUND,
+    community_admin=OK,
+    community_admin_other=NOT_FOUND,
+    admin=OK,
+)
 # Writing readings: device gateways and admin.
 GATEWAY_ONLY = by_caller(FORBIDDEN, anonymous=UNAUTH, gateway=OK, admin=OK)
 
@@ -123,6 +138,40 @@ ROWS: dict[str, tuple[Row, ...]] = {
             logged=True,
         ),
         Row("care_visit_log", "`careVisitLog` for A", ("Mutation.careVisitLog",), CARE_ACTION, logged=True),
+        Row(
+            "elder_register",
+            "`elderRegister` in the caller's own community (admin names community 1)",
+            ("Mutation.elderRegister",),
+            by_caller(
+                FORBIDDEN,
+                anonymous=UNAUTH,
+                care_staff=OK,
+                care_staff_other=OK,
+                community_admin=OK,
+                community_admin_other=OK,
+                admin=OK,
+            ),
+        ),
+        Row("elder_update", "`elderUpdate` of A", ("Mutation.elderUpdate",), ELDER_OFFICE),
+        Row("consent_withdraw", "`consentWithdraw` of A", ("Mutation.consentWithdraw",), ELDER_OFFICE),
+        Row(
+            "consent_record",
+            "`consentRecord` for A, after a withdrawal",
+            ("Mutation.consentRecord",),
+            ELDER_OFFICE,
+        ),
+        Row(
+            "family_link_add",
+            "`familyLinkAdd`: A's nephew (consent revoked) again",
+            ("Mutation.familyLinkAdd",),
+            ELDER_OFFICE,
+        ),
+        Row(
+            "family_link_remove",
+            "`familyLinkRemove`: A's daughter",
+            ("Mutation.familyLinkRemove",),
+            ELDER_OFFICE,
+        ),
     ),
 }
 
@@ -299,3 +348,74 @@ async def care_visit_log(call: Call) -> str:
         "visitedAt": (call.world.now - timedelta(minutes=10)).isoformat(),
     }
     return await mutate(call, VISIT_LOG, "careVisitLog", "CareVisit", input=visit)
+
+
+# ── Running elder A's record ──────────────────────────────────────────────────
+
+RECORD_RESULT = "__typename ... on ElderRecord { id monitored } ... on DomainError { code }"
+LINK_RESULT = "__typename ... on FamilyLink { personId endedAt } ... on DomainError { code }"
+ELDER_REGISTER = f"mutation($i: ElderRegisterInput!) {{ elderRegister(input: $i) {{ {RECORD_RESULT} }} }}"
+ELDER_UPDATE = f"""mutation($id: ID!) {{
+  elderUpdate(id: $id, input: {{address: "矩阵路 1 号"}}) {{ {RECORD_RESULT} }} }}"""
+CONSENT_WITHDRAW = f"""mutation($e: ID!) {{
+  consentWithdraw(elderId: $e, reason: "矩阵：本人撤回") {{ {RECORD_RESULT} }} }}"""
+CONSENT_RECORD = f"""mutation($e: ID!) {{
+  consentRecord(elderId: $e, consent: {{givenBy: ELDER, reference: "矩阵-2"}}) {{ {RECORD_RESULT} }} }}"""
+LINK_ADD = f"""mutation($e: ID!, $p: String!) {{
+  familyLinkAdd(elderId: $e, phone: $p, relationship: "侄子", consentReference: "矩阵-S") {{
+    {LINK_RESULT} }} }}"""
+LINK_REMOVE = (
+    f"""mutation($e: ID!, $p: ID!) {{ familyLinkRemove(elderId: $e, personId: $p) {{ {LINK_RESULT} }} }}"""
+)
+
+
+@runner("elder_register")
+async def elder_register(call: Call) -> str:
+    elder = {
+        "name": "矩阵新老人",
+        "birthDate": "1950-06-01",
+        "consent": {"givenBy": "ELDER", "reference": "矩阵-1"},
+    }
+    if call.caller == "admin":
+        elder["communityId"] = call.world.ids["community"]
+    return await mutate(call, ELDER_REGISTER, "elderRegister", "ElderRecord", i=elder)
+
+
+@runner("elder_update")
+async def elder_update(call: Call) -> str:
+    return await mutate(call, ELDER_UPDATE, "elderUpdate", "ElderRecord", id=call.world.ids["elder_a"])
+
+
+@runner("consent_withdraw")
+async def consent_withdraw(call: Call) -> str:
+    return await mutate(call, CONSENT_WITHDRAW, "consentWithdraw", "ElderRecord", e=call.world.ids["elder_a"])
+
+
+@runner("consent_record")
+async def consent_record(call: Call) -> str:
+    elder_id = call.world.elders["A"]
+    async with call.sessions() as session:
+        await session.execute(
+            update(ElderConsent)
+            .where(ElderConsent.elder_id == elder_id, ElderConsent.withdrawn_at.is_(None))
+            .values(withdrawn_at=call.world.now, withdrawal_reason="矩阵：已撤回")
+        )
+        await session.execute(
+            update(Elder).where(Elder.id == elder_id).values(monitoring_ended_at=call.world.now)
+        )
+        await session.commit()
+    return await mutate(call, CONSENT_RECORD, "consentRecord", "ElderRecord", e=call.world.ids["elder_a"])
+
+
+@runner("family_link_add")
+async def family_link_add(call: Call) -> str:
+    nephew = call.world.people["family_no_consent"].phone
+    return await mutate(call, LINK_ADD, "familyLinkAdd", "FamilyLink", e=call.world.ids["elder_a"], p=nephew)
+
+
+@runner("family_link_remove")
+async def family_link_remove(call: Call) -> str:
+    daughter = encode_global_id("Person", call.world.people["family"].person_id)
+    return await mutate(
+        call, LINK_REMOVE, "familyLinkRemove", "FamilyLink", e=call.world.ids["elder_a"], p=daughter
+    )

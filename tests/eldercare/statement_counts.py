@@ -4,10 +4,21 @@ Run by tests/perf/test_statement_counts.py (see tests/perf/cases.py for what a c
 """
 
 from datetime import date, datetime, timedelta
+from functools import partial
 
 from sqlalchemy import func, select
 
-from models.eldercare import LOINC, CareAlert, CareAlertEvent, CareVisit, Device, Elder, Reading
+from models.eldercare import (
+    LOINC,
+    CareAlert,
+    CareAlertEvent,
+    CareVisit,
+    Device,
+    Elder,
+    ElderConsent,
+    FamilyLink,
+    Reading,
+)
 from models.people import Role
 from tests.perf.cases import AliasSetup, Case, Run, World, edges, gid, node_query
 
@@ -262,6 +273,114 @@ async def care_alert_events(w: World, n: int) -> Run:
 
 # The cases ----------------------------------------------------------------------
 
+
+# Running elders (#17) ---------------------------------------------------------------
+
+ELDER_RECORD = """__typename
+  ... on ElderRecord { id name monitored emergencyContacts { name phone relationship }
+  consent { givenBy reference givenAt withdrawnAt } } ... on DomainError { code message }"""
+ELDER_REGISTER = f"mutation($i: ElderRegisterInput!) {{ elderRegister(input: $i) {{ {ELDER_RECORD} }} }}"
+ELDER_UPDATE = (
+    f"mutation($id: ID!, $i: ElderUpdateInput!) {{ elderUpdate(id: $id, input: $i) {{ {ELDER_RECORD} }} }}"
+)
+CONSENT_WITHDRAW = (
+    f'mutation($e: ID!) {{ consentWithdraw(elderId: $e, reason: "撤回") {{ {ELDER_RECORD} }} }}'
+)
+CONSENT_RECORD = f"""mutation($e: ID!) {{
+  consentRecord(elderId: $e, consent: {{givenBy: ELDER, reference: "P-NEW"}}) {{ {ELDER_RECORD} }} }}"""
+LINK = "__typename ... on FamilyLink { personId relationship endedAt } ... on DomainError { code message }"
+LINK_ADD = f"""mutation($e: ID!, $p: String!) {{
+  familyLinkAdd(elderId: $e, phone: $p, relationship: "女儿", consentReference: "P-S") {{ {LINK} }} }}"""
+LINK_REMOVE = f"mutation($e: ID!, $p: ID!) {{ familyLinkRemove(elderId: $e, personId: $p) {{ {LINK} }} }}"
+
+
+def contacts(n: int) -> list[dict]:
+    return [{"name": f"联系人{k}", "phone": f"1390000{k:04d}", "relationship": "子女"} for k in range(n)]
+
+
+async def consented_elder(w: World, **made) -> Elder:
+    elder, _, _ = await add_elder(w, await w.community_id(), **made)
+    w.session.add(ElderConsent(elder_id=elder.id, given_by="ELDER", reference="P-0", given_at=w.now))
+    await w.session.flush()
+    return elder
+
+
+async def followers(w: World, elder: Elder, n: int) -> list[int]:
+    people = []
+    for _ in range(n):
+        person, _ = await w.person()
+        w.session.add(
+            FamilyLink(elder_id=elder.id, person_id=person.id, relationship="子女", consented_at=w.now)
+        )
+        people.append(person.id)
+    await w.commit()
+    return people
+
+
+async def elder_register(w: World, n: int) -> Run:
+    elder = {"name": "新老人", "birthDate": "1950-01-01", "emergencyContacts": contacts(n)}
+    elder["consent"] = {"givenBy": "ELDER", "reference": "P-1"}
+    return Run({"i": elder}, w.tokens["CARE_STAFF"])
+
+
+async def elder_update(w: World, n: int) -> Run:
+    elder = await consented_elder(w)
+    await w.commit()
+    return Run(
+        {"id": gid("Elder", elder.id), "i": {"emergencyContacts": contacts(n)}}, w.tokens["CARE_STAFF"]
+    )
+
+
+async def consent_withdraw(w: World, n: int) -> Run:
+    """n open alerts closed and n family members told, in statements that do not grow with them."""
+    elder = await consented_elder(w, alerts=n)
+    await followers(w, elder, n)
+    resolved = partial(w.count, CareAlert, CareAlert.elder_id == elder.id, CareAlert.status == "RESOLVED")
+    return Run({"e": gid("Elder", elder.id)}, w.tokens["CARE_STAFF"], count=resolved)
+
+
+async def consent_record(w: World, n: int) -> Run:
+    """After n consents given and withdrawn."""
+    elder, _, _ = await add_elder(w, await w.community_id())
+    for k in range(n):
+        w.session.add(
+            ElderConsent(
+                elder_id=elder.id,
+                given_by="ELDER",
+                reference=f"P-{k}",
+                given_at=w.now - timedelta(days=n - k),
+                withdrawn_at=w.now - timedelta(days=n - k - 1),
+                withdrawal_reason="撤回",
+            )
+        )
+    elder.monitoring_ended_at = w.now
+    await w.commit()
+    return Run(
+        {"e": gid("Elder", elder.id)},
+        w.tokens["CARE_STAFF"],
+        count=partial(w.count, ElderConsent, ElderConsent.elder_id == elder.id),
+    )
+
+
+async def family_link_add(w: World, n: int) -> Run:
+    elder = await consented_elder(w)
+    await followers(w, elder, n)
+    newcomer, _ = await w.person()
+    variables = {"e": gid("Elder", elder.id), "p": newcomer.phone}
+    return Run(
+        variables, w.tokens["CARE_STAFF"], count=partial(w.count, FamilyLink, FamilyLink.elder_id == elder.id)
+    )
+
+
+async def family_link_remove(w: World, n: int) -> Run:
+    elder = await consented_elder(w)
+    first, *_ = await followers(w, elder, n)
+    variables = {"e": gid("Elder", elder.id), "p": gid("Person", first)}
+    return Run(
+        variables, w.tokens["CARE_STAFF"], count=partial(w.count, FamilyLink, FamilyLink.elder_id == elder.id)
+    )
+
+
 CASES = [
     # Query
     Case("Query.elders", ELDERS, elders, edges("elders", "edges")),
@@ -309,6 +428,24 @@ CASES = [
         edges("careAlertResolve", "elder", "alerts"),
     ),
     Case("Mutation.careVisitLog", VISIT_LOG, care_visit_log, edges("careVisitLog", "elder", "visits")),
+    Case(
+        "Mutation.elderRegister",
+        ELDER_REGISTER,
+        elder_register,
+        edges("elderRegister", "emergencyContacts"),
+        sizes=(1, 5),
+    ),
+    Case(
+        "Mutation.elderUpdate",
+        ELDER_UPDATE,
+        elder_update,
+        edges("elderUpdate", "emergencyContacts"),
+        sizes=(1, 5),
+    ),
+    Case("Mutation.consentWithdraw", CONSENT_WITHDRAW, consent_withdraw, None),
+    Case("Mutation.consentRecord", CONSENT_RECORD, consent_record, None),
+    Case("Mutation.familyLinkAdd", LINK_ADD, family_link_add, None),
+    Case("Mutation.familyLinkRemove", LINK_REMOVE, family_link_remove, None),
     # Subscription (over a real WebSocket)
     Case("Subscription.careAlertEvents", ALERT_EVENTS, care_alert_events, len, sizes=(1, 10), transport="ws"),
 ]

@@ -42,8 +42,9 @@ class SteppedFeed(AlertFeed):
 
     def poke(self) -> None:
         self.caught_up.clear()
-        for subscriber in list(self.subscribers):
-            subscriber.wake()
+        for waiting in list(self.subscribers.values()):
+            for subscriber in list(waiting):
+                subscriber.wake()
 
 
 @pytest.fixture

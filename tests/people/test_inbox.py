@@ -170,7 +170,6 @@ async def committed_people(engine, settings):
     async with engine.begin() as connection:
         ids = [pk for pk, _ in found]
         await connection.execute(delete(Notification).where(Notification.person_id.in_(ids)))
-        await connection.execute(delete(AuditLog).where(AuditLog.actor_id.in_(ids)))
         await connection.execute(delete(Person).where(Person.id.in_(ids)))
 
 

@@ -33,6 +33,7 @@ from models.eldercare import (
     CareVisit,
     Device,
     Elder,
+    ElderConsent,
     FamilyLink,
     Reading,
     ReadingKind,
@@ -140,6 +141,12 @@ async def add_eldercare(session: AsyncSession, now: datetime, people: dict, comm
     b = Elder(name="矩阵刘德明", birth_date=date(1938, 9, 12), community_id=communities[TWO])
     session.add_all([a, b])
     await session.flush()
+    session.add_all(
+        [
+            ElderConsent(elder_id=elder.id, given_by="ELDER", reference="矩阵同意书", given_at=now)
+            for elder in (a, b)
+        ]
+    )
     made = {}
     for key, elder, staff in (("a", a, "care_staff"), ("b", b, "care_staff_other")):
         seen = now - timedelta(minutes=5)
