@@ -64,6 +64,12 @@ async def session_with_center(
     return row.ChildcareSession, row.ChildcareClass, row.ChildcareCenter
 
 
+def places(slot: ChildcareSession) -> int:
+    """How many children the session may confirm: its places, and no more than its carers on duty
+    look after at the class's ratio (none without a carer). The database holds the same rule."""
+    return max(0, min(slot.capacity, slot.carer_count * slot.class_carer_ratio))
+
+
 async def create_booking(
     *, session: AsyncSession, viewer: Viewer, request: BookingRequest, now: datetime
 ) -> ChildcareBooking:
@@ -83,6 +89,8 @@ async def create_booking(
     if existing is not None:
         return existing
     start = slot.period.lower
+    if slot.cancelled_at is not None:
+        raise DomainFailure(ErrorCode.SESSION_CANCELLED, f"该时段已取消：{slot.cancel_reason}")
     if now >= start:
         raise DomainFailure(ErrorCode.SESSION_STARTED, "该时段已开始，无法预约")
     if slot.day > now.astimezone(SHANGHAI).date() + timedelta(days=center.booking_horizon_days):
@@ -101,7 +109,7 @@ async def create_booking(
         idempotency_key=request.idempotency_key,
         request_fingerprint=request.fingerprint() if request.idempotency_key else None,
     )
-    if slot.confirmed_count < slot.capacity:
+    if slot.confirmed_count < places(slot):
         booking.status = BookingStatus.CONFIRMED.value
         slot.confirmed_count += 1
     else:
@@ -168,9 +176,14 @@ async def bookings_for_by_ids(*, session: AsyncSession, viewer: Viewer, ids: Seq
 
 
 async def promote_from_waitlist(
-    *, session: AsyncSession, slot: ChildcareSession, childcare_class: ChildcareClass
-) -> None:
-    """Give a freed place to the first waitlisted child still eligible on the session day."""
+    *,
+    session: AsyncSession,
+    slot: ChildcareSession,
+    childcare_class: ChildcareClass,
+    all_places: bool = False,
+) -> list[ChildcareBooking]:
+    """Give a freed place to the first waitlisted child still eligible on the session day (with
+    `all_places`, every free place, in line); the bookings confirmed."""
     waiting = await session.execute(
         select(ChildcareBooking, Child)
         .join(Child, Child.id == ChildcareBooking.child_id)
@@ -178,14 +191,18 @@ async def promote_from_waitlist(
         .order_by(ChildcareBooking.waitlist_sequence)
         .with_for_update(of=ChildcareBooking)
     )
+    promoted = []
     for booking, child in waiting:
-        if slot.confirmed_count >= slot.capacity:
-            return
+        if slot.confirmed_count >= places(slot):
+            break
         if eligible(child, childcare_class, slot.day):
             booking.status = BookingStatus.CONFIRMED.value
             booking.waitlist_sequence = None
             slot.confirmed_count += 1
-            return
+            promoted.append(booking)
+            if not all_places:
+                break
+    return promoted
 
 
 async def cancel_booking(
