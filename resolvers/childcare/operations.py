@@ -1,6 +1,7 @@
 """The centre's own operations: classes, the weekly timetable, closing a session, carers on duty.
 
-CHILDCARE_STAFF of the centre's community and ADMIN run a centre (staff of another community: STAFF_ONLY).
+CHILDCARE_STAFF of the centre's community and ADMIN run a centre; to staff of another community it is
+NotFound (not theirs to change: the two are not told apart).
 The national class rules are CHECK constraints; the carer ratio is a trigger on the session
 (migration 0018): this module names what the database refused. Every change is one audit row in
 the change's transaction; what it tells guardians goes to their inbox in the same transaction.
@@ -44,9 +45,9 @@ HOLDING = (BookingStatus.CONFIRMED.value, BookingStatus.WAITLISTED.value)
 SMALLINT = range(-32768, 32768)
 
 
-def _staff_only(viewer: Viewer, center: ChildcareCenter) -> None:
+def _staff_only(viewer: Viewer, center: ChildcareCenter, what: str) -> None:
     if not is_childcare_staff(viewer, center):
-        raise DomainFailure(ErrorCode.STAFF_ONLY, "仅该托育机构所在社区的托育人员可以操作")
+        raise NotFound(what)
 
 
 def gid(type_name: str, pk: int) -> str:
@@ -130,7 +131,7 @@ async def create_class(
     center = await session.get(ChildcareCenter, center_id)
     if center is None:
         raise NotFound("该托育机构")
-    _staff_only(viewer, center)
+    _staff_only(viewer, center, "该托育机构")
     _checked(data)
     klass = ChildcareClass(
         center_id=center.id,
@@ -171,7 +172,7 @@ async def class_with_center(
     ).first()
     if row is None:
         raise NotFound("该班级")
-    _staff_only(viewer, row.ChildcareCenter)
+    _staff_only(viewer, row.ChildcareCenter, "该班级")
     return row.ChildcareClass, row.ChildcareCenter
 
 
@@ -278,7 +279,7 @@ async def assign_carer(
 ) -> SessionCarers:
     """A carer on duty for the session; places it frees go at once to the waitlist, in line."""
     slot, klass, center = await session_with_center(session=session, session_id=session_id, lock=True)
-    _staff_only(viewer, center)
+    _staff_only(viewer, center, "该托育时段")
     if slot.cancelled_at is not None:
         raise DomainFailure(ErrorCode.SESSION_CANCELLED, "该时段已取消")
     if slot.period.upper <= now:
@@ -318,7 +319,7 @@ async def remove_carer(
 ) -> SessionCarers:
     """Off duty; refused by the database when the carers left could not look after the confirmed children."""
     slot, _klass, center = await session_with_center(session=session, session_id=session_id, lock=True)
-    _staff_only(viewer, center)
+    _staff_only(viewer, center, "该托育时段")
     if slot.period.upper <= now:
         raise DomainFailure(ErrorCode.SESSION_ENDED, "该时段已结束")
     left = (slot.carer_count - 1) * slot.class_carer_ratio
@@ -364,7 +365,7 @@ async def cancel_session(
     """A closure: the session takes no more bookings, every booking still holding a place or a
     waitlist place is cancelled, and each child's guardians are told, all in one transaction."""
     slot, klass, center = await session_with_center(session=session, session_id=session_id, lock=True)
-    _staff_only(viewer, center)
+    _staff_only(viewer, center, "该托育时段")
     reason = reason.strip()
     if not reason or len(reason) > 200:
         raise DomainFailure(ErrorCode.REASON_REQUIRED, "请填写取消原因（200 字以内）")

@@ -53,7 +53,7 @@ CARER_ID = strawberry.argument(
 CENTRE_STAFF = has_role(Role.CHILDCARE_STAFF, Role.ADMIN)
 CENTRE_STAFF_ONLY = (
     " CHILDCARE_STAFF of the centre's community, or ADMIN (other roles FORBIDDEN; childcare staff of another "
-    "community STAFF_ONLY). Audited."
+    "community NotFound). Audited."
 )
 
 

@@ -505,7 +505,7 @@ class ChildcareSessionCarers:
 class ChildcareClassCreateInput:
     center_id: strawberry.ID = strawberry.field(
         description="Global ID of the ChildcareCenter (NOT_FOUND if none); the caller must be its "
-        "community's CHILDCARE_STAFF or ADMIN (else STAFF_ONLY)."
+        "community's CHILDCARE_STAFF or ADMIN (staff of another community: NOT_FOUND)."
     )
     name: str = strawberry.field(
         description="1–100 characters, trimmed (INVALID_NAME); unique in the centre (CLASS_NAME_TAKEN)."
@@ -561,7 +561,7 @@ ChildcareClassResult = Annotated[
     ChildcareClass | RuleViolation | NotFound,
     strawberry.union(
         "ChildcareClassResult",
-        description="The class as it now is (with its timetable); or RuleViolation (STAFF_ONLY, "
+        description="The class as it now is (with its timetable); or RuleViolation ("
         "NATIONAL_CLASS_RULES, INVALID_CLASS, INVALID_NAME, CLASS_NAME_TAKEN, CLASS_SIZE_EXCEEDED, "
         "CARER_RATIO_EXCEEDED; for the timetable also INVALID_TIMETABLE_ENTRY, DUPLICATE_TIMETABLE_ENTRY, "
         "TIMETABLE_SESSIONS_BOOKED, CARER_NOT_STAFF); or NotFound. Nothing is written on a refusal.",
@@ -571,7 +571,7 @@ ChildcareSessionCancelResult = Annotated[
     ChildcareSession | RuleViolation | NotFound,
     strawberry.union(
         "ChildcareSessionCancelResult",
-        description="The session, now cancelled; or RuleViolation (STAFF_ONLY, REASON_REQUIRED, "
+        description="The session, now cancelled; or RuleViolation (REASON_REQUIRED, "
         "SESSION_CANCELLED, SESSION_STARTED); or NotFound.",
     ),
 ]
@@ -579,7 +579,7 @@ ChildcareSessionCarersResult = Annotated[
     ChildcareSessionCarers | RuleViolation | NotFound,
     strawberry.union(
         "ChildcareSessionCarersResult",
-        description="The session with its roster; or RuleViolation (STAFF_ONLY, SESSION_ENDED, "
+        description="The session with its roster; or RuleViolation (SESSION_ENDED, "
         "SESSION_CANCELLED, CARER_NOT_STAFF, CARER_ALREADY_ON_DUTY, CARER_NOT_ON_DUTY, "
         "CARER_RATIO_EXCEEDED); or NotFound.",
     ),
