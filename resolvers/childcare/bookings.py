@@ -57,7 +57,8 @@ async def session_with_center(
         .where(ChildcareSession.id == session_id)
     )
     if lock:
-        stmt = stmt.with_for_update(of=ChildcareSession)
+        # What was read under the lock is what counts, even if this session read the row before.
+        stmt = stmt.with_for_update(of=ChildcareSession).execution_options(populate_existing=True)
     row = (await session.execute(stmt)).first()
     if row is None:
         raise NotFound("该托育时段")
