@@ -67,7 +67,10 @@ async def session_with_center(
 
 def places(slot: ChildcareSession) -> int:
     """How many children the session may confirm: its places, and no more than its carers on duty
-    look after at the class's ratio (none without a carer). The database holds the same rule."""
+    look after at the class's ratio (none without a carer, none once cancelled). The database holds
+    the same rule."""
+    if slot.cancelled_at is not None:
+        return 0
     return max(0, min(slot.capacity, slot.carer_count * slot.class_carer_ratio))
 
 

@@ -177,7 +177,7 @@ class ChildcareSession(Node):
     )
     remaining: int = strawberry.field(
         description="Places still free, in children: min(capacity, carersOnDuty × the class's carerRatio) − "
-        "booked (never below 0); at 0 a new booking is WAITLISTED."
+        "booked (never below 0; 0 once cancelled); at 0 a new booking is WAITLISTED."
     )
     carers_on_duty: int = strawberry.field(
         description="Carers rostered for the session: it confirms at most this many × the class's carerRatio "
