@@ -195,16 +195,20 @@ async def test_the_database_holds_the_ratio_behind_the_codes_back(
         await refused(update(ChildcareClass).where(ChildcareClass.id == class_id).values(carer_ratio=2))
         == WITHIN_CARER_RATIO
     )
-    # Changes that keep it are not: one child fewer, a carer more
-    assert (
-        await refused(update(ChildcareSession).where(ChildcareSession.id == slot).values(confirmed_count=2))
-        is None
-    )
-    assert await refused(insert(SessionCarer).values(session_id=slot, person_id=crew["carer2"].id)) is None
+    # Changes that keep it are not: one child fewer, a carer more (the count kept by the trigger)
     async with db() as session:
-        assert (
-            await session.scalar(select(ChildcareSession.carer_count).where(ChildcareSession.id == slot)) == 2
+        await session.execute(
+            update(ChildcareSession).where(ChildcareSession.id == slot).values(confirmed_count=2)
         )
+        await session.execute(insert(SessionCarer).values(session_id=slot, person_id=crew["carer2"].id))
+        counts = (
+            await session.execute(
+                select(ChildcareSession.confirmed_count, ChildcareSession.carer_count).where(
+                    ChildcareSession.id == slot
+                )
+            )
+        ).one()
+        assert tuple(counts) == (2, 2)
 
 
 # ── Under concurrency, over real connections ────────────────────────────────────
