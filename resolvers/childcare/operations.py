@@ -634,7 +634,7 @@ async def _sync_carers(
             insert(TimetableCarer), [{"timetable_id": entry.id, "person_id": pk} for pk in sorted(added)]
         )
         sessions = future.subquery()
-        rows = select(sessions.c.id, Person.id).where(Person.id.in_(added))
+        rows = select(sessions.c.id, Person.id).select_from(sessions).join(Person, Person.id.in_(added))
         await session.execute(
             upsert(SessionCarer).from_select(["session_id", "person_id"], rows).on_conflict_do_nothing()
         )
