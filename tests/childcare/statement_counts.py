@@ -188,13 +188,16 @@ async def childcare_sessions(w: World, n: int) -> Run:
 
 
 CENTERS = """
-{ childcareCenters { id name classes { id name kind minAgeMonths maxAgeMonths capacity carerRatio } } }
+{ childcareCenters { id name classes { id name kind minAgeMonths maxAgeMonths capacity carerRatio
+  timetable { weekday startsAt capacity } } } }
 """
 
 
 async def childcare_centers(w: World, n: int) -> Run:
     for _ in range(n):
-        await add_center(w, classes=2)
+        _, classes = await add_center(w, classes=2)
+        for klass in classes:
+            await add_timetable(w, klass, 2)
     await w.commit()
     return Run()
 
@@ -240,8 +243,26 @@ async def childcare_session_roster(w: World, n: int) -> Run:
     return Run({"session": gid("ChildcareSession", slot.id)}, token)
 
 
+async def add_timetable(w: World, klass: ChildcareClass, n: int) -> None:
+    """n weekly entries of the class (no carers; its sessions are not generated)."""
+    for index in range(n):
+        starts = 6 + index // 7
+        w.session.add(
+            TimetableEntry(
+                class_id=klass.id,
+                weekday=1 + index % 7,
+                care_type="HOURLY",
+                starts_at=time(starts),
+                ends_at=time(starts + 1),
+                capacity=6,
+            )
+        )
+    await w.session.flush()
+
+
 async def node_childcare_class(w: World, n: int) -> Run:
     _, (klass,) = await add_center(w)
+    await add_timetable(w, klass, n)
     await w.commit()
     return Run({"id": gid("ChildcareClass", klass.id)})
 
@@ -551,12 +572,13 @@ CASES = [
     ),
     Case(
         "Query.node[ChildcareClass]",
-        node_query("ChildcareClass", "name kind minAgeMonths maxAgeMonths capacity carerRatio"),
+        node_query(
+            "ChildcareClass",
+            "name kind minAgeMonths maxAgeMonths capacity carerRatio "
+            "timetable { weekday careType startsAt endsAt capacity }",
+        ),
         node_childcare_class,
-        None,
-        sizes=(1, 1),
-        why_fixed="a ChildcareClass has only scalar fields (its sessions and children are not reachable "
-        "from it); many classes in one request are the aliased node(id:) test's",
+        edges("node", "timetable"),
     ),
     Case(
         "Query.node[ChildcareSession]",
