@@ -3,6 +3,11 @@
 National rules (国卫人口发〔2019〕58号) are constraints: class sizes by kind, session capacity
 never above its class's size (a composite foreign key carries the class size into the session),
 confirmed places never above capacity, one child never in two overlapping bookings.
+
+Carers on duty: each session has a roster (childcare_session_carers, copied from its weekly
+timetable entry's carers when the session is generated); a trigger keeps the session's
+`carer_count` and another refuses any change that would leave more confirmed children than
+carers × the class's children-per-carer ratio (carried into the session like the class size).
 """
 
 from datetime import date, datetime, time
@@ -106,6 +111,8 @@ class ChildcareClass(Base):
         UniqueConstraint("center_id", "name", name="uq_childcare_classes_center_name"),
         # Sessions reference (id, capacity), so a session can never offer more than its class holds.
         UniqueConstraint("id", "capacity", name="uq_childcare_classes_id_capacity"),
+        # … and (id, carer_ratio), so a session always knows its class's children-per-carer ratio.
+        UniqueConstraint("id", "carer_ratio", name="uq_childcare_classes_id_carer_ratio"),
         CheckConstraint("min_age_months < max_age_months AND capacity > 0 AND carer_ratio > 0", name="sane"),
         CheckConstraint(CLASS_RULES_SQL, name="national_rules"),
     )
@@ -130,6 +137,17 @@ class TimetableEntry(Base):
     )
 
 
+class TimetableCarer(Base):
+    """A carer on duty for a weekly timetable entry: copied onto each session generated from it."""
+
+    __tablename__ = "childcare_timetable_carers"
+
+    timetable_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("childcare_timetable.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("persons.id"), primary_key=True, index=True)
+
+
 class ChildcareSession(Base):
     __tablename__ = "childcare_sessions"
 
@@ -144,6 +162,16 @@ class ChildcareSession(Base):
     confirmed_count: Mapped[int] = mapped_column(SmallInteger, server_default=text("0"))
     # Hands out waitlist order; positions shown are ranks, so they never have gaps.
     waitlist_sequence: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    # The class's children per carer, carried here like the class size (ON UPDATE CASCADE).
+    class_carer_ratio: Mapped[int] = mapped_column(SmallInteger)
+    # Carers on the roster; kept by a trigger on childcare_session_carers.
+    carer_count: Mapped[int] = mapped_column(SmallInteger, server_default=text("0"))
+    # The weekly entry it was generated from (null: made otherwise, or the entry was removed).
+    timetable_id: Mapped[int | None] = mapped_column(
+        ForeignKey("childcare_timetable.id", ondelete="SET NULL"), index=True
+    )
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    cancel_reason: Mapped[str | None] = mapped_column(String(200))
 
     __table_args__ = (
         ForeignKeyConstraint(
@@ -152,6 +180,16 @@ class ChildcareSession(Base):
             name="fk_childcare_sessions_class_capacity",
             onupdate="CASCADE",
         ),
+        ForeignKeyConstraint(
+            ["class_id", "class_carer_ratio"],
+            ["childcare_classes.id", "childcare_classes.carer_ratio"],
+            name="fk_childcare_sessions_class_carer_ratio",
+            onupdate="CASCADE",
+        ),
+        CheckConstraint("carer_count >= 0", name="carer_count_positive"),
+        CheckConstraint("(cancelled_at IS NULL) = (cancel_reason IS NULL)", name="cancelled_with_reason"),
+        # A closed session holds no places: a booking can never be confirmed on it.
+        CheckConstraint("cancelled_at IS NULL OR confirmed_count = 0", name="cancelled_holds_no_places"),
         UniqueConstraint("class_id", "care_type", "period", name="uq_childcare_sessions_slot"),
         CheckConstraint("capacity > 0 AND capacity <= class_capacity", name="capacity_within_class"),
         CheckConstraint("confirmed_count >= 0 AND confirmed_count <= capacity", name="never_overbooked"),
@@ -160,6 +198,23 @@ class ChildcareSession(Base):
         ),
         Index("ix_childcare_sessions_class_day", "class_id", "day"),
     )
+
+
+# The trigger childcare_sessions_within_carer_ratio (migration 0018) raises a check violation
+# under this name when a change would leave more confirmed children than carers × ratio.
+WITHIN_CARER_RATIO = "ck_childcare_sessions_within_carer_ratio"
+
+
+class SessionCarer(Base):
+    """A carer on duty for one dated session: a person with CHILDCARE_STAFF of the centre's community."""
+
+    __tablename__ = "childcare_session_carers"
+
+    session_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("childcare_sessions.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("persons.id"), primary_key=True, index=True)
+    created_at: Mapped[datetime] = created_at_column()
 
 
 class Child(Base):

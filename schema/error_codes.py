@@ -70,6 +70,26 @@ MEANINGS: dict[ErrorCode, str] = {
     ErrorCode.NOT_CHECKED_IN: "The child is not checked in (or has left).",
     ErrorCode.CHECKOUT_LOCKED: "Too many wrong PINs: staff must verify the adult and unlock.",
     ErrorCode.STAFF_ONLY: "Only childcare staff of the centre's community do this.",
+    ErrorCode.NATIONAL_CLASS_RULES: "The class breaks the 2019 national rules for its kind (ages, class "
+    "size, children per carer).",
+    ErrorCode.INVALID_CLASS: "The youngest age is not below the oldest, or a size or ratio is not positive.",
+    ErrorCode.CLASS_NAME_TAKEN: "The centre has a class of that name already.",
+    ErrorCode.CLASS_SIZE_EXCEEDED: "A session or timetable entry would offer more places than its class "
+    "holds.",
+    ErrorCode.INVALID_TIMETABLE_ENTRY: "A timetable entry's weekday is not 1–7, it ends before it starts, "
+    "or it offers no place.",
+    ErrorCode.DUPLICATE_TIMETABLE_ENTRY: "Two timetable entries share weekday, care type and start.",
+    ErrorCode.TIMETABLE_SESSIONS_BOOKED: "Removing or changing the entry would drop future sessions that "
+    "hold confirmed or waitlisted bookings (the message names them): cancel those sessions first.",
+    ErrorCode.SESSION_CANCELLED: "The childcare session is cancelled (closed).",
+    ErrorCode.SESSION_ENDED: "The childcare session is over: its roster is history.",
+    ErrorCode.REASON_REQUIRED: "A reason is needed (at most 200 characters).",
+    ErrorCode.CARER_NOT_STAFF: "A carer must hold CHILDCARE_STAFF in the centre's community (and not be "
+    "disabled).",
+    ErrorCode.CARER_ALREADY_ON_DUTY: "That carer is on the session's roster already.",
+    ErrorCode.CARER_NOT_ON_DUTY: "That person is not on the session's roster.",
+    ErrorCode.CARER_RATIO_EXCEEDED: "The carers left could not look after the confirmed children at the "
+    "class's ratio (carers × children per carer).",
     ErrorCode.EMPTY_BATCH: "`readingsRecord`: no readings.",
     ErrorCode.BATCH_TOO_LARGE: "`readingsRecord`: more than 500 readings.",
     ErrorCode.NO_VALID_READINGS: "`readingsRecord`: none of the readings could be stored "

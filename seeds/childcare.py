@@ -2,6 +2,9 @@
 
 Idempotent: centre by name, classes by (centre, name), timetable by its slot; sessions are made by
 `generate_sessions`, which the periodic job also runs, so the coming weeks always have sessions.
+Carers on duty: the demo CHILDCARE_STAFF account and four carers (SYNTHETIC, CHILDCARE_STAFF of the
+community, no password) are rostered on the weekly entries, enough for every entry's places at its
+class's ratio; each generated session copies its entry's carers.
 """
 
 from datetime import date, datetime, time
@@ -10,9 +13,17 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.childcare import Child, ChildcareCenter, ChildcareClass, ChildGuardian, TimetableEntry
+from models.childcare import (
+    Child,
+    ChildcareCenter,
+    ChildcareClass,
+    ChildGuardian,
+    TimetableCarer,
+    TimetableEntry,
+)
 from models.facilities import Facility
-from models.people import Person
+from models.people import Person, Role
+from resolvers import people as people_service
 from resolvers.childcare import generate_sessions
 
 CENTER_NAME = "南睦托育服务中心"
@@ -26,15 +37,26 @@ CLASSES = [
     ("混龄班", "MIXED", 18, 36, 18, 6),
 ]
 
-# (class, weekdays, care type, starts, ends, places)
+# The centre's carers (phone, name): the demo CHILDCARE_STAFF account, then four without a password.
+CARERS = [
+    ("13800000003", "李思琪"),
+    ("13800000011", "钱文静"),
+    ("13800000012", "孙晓梅"),
+    ("13800000013", "周婷"),
+    ("13800000014", "吴海燕"),
+]
+CENTER_COMMUNITY = "南睦未来社区"
+
+# (class, weekdays, care type, starts, ends, places, carers on duty (indexes into CARERS)):
+# carers × the class's ratio is never below the places.
 TIMETABLE = [
-    ("乳儿班", WEEKDAYS, "FULL_DAY", time(8), time(17), 10),
-    ("托小班", WEEKDAYS, "FULL_DAY", time(8), time(17), 12),
-    ("托小班", (6,), "HALF_DAY", time(8, 30), time(12), 10),
-    ("托大班", WEEKDAYS, "FULL_DAY", time(8), time(17), 15),
-    ("托大班", (6,), "HOURLY", time(9), time(11), 10),
-    ("混龄班", WEEKDAYS, "HALF_DAY", time(8, 30), time(12), 12),
-    ("混龄班", WEEKDAYS, "OCCASIONAL", time(13, 30), time(17, 30), 6),
+    ("乳儿班", WEEKDAYS, "FULL_DAY", time(8), time(17), 10, (1, 2, 3, 4)),  # 4 × 3 ≥ 10
+    ("托小班", WEEKDAYS, "FULL_DAY", time(8), time(17), 12, (0, 1, 2)),  # 3 × 5 ≥ 12
+    ("托小班", (6,), "HALF_DAY", time(8, 30), time(12), 10, (1, 2)),  # 2 × 5 ≥ 10
+    ("托大班", WEEKDAYS, "FULL_DAY", time(8), time(17), 15, (0, 3, 4)),  # 3 × 7 ≥ 15
+    ("托大班", (6,), "HOURLY", time(9), time(11), 10, (3, 4)),  # 2 × 7 ≥ 10
+    ("混龄班", WEEKDAYS, "HALF_DAY", time(8, 30), time(12), 12, (0, 1)),  # 2 × 6 ≥ 12
+    ("混龄班", WEEKDAYS, "OCCASIONAL", time(13, 30), time(17, 30), 6, (2,)),  # 1 × 6 ≥ 6
 ]
 
 # A demo family: the RESIDENT demo account's child, registered with consent.
@@ -63,9 +85,21 @@ async def seed_childcare(*, session: AsyncSession, community_ids: dict[str, int]
             .on_conflict_do_update(constraint="uq_childcare_classes_center_name", set_=row)
             .returning(ChildcareClass.id)
         )
-    for class_name, weekdays, care_type, starts, ends, places in TIMETABLE:
+    carer_ids = [
+        (
+            await people_service.add_user(
+                session=session,
+                phone=phone,
+                name=name,
+                role=Role.CHILDCARE_STAFF,
+                community_name=CENTER_COMMUNITY,
+            )
+        ).id
+        for phone, name in CARERS
+    ]
+    for class_name, weekdays, care_type, starts, ends, places, on_duty in TIMETABLE:
         for weekday in weekdays:
-            await session.execute(
+            entry_id = await session.scalar(
                 insert(TimetableEntry)
                 .values(
                     class_id=class_ids[class_name],
@@ -78,6 +112,12 @@ async def seed_childcare(*, session: AsyncSession, community_ids: dict[str, int]
                 .on_conflict_do_update(
                     constraint="uq_childcare_timetable_slot", set_={"ends_at": ends, "capacity": places}
                 )
+                .returning(TimetableEntry.id)
+            )
+            await session.execute(
+                insert(TimetableCarer)
+                .values([{"timetable_id": entry_id, "person_id": carer_ids[index]} for index in on_duty])
+                .on_conflict_do_nothing()
             )
     await seed_demo_child(session=session, now=now)
     return await generate_sessions(session=session, now=now)

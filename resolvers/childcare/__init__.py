@@ -26,6 +26,17 @@ from resolvers.childcare.children import (
     children_of,
     register_child,
 )
+from resolvers.childcare.operations import (
+    ClassInput,
+    EntryInput,
+    SessionCarers,
+    assign_carer,
+    cancel_session,
+    create_class,
+    remove_carer,
+    set_timetable,
+    update_class,
+)
 from resolvers.childcare.sessions import (
     generate_sessions,
     get_center_or_error,
@@ -35,13 +46,19 @@ from resolvers.childcare.sessions import (
 
 __all__ = [
     "BookingRequest",
+    "ClassInput",
+    "EntryInput",
+    "SessionCarers",
     "add_pickup_person",
     "age_in_months",
+    "assign_carer",
     "cancel_booking",
+    "cancel_session",
     "check_in_child",
     "check_out_child",
     "children_of",
     "create_booking",
+    "create_class",
     "eligible",
     "generate_sessions",
     "get_center_or_error",
@@ -49,9 +66,12 @@ __all__ = [
     "list_centers",
     "pin_hasher",
     "register_child",
+    "remove_carer",
     "roster",
     "session_with_center",
     "sessions_between",
+    "set_timetable",
     "unlock_check_out",
+    "update_class",
     "visible_child_or_error",
 ]

@@ -57,11 +57,21 @@ async def session_with_center(
         .where(ChildcareSession.id == session_id)
     )
     if lock:
-        stmt = stmt.with_for_update(of=ChildcareSession)
+        # What was read under the lock is what counts, even if this session read the row before.
+        stmt = stmt.with_for_update(of=ChildcareSession).execution_options(populate_existing=True)
     row = (await session.execute(stmt)).first()
     if row is None:
         raise NotFound("该托育时段")
     return row.ChildcareSession, row.ChildcareClass, row.ChildcareCenter
+
+
+def places(slot: ChildcareSession) -> int:
+    """How many children the session may confirm: its places, and no more than its carers on duty
+    look after at the class's ratio (none without a carer, none once cancelled). The database holds
+    the same rule."""
+    if slot.cancelled_at is not None:
+        return 0
+    return max(0, min(slot.capacity, slot.carer_count * slot.class_carer_ratio))
 
 
 async def create_booking(
@@ -83,6 +93,8 @@ async def create_booking(
     if existing is not None:
         return existing
     start = slot.period.lower
+    if slot.cancelled_at is not None:
+        raise DomainFailure(ErrorCode.SESSION_CANCELLED, f"该时段已取消：{slot.cancel_reason}")
     if now >= start:
         raise DomainFailure(ErrorCode.SESSION_STARTED, "该时段已开始，无法预约")
     if slot.day > now.astimezone(SHANGHAI).date() + timedelta(days=center.booking_horizon_days):
@@ -101,7 +113,7 @@ async def create_booking(
         idempotency_key=request.idempotency_key,
         request_fingerprint=request.fingerprint() if request.idempotency_key else None,
     )
-    if slot.confirmed_count < slot.capacity:
+    if slot.confirmed_count < places(slot):
         booking.status = BookingStatus.CONFIRMED.value
         slot.confirmed_count += 1
     else:
@@ -168,9 +180,14 @@ async def bookings_for_by_ids(*, session: AsyncSession, viewer: Viewer, ids: Seq
 
 
 async def promote_from_waitlist(
-    *, session: AsyncSession, slot: ChildcareSession, childcare_class: ChildcareClass
-) -> None:
-    """Give a freed place to the first waitlisted child still eligible on the session day."""
+    *,
+    session: AsyncSession,
+    slot: ChildcareSession,
+    childcare_class: ChildcareClass,
+    all_places: bool = False,
+) -> list[ChildcareBooking]:
+    """Give a freed place to the first waitlisted child still eligible on the session day (with
+    `all_places`, every free place, in line); the bookings confirmed."""
     waiting = await session.execute(
         select(ChildcareBooking, Child)
         .join(Child, Child.id == ChildcareBooking.child_id)
@@ -178,14 +195,18 @@ async def promote_from_waitlist(
         .order_by(ChildcareBooking.waitlist_sequence)
         .with_for_update(of=ChildcareBooking)
     )
+    promoted = []
     for booking, child in waiting:
-        if slot.confirmed_count >= slot.capacity:
-            return
+        if slot.confirmed_count >= places(slot):
+            break
         if eligible(child, childcare_class, slot.day):
             booking.status = BookingStatus.CONFIRMED.value
             booking.waitlist_sequence = None
             slot.confirmed_count += 1
-            return
+            promoted.append(booking)
+            if not all_places:
+                break
+    return promoted
 
 
 async def cancel_booking(

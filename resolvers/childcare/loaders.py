@@ -13,10 +13,12 @@ from resolvers.childcare.sessions import (
     get_centers_by_ids,
     get_classes_by_ids,
     get_sessions_by_ids,
+    timetables_by_class_ids,
     waitlisted_counts,
 )
 
 childcare_classes_by_center_id_loader = batch(classes_by_center_ids, "ChildcareClassesByCenterIdLoader")
+childcare_timetable_by_class_id_loader = batch(timetables_by_class_ids, "ChildcareTimetableByClassIdLoader")
 childcare_center_by_id_loader = batch(get_centers_by_ids, "ChildcareCenterByIdLoader")
 childcare_class_by_id_loader = batch(get_classes_by_ids, "ChildcareClassByIdLoader")
 childcare_session_by_id_loader = batch(get_sessions_by_ids, "ChildcareSessionByIdLoader")

@@ -12,6 +12,7 @@ from models.childcare import (
     ChildcareCenter,
     ChildcareClass,
     ChildcareSession,
+    TimetableEntry,
 )
 from resolvers.batching import by_ids, grouped
 from resolvers.clock import SHANGHAI
@@ -30,6 +31,17 @@ async def classes_by_center_ids(*, session: AsyncSession, ids: Sequence[int]) ->
         session=session,
         ids=ids,
         key="center_id",
+    )
+
+
+async def timetables_by_class_ids(*, session: AsyncSession, ids: Sequence[int]) -> list[list[TimetableEntry]]:
+    return await grouped(
+        select(TimetableEntry)
+        .where(TimetableEntry.class_id.in_(ids))
+        .order_by(TimetableEntry.weekday, TimetableEntry.starts_at, TimetableEntry.care_type),
+        session=session,
+        ids=ids,
+        key="class_id",
     )
 
 
@@ -75,25 +87,43 @@ async def sessions_between(
 
 GENERATE_SQL = text(
     """
-    INSERT INTO childcare_sessions (class_id, class_capacity, care_type, period, day, capacity)
+    INSERT INTO childcare_sessions (class_id, class_capacity, care_type, period, day, capacity, timetable_id)
     SELECT t.class_id, c.capacity, t.care_type,
            tstzrange((d + t.starts_at) AT TIME ZONE 'Asia/Shanghai',
                      (d + t.ends_at) AT TIME ZONE 'Asia/Shanghai', '[)'),
-           d, t.capacity
+           d, t.capacity, t.id
       FROM childcare_timetable t
       JOIN childcare_classes c ON c.id = t.class_id
       CROSS JOIN generate_series(CAST(:first_day AS date), CAST(:last_day AS date), interval '1 day') AS g(d0)
       CROSS JOIN LATERAL (SELECT CAST(g.d0 AS date) AS d) AS days
      WHERE EXTRACT(isodow FROM d) = t.weekday
+       AND (CAST(:class_id AS bigint) IS NULL OR t.class_id = CAST(:class_id AS bigint))
     ON CONFLICT ON CONSTRAINT uq_childcare_sessions_slot DO NOTHING
+    RETURNING id
+    """
+)
+# Each new session's roster: the carers on duty for its weekly entry.
+ROSTER_SQL = text(
+    """
+    INSERT INTO childcare_session_carers (session_id, person_id)
+    SELECT s.id, tc.person_id
+      FROM childcare_sessions s
+      JOIN childcare_timetable_carers tc ON tc.timetable_id = s.timetable_id
+     WHERE s.id = ANY(CAST(:ids AS bigint[]))
     """
 )
 
 
-async def generate_sessions(*, session: AsyncSession, now: datetime, days: int = 21) -> int:
-    """Dated sessions from the weekly timetable for the coming `days` (idempotent: a job runs it)."""
+async def generate_sessions(
+    *, session: AsyncSession, now: datetime, days: int = 21, class_id: int | None = None
+) -> int:
+    """Dated sessions from the weekly timetable for the coming `days` (idempotent: a job runs it),
+    each with its entry's carers on duty; `class_id`: only that class's."""
     today = now.astimezone(SHANGHAI).date()
-    result = await session.execute(
-        GENERATE_SQL, {"first_day": today, "last_day": today + timedelta(days=days)}
+    made = await session.scalars(
+        GENERATE_SQL, {"first_day": today, "last_day": today + timedelta(days=days), "class_id": class_id}
     )
-    return result.rowcount
+    ids = list(made)
+    if ids:
+        await session.execute(ROSTER_SQL, {"ids": ids})
+    return len(ids)

@@ -1,6 +1,6 @@
 """The childcare root fields: queries and mutations."""
 
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from typing import Annotated
 
 import strawberry
@@ -8,6 +8,7 @@ from strawberry.types import Info
 
 from models.people import Role
 from resolvers import childcare as childcare_service
+from resolvers.errors import DomainFailure, ErrorCode
 from schema.abuse import CountsAttempts, answer_is, code_quotas
 from schema.childcare.types import (
     MAX_RANGE_DAYS,
@@ -17,7 +18,15 @@ from schema.childcare.types import (
     ChildcareBookingCreateInput,
     ChildcareBookingCreateResult,
     ChildcareCenter,
+    ChildcareClass,
+    ChildcareClassCreateInput,
+    ChildcareClassResult,
+    ChildcareClassUpdateInput,
     ChildcareSession,
+    ChildcareSessionCancelResult,
+    ChildcareSessionCarers,
+    ChildcareSessionCarersResult,
+    ChildcareTimetableEntryInput,
     ChildCheckInResult,
     ChildCheckOutResult,
     ChildPickupPersonAddResult,
@@ -36,6 +45,52 @@ from schema.common import (
 from schema.permissions import forbidden, has_role, signed_in, unauthenticated
 
 BOOKING_ID = strawberry.argument(description="Global ID of the ChildcareBooking.")
+SESSION_ID = strawberry.argument(description="Global ID of the ChildcareSession (NOT_FOUND if none).")
+CARER_ID = strawberry.argument(
+    description="Person ID of the carer: CHILDCARE_STAFF of the centre's community, not disabled (else "
+    "CARER_NOT_STAFF)."
+)
+CENTRE_STAFF = has_role(Role.CHILDCARE_STAFF, Role.ADMIN)
+CENTRE_STAFF_ONLY = (
+    " CHILDCARE_STAFF of the centre's community, or ADMIN (other roles FORBIDDEN; childcare staff of another "
+    "community NotFound). Audited."
+)
+
+
+def wall_clock(value: str) -> time:
+    """HH:MM (or HH:MM:SS) as a time of day; anything else is INVALID_TIMETABLE_ENTRY."""
+    try:
+        parsed = time.fromisoformat(value.strip())
+    except ValueError:
+        raise DomainFailure(ErrorCode.INVALID_TIMETABLE_ENTRY, f"时间格式应为 HH:MM：{value!r}") from None
+    if parsed.tzinfo is not None:
+        raise DomainFailure(ErrorCode.INVALID_TIMETABLE_ENTRY, "时间不带时区（按上海时间）")
+    return parsed
+
+
+def entries_of(entries: list[ChildcareTimetableEntryInput]) -> list:
+    return [
+        childcare_service.EntryInput(
+            weekday=entry.weekday,
+            care_type=entry.care_type.value,
+            starts_at=wall_clock(entry.starts_at),
+            ends_at=wall_clock(entry.ends_at),
+            capacity=entry.capacity,
+            carer_ids=tuple(pk_of(carer, "Person") for carer in entry.carer_ids),
+        )
+        for entry in entries
+    ]
+
+
+def class_input(input) -> "childcare_service.ClassInput":
+    return childcare_service.ClassInput(
+        name=input.name,
+        kind=input.kind.value if input.kind is not None else None,
+        min_age_months=input.min_age_months,
+        max_age_months=input.max_age_months,
+        capacity=input.capacity,
+        carer_ratio=input.carer_ratio,
+    )
 
 
 async def resolve_sessions(
@@ -313,3 +368,148 @@ class ChildcareMutation:
             session=ctx.session, viewer=ctx.viewer, booking_id=pk_of(booking_id, "ChildcareBooking")
         )
         return await mutation_result(info, work, lambda booking: ChildcareBooking.logged_read(info, booking))
+
+    @strawberry.mutation(
+        extensions=CENTRE_STAFF,
+        description="A new age class of a centre: its ages, size and carer ratio must keep the national "
+        "rules of its kind (a database constraint: NATIONAL_CLASS_RULES)." + CENTRE_STAFF_ONLY,
+    )
+    async def childcare_class_create(
+        self,
+        info: Info,
+        input: Annotated[ChildcareClassCreateInput, strawberry.argument(description="The class.")],
+    ) -> ChildcareClassResult:
+        ctx = info.context
+        work = childcare_service.create_class(
+            session=ctx.session,
+            viewer=ctx.viewer,
+            center_id=pk_of(input.center_id, "ChildcareCenter"),
+            data=class_input(input),
+        )
+        return await mutation_result(info, work, ChildcareClass.from_model)
+
+    @strawberry.mutation(
+        extensions=CENTRE_STAFF,
+        description="Change a class's name, kind, ages, size or ratio, within the national rules; its "
+        "sessions follow its size and ratio, and the change is refused if one of them could then not hold "
+        "its places (CLASS_SIZE_EXCEEDED) or its confirmed children (CARER_RATIO_EXCEEDED)."
+        + CENTRE_STAFF_ONLY,
+    )
+    async def childcare_class_update(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="Global ID of the ChildcareClass.")],
+        input: Annotated[ChildcareClassUpdateInput, strawberry.argument(description="What to change.")],
+    ) -> ChildcareClassResult:
+        ctx = info.context
+        work = childcare_service.update_class(
+            session=ctx.session,
+            viewer=ctx.viewer,
+            class_id=pk_of(id, "ChildcareClass"),
+            change=class_input(input),
+        )
+        return await mutation_result(info, work, ChildcareClass.from_model)
+
+    @strawberry.mutation(
+        extensions=CENTRE_STAFF,
+        description="The class's weekly timetable becomes `entries` (an entry is known by weekday, care type "
+        "and start). Entries kept as they were keep their sessions (a change of their carers reaches their "
+        "future sessions); sessions of removed or changed entries that have not started go, and sessions are "
+        "generated for the booking horizon. Future sessions holding confirmed or waitlisted bookings are "
+        "never dropped: the change is refused (TIMETABLE_SESSIONS_BOOKED names them) until they are "
+        "cancelled with childcareSessionCancel." + CENTRE_STAFF_ONLY,
+    )
+    async def childcare_timetable_set(
+        self,
+        info: Info,
+        class_id: Annotated[
+            strawberry.ID, strawberry.argument(description="Global ID of the ChildcareClass.")
+        ],
+        entries: Annotated[
+            list[ChildcareTimetableEntryInput],
+            strawberry.argument(description="The whole weekly timetable (an empty list removes it)."),
+        ],
+    ) -> ChildcareClassResult:
+        ctx = info.context
+
+        async def work():
+            return await childcare_service.set_timetable(
+                session=ctx.session,
+                viewer=ctx.viewer,
+                class_id=pk_of(class_id, "ChildcareClass"),
+                entries=entries_of(entries),
+                now=ctx.clock(),
+            )
+
+        return await mutation_result(info, work(), ChildcareClass.from_model)
+
+    @strawberry.mutation(
+        extensions=CENTRE_STAFF,
+        description="Close a session that has not started (illness, weather …): it takes no more bookings, "
+        "every CONFIRMED or WAITLISTED booking of it is CANCELLED in the same transaction, and each child's "
+        "guardians find a CHILDCARE_SESSION_CANCELLED notification in their inbox." + CENTRE_STAFF_ONLY,
+    )
+    async def childcare_session_cancel(
+        self,
+        info: Info,
+        session_id: Annotated[strawberry.ID, SESSION_ID],
+        reason: Annotated[
+            str,
+            strawberry.argument(description="Why, for the guardians: 1–200 characters (REASON_REQUIRED)."),
+        ],
+    ) -> ChildcareSessionCancelResult:
+        ctx = info.context
+        work = childcare_service.cancel_session(
+            session=ctx.session,
+            viewer=ctx.viewer,
+            session_id=pk_of(session_id, "ChildcareSession"),
+            reason=reason,
+            now=ctx.clock(),
+        )
+        return await mutation_result(info, work, ChildcareSession.from_model)
+
+    @strawberry.mutation(
+        extensions=CENTRE_STAFF,
+        description="Put a carer on duty for a session that has not ended: it may then confirm up to "
+        "carers × the class's ratio children (never above its capacity), and places this frees go at "
+        "once to the waitlist, in line (guardians told: CHILDCARE_WAITLIST_PROMOTED)." + CENTRE_STAFF_ONLY,
+    )
+    async def childcare_session_carer_assign(
+        self,
+        info: Info,
+        session_id: Annotated[strawberry.ID, SESSION_ID],
+        person_id: Annotated[strawberry.ID, CARER_ID],
+    ) -> ChildcareSessionCarersResult:
+        ctx = info.context
+        work = childcare_service.assign_carer(
+            session=ctx.session,
+            viewer=ctx.viewer,
+            session_id=pk_of(session_id, "ChildcareSession"),
+            person_id=pk_of(person_id, "Person"),
+            now=ctx.clock(),
+        )
+        return await mutation_result(info, work, ChildcareSessionCarers.from_result)
+
+    @strawberry.mutation(
+        extensions=CENTRE_STAFF,
+        description="Take a carer off a session that has not ended; refused by the database when the carers "
+        "left could not look after its confirmed children at the class's ratio (CARER_RATIO_EXCEEDED)."
+        + CENTRE_STAFF_ONLY,
+    )
+    async def childcare_session_carer_remove(
+        self,
+        info: Info,
+        session_id: Annotated[strawberry.ID, SESSION_ID],
+        person_id: Annotated[
+            strawberry.ID, strawberry.argument(description="Person ID of the carer on duty.")
+        ],
+    ) -> ChildcareSessionCarersResult:
+        ctx = info.context
+        work = childcare_service.remove_carer(
+            session=ctx.session,
+            viewer=ctx.viewer,
+            session_id=pk_of(session_id, "ChildcareSession"),
+            person_id=pk_of(person_id, "Person"),
+            now=ctx.clock(),
+        )
+        return await mutation_result(info, work, ChildcareSessionCarers.from_result)

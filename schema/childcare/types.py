@@ -9,6 +9,7 @@ from strawberry.types import Info
 from models import childcare as childcare_models
 from resolvers.childcare import errors as childcare_failures
 from resolvers.childcare import loaders as childcare_loaders
+from resolvers.childcare.bookings import places
 from resolvers.errors import DomainFailure
 from resolvers.people import mask_phone
 from schema.common import (
@@ -82,8 +83,10 @@ class ChildcareClass(Node):
         "TODDLER 15, PRESCHOOL 20, MIXED 18)."
     )
     carer_ratio: int = strawberry.field(
-        description="At most this many children per carer (1:N), within the national ratio of its kind."
+        description="At most this many children per carer (1:N), within the national ratio of its kind: a "
+        "session confirms at most its carers on duty × this many children."
     )
+    model: strawberry.Private[childcare_models.ChildcareClass]
 
     @classmethod
     def from_model(cls, model: childcare_models.ChildcareClass) -> "ChildcareClass":
@@ -95,6 +98,36 @@ class ChildcareClass(Node):
             max_age_months=model.max_age_months,
             capacity=model.capacity,
             carer_ratio=model.carer_ratio,
+            model=model,
+        )
+
+    @strawberry.field(
+        description="The class's weekly timetable, by weekday and start: sessions are generated from it "
+        "for the coming three weeks."
+    )
+    async def timetable(self, info: Info) -> list["ChildcareTimetableEntry"]:
+        models = await info.context.loader(childcare_loaders.childcare_timetable_by_class_id_loader).load(
+            self.model.id
+        )
+        return [ChildcareTimetableEntry.from_model(model) for model in models]
+
+
+@strawberry.type(description="A weekly session of a class (e.g. Mondays 08:00–17:00, full day, 10 places).")
+class ChildcareTimetableEntry:
+    weekday: int = strawberry.field(description="ISO weekday: 1 = Monday … 7 = Sunday.")
+    care_type: CareType = strawberry.field(description="The kind of care.")
+    starts_at: str = strawberry.field(description="Start, Asia/Shanghai wall-clock time (HH:MM).")
+    ends_at: str = strawberry.field(description="End, Asia/Shanghai wall-clock time (HH:MM).")
+    capacity: int = strawberry.field(description="Places each of its sessions offers.")
+
+    @classmethod
+    def from_model(cls, model: childcare_models.TimetableEntry) -> "ChildcareTimetableEntry":
+        return cls(
+            weekday=model.weekday,
+            care_type=CareType(model.care_type),
+            starts_at=f"{model.starts_at:%H:%M}",
+            ends_at=f"{model.ends_at:%H:%M}",
+            capacity=model.capacity,
         )
 
 
@@ -143,8 +176,18 @@ class ChildcareSession(Node):
         description="Places taken, in children: CONFIRMED, CHECKED_IN and CHECKED_OUT bookings."
     )
     remaining: int = strawberry.field(
-        description="Places still free, in children: capacity − booked; at 0 a new booking is WAITLISTED."
+        description="Places still free, in children: min(capacity, carersOnDuty × the class's carerRatio) − "
+        "booked (never below 0; 0 once cancelled); at 0 a new booking is WAITLISTED."
     )
+    carers_on_duty: int = strawberry.field(
+        description="Carers rostered for the session: it confirms at most this many × the class's carerRatio "
+        "children (none without a carer)."
+    )
+    cancelled_at: datetime | None = strawberry.field(
+        description="When staff cancelled the session (a closure; its bookings were cancelled and guardians "
+        "told); null while it runs."
+    )
+    cancel_reason: str | None = strawberry.field(description="Why it was cancelled; null while it runs.")
     eligible: bool | None = strawberry.field(
         description=(
             "Whether the child's age in complete months on the session day is within the class's range "
@@ -165,7 +208,10 @@ class ChildcareSession(Node):
             end=model.period.upper,
             capacity=model.capacity,
             booked=model.confirmed_count,
-            remaining=model.capacity - model.confirmed_count,
+            remaining=max(0, places(model) - model.confirmed_count),
+            carers_on_duty=model.carer_count,
+            cancelled_at=model.cancelled_at,
+            cancel_reason=model.cancel_reason,
             eligible=eligible,
             model=model,
         )
@@ -432,5 +478,109 @@ ChildCheckOutResult = Annotated[
         "ChildCheckOutResult",
         description="The booking, now CHECKED_OUT; or InvalidPickupPin; RuleViolation (STAFF_ONLY, "
         "NOT_CHECKED_IN, CHECKOUT_LOCKED); or NotFound.",
+    ),
+]
+
+
+@strawberry.type(description="A carer on duty: a person holding CHILDCARE_STAFF in the centre's community.")
+class ChildcareCarer:
+    id: strawberry.ID = strawberry.field(description="The carer's Person ID.")
+    name: str = strawberry.field(description="The carer's name.")
+
+
+@strawberry.type(description="A session with its roster of carers on duty, after a change of it.")
+class ChildcareSessionCarers:
+    session: ChildcareSession = strawberry.field(description="The session (carersOnDuty, remaining …).")
+    carers: list[ChildcareCarer] = strawberry.field(description="Its carers on duty, by name.")
+
+    @classmethod
+    def from_result(cls, made) -> "ChildcareSessionCarers":
+        return cls(
+            session=ChildcareSession.from_model(made.slot),
+            carers=[ChildcareCarer(id=encode_global_id("Person", p.id), name=p.name) for p in made.carers],
+        )
+
+
+@strawberry.input(description="A new age class of a centre, within the national rules of its kind.")
+class ChildcareClassCreateInput:
+    center_id: strawberry.ID = strawberry.field(
+        description="Global ID of the ChildcareCenter (NOT_FOUND if none); the caller must be its "
+        "community's CHILDCARE_STAFF or ADMIN (staff of another community: NOT_FOUND)."
+    )
+    name: str = strawberry.field(
+        description="1–100 characters, trimmed (INVALID_NAME); unique in the centre (CLASS_NAME_TAKEN)."
+    )
+    kind: ClassKind = strawberry.field(description="Its kind under the national rules.")
+    min_age_months: int = strawberry.field(description="Youngest age admitted, complete months (inclusive).")
+    max_age_months: int = strawberry.field(
+        description="Age at which a child has moved up (exclusive); above min (INVALID_CLASS)."
+    )
+    capacity: int = strawberry.field(
+        description="Class size; with the ages and ratio within the kind's national rules "
+        "(NATIONAL_CLASS_RULES)."
+    )
+    carer_ratio: int = strawberry.field(description="At most this many children per carer (INFANT ≤ 3 …).")
+
+
+@strawberry.input(description="What to change of a class; omitted or null fields stay as they are.")
+class ChildcareClassUpdateInput:
+    name: str | None = strawberry.field(
+        default=None, description="A new name (CLASS_NAME_TAKEN, INVALID_NAME)."
+    )
+    kind: ClassKind | None = strawberry.field(default=None, description="A new kind (NATIONAL_CLASS_RULES).")
+    min_age_months: int | None = strawberry.field(default=None, description="Youngest age admitted.")
+    max_age_months: int | None = strawberry.field(default=None, description="Age at which a child moves up.")
+    capacity: int | None = strawberry.field(
+        default=None,
+        description="Class size: not below the places of its sessions and timetable (CLASS_SIZE_EXCEEDED).",
+    )
+    carer_ratio: int | None = strawberry.field(
+        default=None,
+        description="Children per carer: not so low that a session's carers could no longer look after its "
+        "confirmed children (CARER_RATIO_EXCEEDED).",
+    )
+
+
+@strawberry.input(description="A weekly session of the class.")
+class ChildcareTimetableEntryInput:
+    weekday: int = strawberry.field(description="ISO weekday, 1 = Monday … 7 (INVALID_TIMETABLE_ENTRY).")
+    care_type: CareType = strawberry.field(description="The kind of care.")
+    starts_at: str = strawberry.field(description="Start, Asia/Shanghai, HH:MM (e.g. 08:30).")
+    ends_at: str = strawberry.field(description="End, Asia/Shanghai, HH:MM, after the start.")
+    capacity: int = strawberry.field(
+        description="Places of each session: at least 1, at most the class size (CLASS_SIZE_EXCEEDED)."
+    )
+    carer_ids: list[strawberry.ID] = strawberry.field(
+        default_factory=list,
+        description="Person IDs of the carers on duty each week (CHILDCARE_STAFF of the centre's community, "
+        "else CARER_NOT_STAFF): copied onto each session generated from the entry.",
+    )
+
+
+ChildcareClassResult = Annotated[
+    ChildcareClass | RuleViolation | NotFound,
+    strawberry.union(
+        "ChildcareClassResult",
+        description="The class as it now is (with its timetable); or RuleViolation ("
+        "NATIONAL_CLASS_RULES, INVALID_CLASS, INVALID_NAME, CLASS_NAME_TAKEN, CLASS_SIZE_EXCEEDED, "
+        "CARER_RATIO_EXCEEDED; for the timetable also INVALID_TIMETABLE_ENTRY, DUPLICATE_TIMETABLE_ENTRY, "
+        "TIMETABLE_SESSIONS_BOOKED, CARER_NOT_STAFF); or NotFound. Nothing is written on a refusal.",
+    ),
+]
+ChildcareSessionCancelResult = Annotated[
+    ChildcareSession | RuleViolation | NotFound,
+    strawberry.union(
+        "ChildcareSessionCancelResult",
+        description="The session, now cancelled; or RuleViolation (REASON_REQUIRED, "
+        "SESSION_CANCELLED, SESSION_STARTED); or NotFound.",
+    ),
+]
+ChildcareSessionCarersResult = Annotated[
+    ChildcareSessionCarers | RuleViolation | NotFound,
+    strawberry.union(
+        "ChildcareSessionCarersResult",
+        description="The session with its roster; or RuleViolation (SESSION_ENDED, "
+        "SESSION_CANCELLED, CARER_NOT_STAFF, CARER_ALREADY_ON_DUTY, CARER_NOT_ON_DUTY, "
+        "CARER_RATIO_EXCEEDED); or NotFound.",
     ),
 ]

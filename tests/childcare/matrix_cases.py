@@ -53,6 +53,9 @@ ROSTER_READERS = by_caller(FORBIDDEN, anonymous=UNAUTH, childcare_staff=OK, admi
 CHILDCARE_STAFF_ACT = by_caller(
     FORBIDDEN, anonymous=UNAUTH, childcare_staff=OK, childcare_staff_other=NOT_FOUND, admin=OK
 )
+# Running the centre (classes, timetable, closures, carers on duty): its community's childcare staff
+# and admin; to childcare staff of another community the centre's objects are not theirs (NotFound).
+CENTRE_STAFF_ACT = CHILDCARE_STAFF_ACT
 # What only a guardian does for their own child (naming pick-up adults, booking).
 GUARDIAN_ACT = by_caller(NOT_FOUND, anonymous=UNAUTH, other_guardian=OWN)
 
@@ -174,6 +177,42 @@ ROWS: dict[str, tuple[Row, ...]] = {
             "`childCheckOutUnlock` of X's booking",
             ("Mutation.childCheckOutUnlock",),
             CHILDCARE_STAFF_ACT,
+        ),
+        Row(
+            "childcare_class_create",
+            "`childcareClassCreate` at X's centre",
+            ("Mutation.childcareClassCreate",),
+            CENTRE_STAFF_ACT,
+        ),
+        Row(
+            "childcare_class_update",
+            "`childcareClassUpdate` of X's class",
+            ("Mutation.childcareClassUpdate",),
+            CENTRE_STAFF_ACT,
+        ),
+        Row(
+            "childcare_timetable_set",
+            "`childcareTimetableSet` of X's class",
+            ("Mutation.childcareTimetableSet",),
+            CENTRE_STAFF_ACT,
+        ),
+        Row(
+            "childcare_session_cancel",
+            "`childcareSessionCancel` of tomorrow's session at X's centre",
+            ("Mutation.childcareSessionCancel",),
+            CENTRE_STAFF_ACT,
+        ),
+        Row(
+            "childcare_session_carer_assign",
+            "`childcareSessionCarerAssign` to tomorrow's session at X's centre",
+            ("Mutation.childcareSessionCarerAssign",),
+            CENTRE_STAFF_ACT,
+        ),
+        Row(
+            "childcare_session_carer_remove",
+            "`childcareSessionCarerRemove` from tomorrow's session at X's centre",
+            ("Mutation.childcareSessionCarerRemove",),
+            CENTRE_STAFF_ACT,
         ),
     ),
 }
@@ -392,3 +431,71 @@ async def child_check_out(call: Call) -> str:
 async def child_check_out_unlock(call: Call) -> str:
     booking = call.world.ids["booking_x_checked_in"]
     return await mutate(call, UNLOCK, "childCheckOutUnlock", "ChildcareBooking", id=booking)
+
+
+# ── Running the centre ─────────────────────────────────────────────────────────
+
+CLASS_CREATE = """mutation($center: ID!) { childcareClassCreate(input: {centerId: $center, name: "矩阵新班",
+  kind: MIXED, minAgeMonths: 18, maxAgeMonths: 36, capacity: 10, carerRatio: 6}) {
+  __typename ... on DomainError { code } } }"""
+CLASS_UPDATE = """mutation($id: ID!) { childcareClassUpdate(id: $id, input: {name: "矩阵改名班"}) {
+  __typename ... on DomainError { code } } }"""
+TIMETABLE_SET = """mutation($id: ID!, $carer: ID!) { childcareTimetableSet(classId: $id, entries: [
+  {weekday: 6, careType: HALF_DAY, startsAt: "09:00", endsAt: "12:00", capacity: 6, carerIds: [$carer]}]) {
+  __typename ... on DomainError { code } } }"""
+SESSION_CANCEL = """mutation($s: ID!) { childcareSessionCancel(sessionId: $s, reason: "矩阵停课") {
+  __typename ... on DomainError { code } } }"""
+CARER_ASSIGN = """mutation($s: ID!, $p: ID!) { childcareSessionCarerAssign(sessionId: $s, personId: $p) {
+  __typename ... on DomainError { code } } }"""
+CARER_REMOVE = """mutation($s: ID!, $p: ID!) { childcareSessionCarerRemove(sessionId: $s, personId: $p) {
+  __typename ... on DomainError { code } } }"""
+
+
+@runner("childcare_class_create")
+async def childcare_class_create(call: Call) -> str:
+    return await mutate(
+        call, CLASS_CREATE, "childcareClassCreate", "ChildcareClass", center=call.world.ids["center"]
+    )
+
+
+@runner("childcare_class_update")
+async def childcare_class_update(call: Call) -> str:
+    return await mutate(
+        call, CLASS_UPDATE, "childcareClassUpdate", "ChildcareClass", id=call.world.ids["class"]
+    )
+
+
+@runner("childcare_timetable_set")
+async def childcare_timetable_set(call: Call) -> str:
+    ids = call.world.ids
+    return await mutate(
+        call, TIMETABLE_SET, "childcareTimetableSet", "ChildcareClass", id=ids["class"], carer=ids["carer"]
+    )
+
+
+@runner("childcare_session_cancel")
+async def childcare_session_cancel(call: Call) -> str:
+    tomorrow = call.world.ids["session_tomorrow"]
+    return await mutate(call, SESSION_CANCEL, "childcareSessionCancel", "ChildcareSession", s=tomorrow)
+
+
+@runner("childcare_session_carer_assign")
+async def childcare_session_carer_assign(call: Call) -> str:
+    staff = call.world.people["childcare_staff"].id  # a carer not yet on tomorrow's roster
+    tomorrow = call.world.ids["session_tomorrow"]
+    return await mutate(
+        call, CARER_ASSIGN, "childcareSessionCarerAssign", "ChildcareSessionCarers", s=tomorrow, p=staff
+    )
+
+
+@runner("childcare_session_carer_remove")
+async def childcare_session_carer_remove(call: Call) -> str:
+    ids = call.world.ids
+    return await mutate(
+        call,
+        CARER_REMOVE,
+        "childcareSessionCarerRemove",
+        "ChildcareSessionCarers",
+        s=ids["session_tomorrow"],
+        p=ids["carer"],
+    )

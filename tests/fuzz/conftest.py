@@ -49,6 +49,7 @@ NODE_TABLES = {
     "Elder": "elders",
     "CareAlert": "care_alerts",
     "CareVisit": "care_visits",
+    "Person": "persons",  # not a Node, but the carers of childcare sessions are named by it
 }
 
 

@@ -25,6 +25,7 @@ from models.childcare import (
     ChildcareSession,
     ChildGuardian,
     PickupPerson,
+    SessionCarer,
 )
 from models.eldercare import (
     LOINC,
@@ -264,6 +265,12 @@ async def add_childcare(session: AsyncSession, now: datetime, people: dict, comm
         )
     session.add_all(slots.values())
     await session.flush()
+    # A carer on duty at every session (1:6 covers the confirmed children); not a caller.
+    carer = await people_service.add_user(
+        session=session, phone="17711009999", name="矩阵照护员", role=Role.CHILDCARE_STAFF, community_name=ONE
+    )
+    session.add_all([SessionCarer(session_id=slot.id, person_id=carer.id) for slot in slots.values()])
+    await session.flush()
     pin_hash = pin_hasher.hash(PICKUP_PIN)
     children, phones = {}, {}
     for key, guardian, adult, phone in (
@@ -305,6 +312,7 @@ async def add_childcare(session: AsyncSession, now: datetime, people: dict, comm
     ids = {
         "center": encode_global_id("ChildcareCenter", center.id),
         "class": encode_global_id("ChildcareClass", klass.id),
+        "carer": encode_global_id("Person", carer.id),
         "child_x": encode_global_id("Child", children["x"][0].id),
         "child_y": encode_global_id("Child", children["y"][0].id),
     }
