@@ -26,6 +26,7 @@ from schema.eldercare import ElderCareMutation, ElderCareQuery, ElderCareSubscri
 from schema.errors import ErrorCodes
 from schema.facilities import FacilitiesQuery
 from schema.makerspace import MakerSpaceMutation, MakerSpaceQuery
+from schema.makerspace_operations import MakerSpaceOperationsMutation
 from schema.node import resolve_node
 from schema.people import PeopleMutation, PeopleQuery
 from schema.permissions import signed_in
@@ -59,7 +60,9 @@ class Query(PeopleQuery, FacilitiesQuery, MakerSpaceQuery, ChildcareQuery, Elder
     "implementing DomainError { code message }; top-level errors are for UNAUTHENTICATED, FORBIDDEN, "
     "BAD_REQUEST, limits and server faults. Each field says who may call it."
 )
-class Mutation(PeopleMutation, MakerSpaceMutation, ChildcareMutation, ElderCareMutation):
+class Mutation(
+    PeopleMutation, MakerSpaceMutation, MakerSpaceOperationsMutation, ChildcareMutation, ElderCareMutation
+):
     pass
 
 
