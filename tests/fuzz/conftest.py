@@ -40,6 +40,7 @@ NODE_TABLES = {
     "Facility": "facilities",
     "MakerSpace": "maker_spaces",
     "Resource": "resources",
+    "ResourceBlockOut": "resource_block_outs",  # not a Node, but named by global IDs all the same
     "Reservation": "reservations",
     "ChildcareCenter": "childcare_centers",
     "ChildcareClass": "childcare_classes",
@@ -223,6 +224,16 @@ async def live_objects(gql, tokens: dict[str, str | None], connection: AsyncConn
         token=resident,
     )
     assert made["data"]["reservationCreate"]["__typename"] == "Reservation", made
+    # A block-out of another resource, for resourceBlockOutRemove to meet.
+    other = next(day for day in reversed(days["data"]["resourceAvailability"]) if day["freeSlots"])
+    free = other["freeSlots"][-1]
+    blocked = await gql(
+        "mutation($r: ID!, $s: DateTime!, $e: DateTime!) { resourceBlockOut(resourceId: $r, startsAt: $s, "
+        'endsAt: $e, reason: "检修") { __typename } }',
+        {"r": other["resource"]["id"], "s": free["start"], "e": free["end"]},
+        token=tokens["MAKERSPACE_STAFF"],
+    )
+    assert blocked["data"]["resourceBlockOut"]["__typename"] == "ResourceBlockedOut", blocked
 
     centers = await gql("{ childcareCenters { id } }", token=resident)
     birth = (now.astimezone(SHANGHAI) - timedelta(days=400)).date().isoformat()  # a toddler, whatever the day
