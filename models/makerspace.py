@@ -69,10 +69,12 @@ RULE_CONSTRAINTS: dict[str, tuple[str, str]] = {
         "CASE WHEN slot_minutes BETWEEN 5 AND 240 THEN 1440 % slot_minutes = 0 ELSE false END",
         "INVALID_SLOT_MINUTES",
     ),
-    # Slots are counted from midnight: opening and closing fall on slot boundaries.
+    # Slots are counted from midnight: opening and closing fall on slot boundaries (judged only for a
+    # valid slot, which slot_divides_day reports).
     "hours_on_slots": (
-        "CASE WHEN slot_minutes > 0 THEN extract(epoch FROM opens_at)::int % (slot_minutes * 60) = 0 "
-        "AND extract(epoch FROM closes_at)::int % (slot_minutes * 60) = 0 ELSE true END",
+        "CASE WHEN slot_minutes NOT BETWEEN 5 AND 240 THEN true WHEN 1440 % slot_minutes <> 0 THEN true "
+        "ELSE extract(epoch FROM opens_at)::int % (slot_minutes * 60) = 0 "
+        "AND extract(epoch FROM closes_at)::int % (slot_minutes * 60) = 0 END",
         "HOURS_NOT_ON_SLOTS",
     ),
     "booking_horizon_days_range": ("booking_horizon_days BETWEEN 0 AND 90", "INVALID_BOOKING_HORIZON"),

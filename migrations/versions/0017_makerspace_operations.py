@@ -24,8 +24,10 @@ depends_on = None
 RULES = {
     "opens_before_closing": "opens_at < closes_at",
     "slot_divides_day": "CASE WHEN slot_minutes BETWEEN 5 AND 240 THEN 1440 % slot_minutes = 0 ELSE false END",
-    "hours_on_slots": "CASE WHEN slot_minutes > 0 THEN extract(epoch FROM opens_at)::int % (slot_minutes * 60) = 0 "
-    "AND extract(epoch FROM closes_at)::int % (slot_minutes * 60) = 0 ELSE true END",
+    # Judged only for a valid slot (an invalid one is slot_divides_day's to report).
+    "hours_on_slots": "CASE WHEN slot_minutes NOT BETWEEN 5 AND 240 THEN true WHEN 1440 % slot_minutes <> 0 THEN true "
+    "ELSE extract(epoch FROM opens_at)::int % (slot_minutes * 60) = 0 "
+    "AND extract(epoch FROM closes_at)::int % (slot_minutes * 60) = 0 END",
     "booking_horizon_days_range": "booking_horizon_days BETWEEN 0 AND 90",
     "desk_max_minutes_range": "desk_max_minutes BETWEEN 1 AND 1440",
     "room_max_minutes_range": "room_max_minutes BETWEEN 1 AND 1440",

@@ -53,8 +53,11 @@ def _failure(code: ErrorCode, message: str):
 
 
 async def space_run_by(*, session: AsyncSession, viewer: Viewer, space_id: int) -> MakerSpace:
-    """The space, locked, if the viewer staffs it; NotFound otherwise."""
-    space = await session.scalar(select(MakerSpace).where(MakerSpace.id == space_id).with_for_update())
+    """The space, if the viewer staffs it; NotFound otherwise. Locked FOR NO KEY UPDATE: one change
+    of it at a time, while reservations (a key-share lock, for their foreign key) go on."""
+    space = await session.scalar(
+        select(MakerSpace).where(MakerSpace.id == space_id).with_for_update(key_share=True)
+    )
     if space is None or not is_space_staff(viewer, space):
         raise NotFound("该创客空间")
     return space
