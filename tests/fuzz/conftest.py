@@ -203,9 +203,10 @@ class CaseProbe:
 
 
 async def live_objects(gql, tokens: dict[str, str | None], connection: AsyncConnection, now: datetime):
-    """A reservation, a newly registered child with a booking and a pick-up person, and an open SOS
-    alert, made through the API as the demo accounts would (inside the module's transaction), so
-    cancel, check-in, check-out and alert mutations meet real targets."""
+    """A reservation and a block-out of another resource, a newly registered child with a booking
+    and a pick-up person, and an open SOS alert, made through the API as the demo accounts would
+    (inside the module's transaction), so cancel, check-in, check-out, block-out removal and alert
+    mutations meet real targets."""
     resident, gateway = tokens["RESIDENT"], tokens["DEVICE_GATEWAY"]
     tomorrow = (now.astimezone(SHANGHAI) + timedelta(days=1)).date().isoformat()
 
