@@ -675,6 +675,11 @@ async def post(client: httpx.AsyncClient, query: str, token: str, **variables) -
     return next(iter(body["data"].values()))
 
 
+async def later(milliseconds: int, work):
+    await asyncio.sleep(milliseconds / 1000)
+    return await work
+
+
 def day_after_tomorrow(hour: int) -> str:
     day = datetime.now(SHANGHAI).date() + timedelta(days=2)
     return datetime(day.year, day.month, day.day, hour, tzinfo=SHANGHAI).isoformat()
@@ -688,13 +693,12 @@ async def test_a_reservation_and_a_block_out_racing_never_both_hold_the_time(liv
         for round_, resident in enumerate(residents):
             start, end = day_after_tomorrow(9 + round_), day_after_tomorrow(10 + round_)
             reservation = {"resourceId": desk_id, "start": start, "end": end}
-            # Alternate who is sent first, so both orders are tried.
-            reserve = post(client, RESERVE, resident, input=reservation)
-            block = post(client, RACE_BLOCK, staff, id=desk_id, start=start, end=end)
-            if round_ % 2:
-                made, blocked = await asyncio.gather(reserve, block)
-            else:
-                blocked, made = await asyncio.gather(block, reserve)
+            # The block-out leaves a little later each round (0–45 ms), so that it meets the
+            # reservation at every stage: not yet sent, under way, committed.
+            made, blocked = await asyncio.gather(
+                post(client, RESERVE, resident, input=reservation),
+                later(round_ * 5, post(client, RACE_BLOCK, staff, id=desk_id, start=start, end=end)),
+            )
             # The block-out always stands: it waits for a reservation under way and cancels it, or
             # the reservation, coming after, meets it.
             assert blocked["__typename"] == "ResourceBlockedOut", blocked
