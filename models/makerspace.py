@@ -1,7 +1,10 @@
-"""天空创客厅: spaces with their rules, bookable resources, reservations and suspensions.
+"""天空创客厅: spaces with their rules, bookable resources, reservations, suspensions and the
+staff's block-outs.
 
 Double booking is impossible because of exclusion constraints over active reservations
-(btree_gist, tstzrange '[)'): one per resource at a time, and one per person at a time.
+(btree_gist, tstzrange '[)'): one per resource at a time, and one per person at a time. A block-out
+and a reservation never overlap either: both hold time in `resource_holds` (kept by triggers),
+whose exclusion constraint sees them alike.
 """
 
 from datetime import datetime, time
