@@ -26,6 +26,7 @@ from schema.eldercare import ElderCareMutation, ElderCareQuery, ElderCareSubscri
 from schema.errors import ErrorCodes
 from schema.facilities import FacilitiesQuery
 from schema.makerspace import MakerSpaceMutation, MakerSpaceQuery
+from schema.makerspace_operations import MakerSpaceOperationsMutation
 from schema.node import resolve_node
 from schema.notifications import NotificationsMutation, NotificationsQuery, NotificationsSubscription
 from schema.people import PeopleMutation, PeopleQuery
@@ -63,7 +64,12 @@ class Query(
     "BAD_REQUEST, limits and server faults. Each field says who may call it."
 )
 class Mutation(
-    PeopleMutation, NotificationsMutation, MakerSpaceMutation, ChildcareMutation, ElderCareMutation
+    PeopleMutation,
+    NotificationsMutation,
+    MakerSpaceMutation,
+    MakerSpaceOperationsMutation,
+    ChildcareMutation,
+    ElderCareMutation,
 ):
     pass
 

@@ -138,6 +138,14 @@ class Resource(Node):
     features: list[ResourceFeature] = strawberry.field(
         description="What it offers (window, power, screen …)."
     )
+    position: int = strawberry.field(description="Display order within the space (0–9999, smallest first).")
+    active: bool = strawberry.field(
+        description="false once the space's staff retired it (resourceRetire): it leaves "
+        "MakerSpace.resources and resourceAvailability and cannot be booked; its reservations stay."
+    )
+    retired_at: datetime | None = strawberry.field(
+        description="When it was retired (answered in Asia/Shanghai); null while in use."
+    )
 
     @classmethod
     def from_model(cls, model: makerspace_models.Resource) -> "Resource":
@@ -147,6 +155,9 @@ class Resource(Node):
             kind=ResourceKind(model.kind),
             capacity=model.capacity,
             features=[ResourceFeature(feature) for feature in model.features],
+            position=model.position,
+            active=model.active,
+            retired_at=model.retired_at,
         )
 
 

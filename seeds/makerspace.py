@@ -39,7 +39,8 @@ async def seed_maker_space(*, session: AsyncSession, community_ids: dict[str, in
     )
     space_id = await session.scalar(select(MakerSpace.id).where(MakerSpace.name == SPACE_NAME))
     for position, (name, kind, capacity, features) in enumerate(RESOURCES):
-        row = {"kind": kind, "capacity": capacity, "features": features, "position": position, "active": True}
+        # A resource the staff retired stays retired when the seed runs again (active is not reset).
+        row = {"kind": kind, "capacity": capacity, "features": features, "position": position}
         await session.execute(
             insert(Resource)
             .values(space_id=space_id, name=name, **row)

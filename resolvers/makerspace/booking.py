@@ -40,8 +40,10 @@ class ReservationRequest:
 
 
 async def lock_person(*, session: AsyncSession, person_id: int) -> None:
-    """Serialises one person's bookings (different people never wait on each other)."""
-    await session.execute(select(Person.id).where(Person.id == person_id).with_for_update())
+    """Serialises one person's bookings (different people never wait on each other). FOR NO KEY
+    UPDATE: a staff operation that notifies the person (a key-share lock, for the inbox row's
+    foreign key) while it holds the resource this booking waits for must not wait for it in turn."""
+    await session.execute(select(Person.id).where(Person.id == person_id).with_for_update(key_share=True))
 
 
 async def active_suspension(
@@ -121,12 +123,16 @@ async def desk_minutes_on(*, session: AsyncSession, person_id: int, space: Maker
     return sum(_minutes(period.lower, period.upper) for period in periods)
 
 
-# What the exclusion constraints mean when they refuse a reservation.
+# What the database means when it refuses a reservation: the exclusion constraints (another
+# reservation of the resource, one of the person's own, a staff block-out through resource_holds),
+# and the trigger that refuses a resource retired meanwhile.
 CONSTRAINT_FAILURES = {
     "ex_reservations_resource_period": lambda: SlotTaken("该时段已被他人预约，请选择其他时段"),
     "ex_reservations_person_period": lambda: DomainFailure(
         ErrorCode.OVERLAPPING_RESERVATION, "您在该时段已有其他预约"
     ),
+    "ex_resource_holds_resource_period": lambda: SlotTaken("该时段暂停开放（设施维护），请选择其他时段"),
+    "resource_retired": lambda: NotFound("该座位或房间"),
 }
 
 

@@ -9,10 +9,9 @@ from sqlalchemy.dialects.postgresql import Range
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.makerspace import (
-    ACTIVE_STATUSES,
     MakerSpace,
-    Reservation,
     Resource,
+    ResourceHold,
 )
 from resolvers.clock import SHANGHAI
 from resolvers.makerspace.spaces import get_space_or_error
@@ -64,18 +63,15 @@ async def availability(
     Only slots the booking rules accept now are free: none past the horizon or past check-in."""
     space = await get_space_or_error(session=session, space_id=space_id)
     opens, closes = local_day_bounds(space, day)
-    held = and_(
-        Reservation.resource_id == Resource.id,
-        Reservation.status.in_(ACTIVE_STATUSES),
-        Reservation.period.overlaps(Range(opens, closes)),
-    )
+    # What holds a resource's time: its active reservations and the staff's block-outs in force.
+    held = and_(ResourceHold.resource_id == Resource.id, ResourceHold.period.overlaps(Range(opens, closes)))
     stmt = (
         select(
             Resource,
-            func.array_remove(func.array_agg(func.lower(Reservation.period)), None),
-            func.array_remove(func.array_agg(func.upper(Reservation.period)), None),
+            func.array_remove(func.array_agg(func.lower(ResourceHold.period)), None),
+            func.array_remove(func.array_agg(func.upper(ResourceHold.period)), None),
         )
-        .outerjoin(Reservation, held)
+        .outerjoin(ResourceHold, held)
         .where(Resource.space_id == space.id, Resource.active)
         .group_by(Resource.id)
         .order_by(Resource.position, Resource.id)

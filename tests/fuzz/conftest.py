@@ -40,6 +40,7 @@ NODE_TABLES = {
     "Facility": "facilities",
     "MakerSpace": "maker_spaces",
     "Resource": "resources",
+    "ResourceBlockOut": "resource_block_outs",  # not a Node, but named by global IDs all the same
     "Reservation": "reservations",
     "ChildcareCenter": "childcare_centers",
     "ChildcareClass": "childcare_classes",
@@ -203,9 +204,10 @@ class CaseProbe:
 
 
 async def live_objects(gql, tokens: dict[str, str | None], connection: AsyncConnection, now: datetime):
-    """A reservation, a newly registered child with a booking and a pick-up person, and an open SOS
-    alert, made through the API as the demo accounts would (inside the module's transaction), so
-    cancel, check-in, check-out and alert mutations meet real targets."""
+    """A reservation and a block-out of another resource, a newly registered child with a booking
+    and a pick-up person, and an open SOS alert, made through the API as the demo accounts would
+    (inside the module's transaction), so cancel, check-in, check-out, block-out removal and alert
+    mutations meet real targets."""
     resident, gateway = tokens["RESIDENT"], tokens["DEVICE_GATEWAY"]
     tomorrow = (now.astimezone(SHANGHAI) + timedelta(days=1)).date().isoformat()
 
@@ -224,6 +226,16 @@ async def live_objects(gql, tokens: dict[str, str | None], connection: AsyncConn
         token=resident,
     )
     assert made["data"]["reservationCreate"]["__typename"] == "Reservation", made
+    # A block-out of another resource, for resourceBlockOutRemove to meet.
+    other = next(day for day in reversed(days["data"]["resourceAvailability"]) if day["freeSlots"])
+    free = other["freeSlots"][-1]
+    blocked = await gql(
+        "mutation($r: ID!, $s: DateTime!, $e: DateTime!) { resourceBlockOut(resourceId: $r, startsAt: $s, "
+        'endsAt: $e, reason: "检修") { __typename } }',
+        {"r": other["resource"]["id"], "s": free["start"], "e": free["end"]},
+        token=tokens["MAKERSPACE_STAFF"],
+    )
+    assert blocked["data"]["resourceBlockOut"]["__typename"] == "ResourceBlockedOut", blocked
 
     centers = await gql("{ childcareCenters { id } }", token=resident)
     birth = (now.astimezone(SHANGHAI) - timedelta(days=400)).date().isoformat()  # a toddler, whatever the day

@@ -6,6 +6,10 @@ runs every cell); the world the runners act on is built in tests/security/confte
 
 from datetime import timedelta
 
+from sqlalchemy.dialects.postgresql import Range
+
+from models.makerspace import ResourceBlockOut
+from schema.common import decode_global_id, encode_global_id
 from tests.security.calls import (
     Call,
     Runner,
@@ -38,6 +42,13 @@ from tests.security.rows import (
     everyone,
     signed_in,
 )
+
+# The space's own running (resources, rules, block-outs): its staff and admin; staff of another
+# community find no such space or resource; every other role may not call the field at all.
+STAFF_ACT = by_caller(
+    FORBIDDEN, anonymous=UNAUTH, makerspace_staff=OK, makerspace_staff_other=NOT_FOUND, admin=OK
+)
+STAFF_OPERATIONS = "maker space: the space's resources, rules and block-outs (R's space)"
 
 # A space's reservations: its staff and admin (phones masked); everyone else only their own.
 MAKERSPACE_STAFF_ONLY = by_caller(FORBIDDEN, anonymous=UNAUTH, makerspace_staff=OK, admin=OK)
@@ -89,6 +100,39 @@ ROWS: dict[str, tuple[Row, ...]] = {
             "`reservationCheckIn` of R",
             ("Mutation.reservationCheckIn",),
             OWN_RESERVATION,
+        ),
+    ),
+    STAFF_OPERATIONS: (
+        Row("resource_create", "`resourceCreate` in R's space", ("Mutation.resourceCreate",), STAFF_ACT),
+        Row(
+            "resource_update",
+            "`resourceUpdate` of a desk of R's space",
+            ("Mutation.resourceUpdate",),
+            STAFF_ACT,
+        ),
+        Row(
+            "resource_retire",
+            "`resourceRetire` of a desk of R's space",
+            ("Mutation.resourceRetire",),
+            STAFF_ACT,
+        ),
+        Row(
+            "maker_space_rules_update",
+            "`makerSpaceRulesUpdate` of R's space",
+            ("Mutation.makerSpaceRulesUpdate",),
+            STAFF_ACT,
+        ),
+        Row(
+            "resource_block_out",
+            "`resourceBlockOut` of a desk of R's space",
+            ("Mutation.resourceBlockOut",),
+            STAFF_ACT,
+        ),
+        Row(
+            "resource_block_out_remove",
+            "`resourceBlockOutRemove` of a block-out in R's space",
+            ("Mutation.resourceBlockOutRemove",),
+            STAFF_ACT,
         ),
     ),
 }
@@ -219,3 +263,86 @@ async def reservation_check_in(call: Call) -> str:
         call.world.ids["reservation_r"],
         hidden=NOT_FOUND,
     )
+
+
+# ── The space's own running ───────────────────────────────────────────────────
+
+RESOURCE_CREATE = """mutation($input: ResourceCreateInput!) { resourceCreate(input: $input) { __typename
+  ... on DomainError { code } } }"""
+RESOURCE_UPDATE = """mutation($id: ID!, $input: ResourceUpdateInput!) {
+  resourceUpdate(id: $id, input: $input) { __typename ... on DomainError { code } } }"""
+RESOURCE_RETIRE = """mutation($id: ID!) { resourceRetire(id: $id, reason: "矩阵：设备报废") { __typename
+  ... on DomainError { code } } }"""
+RULES_UPDATE = """mutation($space: ID!) {
+  makerSpaceRulesUpdate(spaceId: $space, input: {bookingHorizonDays: 10}) { __typename
+  ... on DomainError { code } } }"""
+BLOCK_OUT = """mutation($id: ID!, $start: DateTime!, $end: DateTime!) {
+  resourceBlockOut(resourceId: $id, startsAt: $start, endsAt: $end, reason: "矩阵：检修") {
+  __typename ... on DomainError { code } } }"""
+BLOCK_OUT_REMOVE = """mutation($id: ID!) { resourceBlockOutRemove(id: $id) { __typename
+  ... on DomainError { code } } }"""
+
+
+@runner("resource_create")
+async def resource_create(call: Call) -> str:
+    made = {"spaceId": call.world.ids["space"], "name": "矩阵新工位", "kind": "DESK", "features": ["POWER"]}
+    return await mutate(call, RESOURCE_CREATE, "resourceCreate", "Resource", input=made)
+
+
+@runner("resource_update")
+async def resource_update(call: Call) -> str:
+    change = {"name": "矩阵工位（改名）", "position": 99}
+    return await mutate(
+        call, RESOURCE_UPDATE, "resourceUpdate", "Resource", id=call.world.ids["free_desk"], input=change
+    )
+
+
+@runner("resource_retire")
+async def resource_retire(call: Call) -> str:
+    return await mutate(
+        call, RESOURCE_RETIRE, "resourceRetire", "ResourceRetired", id=call.world.ids["free_desk"]
+    )
+
+
+@runner("maker_space_rules_update")
+async def maker_space_rules_update(call: Call) -> str:
+    return await mutate(
+        call, RULES_UPDATE, "makerSpaceRulesUpdate", "MakerSpace", space=call.world.ids["space"]
+    )
+
+
+def tomorrow_at(call: Call, hour: int) -> str:
+    return at(call.world.today + timedelta(days=1), hour).isoformat()
+
+
+@runner("resource_block_out")
+async def resource_block_out(call: Call) -> str:
+    return await mutate(
+        call,
+        BLOCK_OUT,
+        "resourceBlockOut",
+        "ResourceBlockedOut",
+        id=call.world.ids["free_desk"],
+        start=tomorrow_at(call, 10),
+        end=tomorrow_at(call, 12),
+    )
+
+
+@runner("resource_block_out_remove")
+async def resource_block_out_remove(call: Call) -> str:
+    """A block-out of the free desk tomorrow, made by the space's staff, then removed by the caller."""
+    desk = decode_global_id(call.world.ids["free_desk"], "Resource")[1]
+    space = decode_global_id(call.world.ids["space"], "MakerSpace")[1]
+    tomorrow = call.world.today + timedelta(days=1)
+    async with call.sessions() as session:
+        made = ResourceBlockOut(
+            resource_id=desk,
+            space_id=space,
+            period=Range(at(tomorrow, 14), at(tomorrow, 16), bounds="[)"),
+            reason="矩阵：检修",
+            created_by=call.world.people["makerspace_staff"].person_id,
+        )
+        session.add(made)
+        await session.commit()
+        block_out = encode_global_id("ResourceBlockOut", made.id)
+    return await mutate(call, BLOCK_OUT_REMOVE, "resourceBlockOutRemove", "ResourceBlockOut", id=block_out)

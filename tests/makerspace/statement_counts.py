@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import pyotp
 from sqlalchemy.dialects.postgresql import Range
 
-from models.makerspace import MakerSpace, Reservation, Resource, ResourceFeature
+from models.makerspace import MakerSpace, Reservation, Resource, ResourceBlockOut, ResourceFeature
 from models.people import Person, Role
 from resolvers import makerspace as makerspace_service
 from tests.perf.cases import NANMU, AliasSetup, Case, Run, World, edges, gid, node_query
@@ -217,6 +217,104 @@ async def reservation_check_in(w: World, n: int) -> Run:
     return Run({"id": gid("Reservation", reservation.id), "code": code}, token)
 
 
+# The space's own running ----------------------------------------------------------
+
+RESOURCE = """__typename ... on Resource { id name kind capacity features position active }
+  ... on DomainError { code }"""
+RESOURCE_CREATE = (
+    f"mutation($input: ResourceCreateInput!) {{ resourceCreate(input: $input) {{ {RESOURCE} }} }}"
+)
+RESOURCE_UPDATE = f"""
+mutation($id: ID!, $input: ResourceUpdateInput!) {{ resourceUpdate(id: $id, input: $input) {{ {RESOURCE} }} }}
+"""
+CANCELLED = "cancelledReservations { id status start resource { name } space { name } holder { name } }"
+RESOURCE_RETIRE = f"""
+mutation($id: ID!) {{ resourceRetire(id: $id, reason: "设备报废") {{ __typename
+  ... on ResourceRetired {{ resource {{ id active }} {CANCELLED} }} ... on DomainError {{ code }} }} }}
+"""
+RULES_UPDATE = """
+mutation($space: ID!) {
+  makerSpaceRulesUpdate(spaceId: $space, input: {bookingHorizonDays: 10, opensAt: "08:00"}) { __typename
+  ... on MakerSpace { id opensAt rules { bookingHorizonDays } resources { id name features } }
+  ... on DomainError { code } } }
+"""
+BLOCK_OUT = f"""
+mutation($id: ID!, $start: DateTime!, $end: DateTime!) {{
+  resourceBlockOut(resourceId: $id, startsAt: $start, endsAt: $end, reason: "检修") {{ __typename
+    ... on ResourceBlockedOut {{ blockOut {{ id start end resource {{ name }} }} {CANCELLED} }}
+    ... on DomainError {{ code }} }} }}
+"""
+BLOCK_OUT_REMOVE = """
+mutation($id: ID!) { resourceBlockOutRemove(id: $id) { __typename
+  ... on ResourceBlockOut { id removedAt resource { id name } } ... on DomainError { code } } }
+"""
+
+
+def resources_of(w: World, space: MakerSpace):
+    return lambda: w.count(Resource, Resource.space_id == space.id)
+
+
+async def resource_create(w: World, n: int) -> Run:
+    space, _ = await add_space(w, n)
+    _, token = await w.person(Role.MAKERSPACE_STAFF)
+    made = {"spaceId": gid("MakerSpace", space.id), "name": "新工位", "kind": "DESK", "features": ["POWER"]}
+    return Run({"input": made}, token, count=resources_of(w, space))
+
+
+async def resource_update(w: World, n: int) -> Run:
+    space, resources = await add_space(w, n)
+    _, token = await w.person(Role.MAKERSPACE_STAFF)
+    change = {"name": "改名工位", "features": ["WINDOW"], "position": 50}
+    return Run({"id": gid("Resource", resources[0].id), "input": change}, token, count=resources_of(w, space))
+
+
+async def held_by_many(w: World, n: int) -> Resource:
+    """A desk with n reservations tomorrow, each of another holder."""
+    _, (desk,) = await add_space(w, 1)
+    tomorrow = w.today + timedelta(days=1)
+    for index in range(n):
+        holder, _ = await w.person()
+        await add_reservation(w, desk, holder, w.at(tomorrow, 9) + timedelta(minutes=30 * index), minutes=30)
+    await w.commit()
+    return desk
+
+
+async def resource_retire(w: World, n: int) -> Run:
+    desk = await held_by_many(w, n)
+    _, token = await w.person(Role.MAKERSPACE_STAFF)
+    return Run({"id": gid("Resource", desk.id)}, token)
+
+
+async def maker_space_rules_update(w: World, n: int) -> Run:
+    space, _ = await add_space(w, n)
+    _, token = await w.person(Role.MAKERSPACE_STAFF)
+    return Run({"space": gid("MakerSpace", space.id)}, token)
+
+
+async def resource_block_out(w: World, n: int) -> Run:
+    desk = await held_by_many(w, n)
+    _, token = await w.person(Role.MAKERSPACE_STAFF)
+    tomorrow = w.today + timedelta(days=1)
+    window = {"start": w.at(tomorrow, 8, 30).isoformat(), "end": w.at(tomorrow, 21, 30).isoformat()}
+    return Run({"id": gid("Resource", desk.id), **window}, token)
+
+
+async def resource_block_out_remove(w: World, n: int) -> Run:
+    staff, token = await w.person(Role.MAKERSPACE_STAFF)
+    space, (desk,) = await add_space(w, 1)
+    tomorrow = w.today + timedelta(days=1)
+    made = ResourceBlockOut(
+        resource_id=desk.id,
+        space_id=space.id,
+        period=Range(w.at(tomorrow, 10), w.at(tomorrow, 12), bounds="[)"),
+        reason="检修",
+        created_by=staff.id,
+    )
+    w.session.add(made)
+    await w.commit()
+    return Run({"id": gid("ResourceBlockOut", made.id)}, token)
+
+
 # The cases ----------------------------------------------------------------------
 
 CASES = [
@@ -276,6 +374,34 @@ CASES = [
         RESERVATION_CHECK_IN,
         reservation_check_in,
         edges("reservationCheckIn", "space", "resources"),
+    ),
+    Case("Mutation.resourceCreate", RESOURCE_CREATE, resource_create, None),
+    Case("Mutation.resourceUpdate", RESOURCE_UPDATE, resource_update, None),
+    Case(
+        "Mutation.resourceRetire",
+        RESOURCE_RETIRE,
+        resource_retire,
+        edges("resourceRetire", "cancelledReservations"),
+    ),
+    Case(
+        "Mutation.makerSpaceRulesUpdate",
+        RULES_UPDATE,
+        maker_space_rules_update,
+        edges("makerSpaceRulesUpdate", "resources"),
+    ),
+    Case(
+        "Mutation.resourceBlockOut",
+        BLOCK_OUT,
+        resource_block_out,
+        edges("resourceBlockOut", "cancelledReservations"),
+    ),
+    Case(
+        "Mutation.resourceBlockOutRemove",
+        BLOCK_OUT_REMOVE,
+        resource_block_out_remove,
+        None,
+        sizes=(1, 1),
+        why_fixed="one block-out read by its id, locked and marked removed; its answer holds no list",
     ),
 ]
 

@@ -94,6 +94,8 @@ The policy the cells follow:
   for child X as the **log** column does for elder A.
 - **Reservations**: the holder; the space's maker-space staff and admin see and manage all of
   the space's reservations. Other residents do not.
+- **Running a maker space** (its resources, rules and block-outs): the space's maker-space staff
+  and admin; maker-space staff of another community find no such space or resource (`NOT_FOUND`).
 - **Phone numbers**: `Viewer.phone` is the caller's own. `PickupPerson.phone` is whole for the
   child's guardians and for childcare staff (they verify the adult at the gate), masked for admin.
   `ReservationHolder.phone` is whole for the holder, masked for maker-space staff and admin.
