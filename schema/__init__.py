@@ -25,6 +25,7 @@ from schema.context import GuardDelivery
 from schema.eldercare import ElderCareMutation, ElderCareQuery, ElderCareSubscription
 from schema.errors import ErrorCodes
 from schema.facilities import FacilitiesQuery
+from schema.facilities_operations import FacilitiesMutation
 from schema.makerspace import MakerSpaceMutation, MakerSpaceQuery
 from schema.node import resolve_node
 from schema.people import PeopleMutation, PeopleQuery
@@ -59,7 +60,7 @@ class Query(PeopleQuery, FacilitiesQuery, MakerSpaceQuery, ChildcareQuery, Elder
     "implementing DomainError { code message }; top-level errors are for UNAUTHENTICATED, FORBIDDEN, "
     "BAD_REQUEST, limits and server faults. Each field says who may call it."
 )
-class Mutation(PeopleMutation, MakerSpaceMutation, ChildcareMutation, ElderCareMutation):
+class Mutation(PeopleMutation, FacilitiesMutation, MakerSpaceMutation, ChildcareMutation, ElderCareMutation):
     pass
 
 
