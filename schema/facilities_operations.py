@@ -74,10 +74,10 @@ class FacilityCreateInput:
     name: str = strawberry.field(description="Its name, 1–200 characters (trimmed).")
     category: FacilityCategory = strawberry.field(description="What kind of facility it is.")
     location: FacilityLocationInput = strawberry.field(description="Where it is.")
-    address: str | None = strawberry.field(default=None, description="Street address (at most 500).")
+    address: str | None = strawberry.field(default=None, description="Street address.")
     phone: str | None = strawberry.field(default=None, description="Public contact number (at most 40).")
     accessibility: str | None = strawberry.field(
-        default=None, description="Accessibility notes (at most 500)."
+        default=None, description="Accessibility notes (无障碍设施)."
     )
     community_id: strawberry.ID | None = strawberry.field(
         default=None,

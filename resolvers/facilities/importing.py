@@ -15,7 +15,7 @@ GeoJSON: each Feature's `id` (or `properties.id`), `geometry` a Point `[lng, lat
 names in `properties` (`services` may be a list). `hours` is `1-5 08:30-17:00; 6 09:00-12:00`
 (ISO weekdays 1–7, a range or one day; a close at or before the open is the next day's; `7 closed`
 allowed); `services` are service codes separated by `;`; `community` a community's name. An empty
-`hours` or `services` leaves what the facility has; given, it replaces it.
+`hours`, `services` or `community` leaves what the facility has; given, it replaces it.
 """
 
 import csv
@@ -276,7 +276,7 @@ SELECT r.name, r.category, r.address, r.phone, r.accessibility,
 ON CONFLICT (source, source_id) DO UPDATE
    SET name = EXCLUDED.name, category = EXCLUDED.category, address = EXCLUDED.address,
        phone = EXCLUDED.phone, accessibility = EXCLUDED.accessibility, location = EXCLUDED.location,
-       community_id = EXCLUDED.community_id, updated_at = now()
+       community_id = coalesce(EXCLUDED.community_id, facilities.community_id), updated_at = now()
 RETURNING id, source_id, (xmax = 0) AS inserted
 """)
 DELETE_HOURS = text("DELETE FROM facility_opening_hours WHERE facility_id = ANY(CAST(:ids AS bigint[]))")

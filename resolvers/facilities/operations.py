@@ -27,7 +27,6 @@ from resolvers.errors import DomainFailure, ErrorCode, NotFound, failure_for
 from resolvers.facilities.hours import Period, WeeklyPeriod, invalid_hours, reason_of, wgs84_point
 
 MAX_NAME = 200
-MAX_TEXT = 500
 MAX_PHONE = 40
 MAX_DATES = 31
 
@@ -122,11 +121,14 @@ def clean_name(name: str | None) -> str:
     return text_
 
 
-def clean_text(value: str | None, limit: int, what: str) -> str | None:
-    value = (value or "").strip() or None
-    if value is not None and len(value) > limit:
-        code = ErrorCode.INVALID_PHONE if what == "电话" else ErrorCode.INVALID_NAME
-        raise DomainFailure(code, f"{what}最多 {limit} 个字符")
+def clean_text(value: str | None) -> str | None:
+    return (value or "").strip() or None
+
+
+def clean_phone(value: str | None) -> str | None:
+    value = clean_text(value)
+    if value is not None and len(value) > MAX_PHONE:
+        raise DomainFailure(ErrorCode.INVALID_PHONE, f"电话最多 {MAX_PHONE} 个字符")
     return value
 
 
@@ -320,9 +322,9 @@ async def create_facility(
     facility = Facility(
         name=clean_name(fields.name),
         category=fields.category,
-        address=clean_text(fields.address, MAX_TEXT, "地址"),
-        phone=clean_text(fields.phone, MAX_PHONE, "电话"),
-        accessibility=clean_text(fields.accessibility, MAX_TEXT, "无障碍说明"),
+        address=clean_text(fields.address),
+        phone=clean_phone(fields.phone),
+        accessibility=clean_text(fields.accessibility),
         location=point_wkt(lat, lng),
         community_id=community_id,
         is_synthetic=False,
@@ -359,11 +361,11 @@ async def update_facility(
         lat, lng = wgs84_point(fields.location.lat, fields.location.lng, fields.location.system)
         facility.location = point_wkt(lat, lng)
     if fields.has("address"):
-        facility.address = clean_text(fields.address, MAX_TEXT, "地址")
+        facility.address = clean_text(fields.address)
     if fields.has("phone"):
-        facility.phone = clean_text(fields.phone, MAX_PHONE, "电话")
+        facility.phone = clean_phone(fields.phone)
     if fields.has("accessibility"):
-        facility.accessibility = clean_text(fields.accessibility, MAX_TEXT, "无障碍说明")
+        facility.accessibility = clean_text(fields.accessibility)
     if fields.has("community_id"):
         if not is_admin(viewer) and fields.community_id != facility.community_id:
             raise DomainFailure(ErrorCode.OTHER_COMMUNITY, "只有系统管理员可以把设施移到其他社区")
@@ -426,17 +428,23 @@ class ExceptionsSet:
     community_id: int | None
 
 
-# One statement finds the set (locked in id order, so two runs over overlapping sets queue, never
-# deadlock) and which of its facilities already have exactly these exceptions on these dates: the
-# others are changed. Set operations compare NULLs as equal, so a closed day (NULL, NULL) matches.
-DIFFERING = text("""
-WITH target AS (
+# The set, locked in id order (two runs over overlapping sets queue, never deadlock; every other
+# writer of a facility's exceptions locks its row too). Then, under those locks and in a snapshot
+# taken after them, which of its facilities already have exactly these exceptions on these dates:
+# the others are changed. Set operations compare NULLs as equal, so a closed day (NULL, NULL) matches.
+LOCK_SET = text("""
+SELECT coalesce(array_agg(id ORDER BY id), '{}') AS ids FROM (
   SELECT id FROM facilities
    WHERE closed_at IS NULL
      AND (CAST(:community_id AS bigint) IS NULL OR community_id = CAST(:community_id AS bigint))
      AND (CAST(:categories AS text[]) IS NULL OR category = ANY(CAST(:categories AS text[])))
    ORDER BY id
    FOR UPDATE
+) AS locked
+""")
+DIFFERING = text("""
+WITH target AS (
+  SELECT unnest(CAST(:ids AS bigint[])) AS id
 ), wanted AS (
   SELECT t.id AS facility_id, d.day, p.open_minute, p.close_minute, CAST(:reason AS text) AS reason
     FROM target t
@@ -444,15 +452,14 @@ WITH target AS (
    CROSS JOIN unnest(CAST(:opens AS smallint[]), CAST(:closes AS smallint[])) AS p(open_minute, close_minute)
 ), present AS (
   SELECT e.facility_id, e.day, e.open_minute, e.close_minute, e.reason
-    FROM facility_hours_exceptions e JOIN target t ON t.id = e.facility_id
-   WHERE e.day = ANY(CAST(:days AS date[]))
+    FROM facility_hours_exceptions e
+   WHERE e.facility_id = ANY(CAST(:ids AS bigint[])) AND e.day = ANY(CAST(:days AS date[]))
 ), differing AS (
   (SELECT * FROM wanted EXCEPT ALL SELECT * FROM present)
   UNION ALL
   (SELECT * FROM present EXCEPT ALL SELECT * FROM wanted)
 )
-SELECT (SELECT count(*) FROM target) AS matched,
-       ARRAY(SELECT DISTINCT facility_id FROM differing ORDER BY 1) AS changed
+SELECT coalesce(array_agg(DISTINCT facility_id), '{}') FROM differing
 """)
 
 REPLACE = text("""
@@ -503,8 +510,8 @@ async def set_hours_exceptions(
         "closes": [row[1] for row in rows],
         "reason": reason,
     }
-    found = (await session.execute(DIFFERING, parameters)).one()
-    changed = list(found.changed)
+    locked = list(await session.scalar(LOCK_SET, parameters))
+    changed = sorted(await session.scalar(DIFFERING, {**parameters, "ids": locked})) if locked else []
     if changed:
         try:
             async with session.begin_nested():
@@ -522,9 +529,9 @@ async def set_hours_exceptions(
                 "closed": closed,
                 "hours": [f"{clock_text(p.open_minute)}-{clock_text(p.close_minute)}" for p in periods],
                 "reason": reason,
-                "matched": found.matched,
+                "matched": len(locked),
                 "changed": len(changed),
                 "facilityIds": [facility_global_id(pk) for pk in changed],
             },
         )
-    return ExceptionsSet(matched=found.matched, changed=len(changed), dates=days, community_id=community_id)
+    return ExceptionsSet(matched=len(locked), changed=len(changed), dates=days, community_id=community_id)
