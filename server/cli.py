@@ -258,7 +258,8 @@ def cmd_facilities_import(args) -> int:
     rate = report.imported / report.seconds if report.seconds else 0.0
     verb = "试运行（未写入）：将导入" if report.dry_run else "已导入"
     print(
-        f"{verb} {report.imported} 行（新增 {report.inserted}，更新 {report.updated}），拒绝 "
+        f"{verb} {report.imported} 行（新增 {report.inserted}，更新 {report.updated}，"
+        f"未变 {report.unchanged}），拒绝 "
         f"{len(report.rejected)} 行，共 {report.total} 行；来源 {report.source}；{report.seconds:.2f} 秒，"
         f"{rate:,.0f} 行/秒"
     )

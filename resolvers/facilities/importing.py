@@ -94,13 +94,14 @@ class Report:
     total: int = 0
     inserted: int = 0
     updated: int = 0
+    unchanged: int = 0
     rejected: list[Rejected] = field(default_factory=list)
     seconds: float = 0.0
     dry_run: bool = False
 
     @property
     def imported(self) -> int:
-        return self.inserted + self.updated
+        return self.inserted + self.updated + self.unchanged
 
 
 class RowRefused(Exception):
@@ -263,38 +264,86 @@ def checked_row(record: dict[str, Any], *, system: CoordinateSystem, catalog: Ca
 
 # ── Writing a batch, set-based ────────────────────────────────────────────────
 
+# One statement per batch: the rows as arrays, upserted by (source, source_id). A row whose fields
+# are already these is not rewritten (no new tuple, no index updates): importing the same file
+# again writes nothing. The answer gives every row's id, written or not.
 UPSERT = text("""
-INSERT INTO facilities (name, category, address, phone, accessibility, location, community_id,
-                        is_synthetic, source, source_id)
-SELECT r.name, r.category, r.address, r.phone, r.accessibility,
-       CAST(ST_SetSRID(ST_MakePoint(r.lng, r.lat), 4326) AS geography), r.community_id,
-       false, CAST(:source AS varchar), r.source_id
-  FROM unnest(CAST(:names AS text[]), CAST(:categories AS text[]), CAST(:addresses AS text[]),
-              CAST(:phones AS text[]), CAST(:accessibility AS text[]), CAST(:lats AS float8[]),
-              CAST(:lngs AS float8[]), CAST(:communities AS bigint[]), CAST(:source_ids AS text[]))
-       AS r(name, category, address, phone, accessibility, lat, lng, community_id, source_id)
-ON CONFLICT (source, source_id) DO UPDATE
-   SET name = EXCLUDED.name, category = EXCLUDED.category, address = EXCLUDED.address,
-       phone = EXCLUDED.phone, accessibility = EXCLUDED.accessibility, location = EXCLUDED.location,
-       community_id = coalesce(EXCLUDED.community_id, facilities.community_id), updated_at = now()
-RETURNING id, source_id, (xmax = 0) AS inserted
-""")
-DELETE_HOURS = text("DELETE FROM facility_opening_hours WHERE facility_id = ANY(CAST(:ids AS bigint[]))")
-INSERT_HOURS = text("""
-INSERT INTO facility_opening_hours (facility_id, weekday, open_minute, close_minute)
-SELECT * FROM unnest(CAST(:ids AS bigint[]), CAST(:weekdays AS smallint[]), CAST(:opens AS smallint[]),
-                     CAST(:closes AS smallint[]))
-""")
-DELETE_SERVICES = text("DELETE FROM facility_services WHERE facility_id = ANY(CAST(:ids AS bigint[]))")
-INSERT_SERVICES = text("""
-INSERT INTO facility_services (facility_id, service_id)
-SELECT * FROM unnest(CAST(:ids AS bigint[]), CAST(:services AS bigint[]))
+WITH input AS (
+  SELECT * FROM unnest(CAST(:names AS text[]), CAST(:categories AS text[]), CAST(:addresses AS text[]),
+                       CAST(:phones AS text[]), CAST(:accessibility AS text[]), CAST(:lats AS float8[]),
+                       CAST(:lngs AS float8[]), CAST(:communities AS bigint[]), CAST(:source_ids AS text[]))
+         AS r(name, category, address, phone, accessibility, lat, lng, community_id, source_id)
+), written AS (
+  INSERT INTO facilities (name, category, address, phone, accessibility, location, community_id,
+                          is_synthetic, source, source_id)
+  SELECT r.name, r.category, r.address, r.phone, r.accessibility,
+         CAST(ST_SetSRID(ST_MakePoint(r.lng, r.lat), 4326) AS geography), r.community_id,
+         false, CAST(:source AS varchar), r.source_id
+    FROM input r
+  ON CONFLICT (source, source_id) DO UPDATE
+     SET name = EXCLUDED.name, category = EXCLUDED.category, address = EXCLUDED.address,
+         phone = EXCLUDED.phone, accessibility = EXCLUDED.accessibility, location = EXCLUDED.location,
+         community_id = coalesce(EXCLUDED.community_id, facilities.community_id), updated_at = now()
+   WHERE (facilities.name, facilities.category, facilities.address, facilities.phone,
+          facilities.accessibility, CAST(facilities.location AS text), facilities.community_id)
+         IS DISTINCT FROM
+         (EXCLUDED.name, EXCLUDED.category, EXCLUDED.address, EXCLUDED.phone, EXCLUDED.accessibility,
+          CAST(EXCLUDED.location AS text), coalesce(EXCLUDED.community_id, facilities.community_id))
+  RETURNING id, source_id, (xmax = 0) AS inserted
+)
+SELECT i.source_id, coalesce(w.id, f.id) AS id, coalesce(w.inserted, false) AS inserted,
+       w.id IS NOT NULL AS written
+  FROM input i
+  LEFT JOIN written w ON w.source_id = i.source_id
+  LEFT JOIN facilities f ON f.source = CAST(:source AS varchar) AND f.source_id = i.source_id
 """)
 
 
-async def write_batch(session: AsyncSession, source: str, rows: list[Row]) -> tuple[int, int]:
-    """Upserts the rows: (inserted, updated). Rows come in file order, ids unique within the file."""
-    written = (
+def replace_changed(table: str, columns: tuple[str, ...], types: tuple[str, ...]):
+    """Replaces the rows of `table` of the facilities whose rows differ from those given, in one
+    statement; answers the ids of the facilities it changed. Facilities whose rows are already
+    exactly these are left alone (multisets compared: EXCEPT ALL both ways)."""
+    given = ", ".join(f"CAST(:{column} AS {kind}[])" for column, kind in zip(columns, types, strict=True))
+    names = ", ".join(columns)
+    return text(f"""
+WITH given AS (
+  SELECT * FROM unnest(CAST(:ids AS bigint[]), {given}) AS g(facility_id, {names})
+), present AS (
+  SELECT facility_id, {names} FROM {table} WHERE facility_id = ANY(CAST(:facilities AS bigint[]))
+), differing AS (
+  SELECT DISTINCT facility_id FROM (
+    (SELECT * FROM given EXCEPT ALL SELECT * FROM present)
+    UNION ALL
+    (SELECT * FROM present EXCEPT ALL SELECT * FROM given)
+  ) AS changed
+), gone AS (
+  DELETE FROM {table} t USING differing d WHERE t.facility_id = d.facility_id
+), added AS (
+  INSERT INTO {table} (facility_id, {names})
+  SELECT g.facility_id, {", ".join(f"g.{column}" for column in columns)} FROM given g
+    JOIN differing d ON d.facility_id = g.facility_id
+)
+SELECT coalesce(array_agg(facility_id), '{{}}') FROM differing
+""")
+
+
+REPLACE_HOURS = replace_changed(
+    "facility_opening_hours", ("weekday", "open_minute", "close_minute"), ("smallint", "smallint", "smallint")
+)
+REPLACE_SERVICES = replace_changed("facility_services", ("service_id",), ("bigint",))
+
+
+@dataclass(frozen=True)
+class Written:
+    inserted: int
+    updated: int  # its fields, weekly hours or services changed
+    unchanged: int
+
+
+async def write_batch(session: AsyncSession, source: str, rows: list[Row]) -> Written:
+    """Upserts the rows (ids unique within the file) and replaces the weekly hours and services
+    that differ from those given."""
+    answered = (
         await session.execute(
             UPSERT,
             {
@@ -311,31 +360,40 @@ async def write_batch(session: AsyncSession, source: str, rows: list[Row]) -> tu
             },
         )
     ).all()
-    by_source_id = {found.source_id: found.id for found in written}
-    ids = [by_source_id[row.source_id] for row in rows]
-    inserted = sum(1 for found in written if found.inserted)
+    found = {item.source_id: item for item in answered}
+    ids = [found[row.source_id].id for row in rows]
+    inserted = {item.id for item in answered if item.inserted}
+    changed = {item.id for item in answered if item.written and not item.inserted}
     with_hours = [(pk, row) for pk, row in zip(ids, rows, strict=True) if row.hours is not None]
     if with_hours:
-        await session.execute(DELETE_HOURS, {"ids": [pk for pk, _ in with_hours]})
         periods = [(pk, period) for pk, row in with_hours for period in row.hours]
-        if periods:
-            await session.execute(
-                INSERT_HOURS,
+        changed.update(
+            await session.scalar(
+                REPLACE_HOURS,
                 {
+                    "facilities": [pk for pk, _ in with_hours],
                     "ids": [pk for pk, _ in periods],
-                    "weekdays": [period.weekday for _, period in periods],
-                    "opens": [period.period.open_minute for _, period in periods],
-                    "closes": [period.period.close_minute for _, period in periods],
+                    "weekday": [period.weekday for _, period in periods],
+                    "open_minute": [period.period.open_minute for _, period in periods],
+                    "close_minute": [period.period.close_minute for _, period in periods],
                 },
             )
+        )
     with_services = [(pk, row) for pk, row in zip(ids, rows, strict=True) if row.services is not None]
     if with_services:
-        await session.execute(DELETE_SERVICES, {"ids": [pk for pk, _ in with_services]})
         links = [(pk, service) for pk, row in with_services for service in row.services]
-        await session.execute(
-            INSERT_SERVICES, {"ids": [pk for pk, _ in links], "services": [service for _, service in links]}
+        changed.update(
+            await session.scalar(
+                REPLACE_SERVICES,
+                {
+                    "facilities": [pk for pk, _ in with_services],
+                    "ids": [pk for pk, _ in links],
+                    "service_id": [service for _, service in links],
+                },
+            )
         )
-    return inserted, len(rows) - inserted
+    updated = len(changed - inserted)
+    return Written(len(inserted), updated, len(rows) - len(inserted) - updated)
 
 
 # ── The import ────────────────────────────────────────────────────────────────
@@ -396,6 +454,7 @@ async def import_file(
             "file": path.name,
             "inserted": report.inserted,
             "updated": report.updated,
+            "unchanged": report.unchanged,
             "rejected": len(report.rejected),
         },
     )
@@ -404,6 +463,7 @@ async def import_file(
 
 
 async def _write(session: AsyncSession, report: Report, batch: list[Row]) -> None:
-    inserted, updated = await write_batch(session, report.source, batch)
-    report.inserted += inserted
-    report.updated += updated
+    written = await write_batch(session, report.source, batch)
+    report.inserted += written.inserted
+    report.updated += written.updated
+    report.unchanged += written.unchanged

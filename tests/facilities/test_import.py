@@ -131,7 +131,7 @@ async def test_a_geojson_file_imports_its_points_and_reports_every_rejected_feat
         ["features[8]:", "UNKNOWN_COMMUNITY"],
         ["features[9]:", "DUPLICATE_ID"],
     ], out
-    assert "新增 2，更新 0），拒绝 9 行，共 11 行" in out
+    assert "新增 2，更新 0，未变 0），拒绝 9 行，共 11 行" in out
     assert "11/11" in err  # the progress bar, on stderr
     rows = await imported(engine, source)
     assert [row.source_id for row in rows] == ["a", "k"]
@@ -162,7 +162,7 @@ async def test_a_geojson_file_imports_its_points_and_reports_every_rejected_feat
                 )
             )
         ).scalar_one()
-    assert (audit["inserted"], audit["updated"], audit["rejected"]) == (2, 0, 9)
+    assert (audit["inserted"], audit["updated"], audit["unchanged"], audit["rejected"]) == (2, 0, 0, 9)
 
 
 async def test_importing_again_updates_by_the_sources_id_and_never_duplicates(tmp_path, engine, source):
@@ -181,7 +181,7 @@ async def test_importing_again_updates_by_the_sources_id_and_never_duplicates(tm
     code, out, err = await linli("facilities", "import", str(path), "--source", source)
 
     assert code == 0, out + err
-    assert "新增 1，更新 5），拒绝 0 行" in out
+    assert "新增 1，更新 1，未变 4），拒绝 0 行" in out
     second = await imported(engine, source)
     assert len(second) == 6
     assert {row.source_id: row.id for row in second if row.source_id != "new"} == {
@@ -222,7 +222,7 @@ async def test_a_dry_run_checks_and_reports_but_writes_nothing(tmp_path, engine,
 
     assert code == 2, err
     assert "rejected line 3: BAD_COORDINATES" in out
-    assert "试运行（未写入）：将导入 1 行（新增 1，更新 0），拒绝 1 行" in out
+    assert "试运行（未写入）：将导入 1 行（新增 1，更新 0，未变 0），拒绝 1 行" in out
     assert await imported(engine, source) == []
     async with engine.connect() as connection:
         audited = await connection.scalar(
