@@ -10,6 +10,7 @@ from sqlalchemy import (
     CheckConstraint,
     Computed,
     Date,
+    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -20,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql import func
 
 from models.base import Base, created_at_column, id_column
 
@@ -82,11 +84,33 @@ class Facility(Base):
     is_synthetic: Mapped[bool] = mapped_column(Boolean, default=True)
     # The natural key of rows a seed loads, so loading again updates them (IDs stay stable).
     seed_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    # The community whose office runs it (COMMUNITY_ADMIN); null: the subdistrict's (ADMIN only).
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"), index=True)
+    # Closed for good: the row stays (history, audit, links), search and the life circle skip it.
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_reason: Mapped[str | None] = mapped_column(Text)
+    # Where an import found it: (source, source_id) is unique, so importing again updates the row.
+    source: Mapped[str | None] = mapped_column(String(40))
+    source_id: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
 
     __table_args__ = (
         CheckConstraint(f"category IN ({CATEGORY_VALUES})", name="category_known"),
         CheckConstraint("length(btrim(name)) > 0", name="name_not_blank"),
+        CheckConstraint(
+            "(closed_at IS NULL AND closed_reason IS NULL) OR "
+            "(closed_at IS NOT NULL AND length(btrim(closed_reason)) BETWEEN 1 AND 200)",
+            name="closed_with_reason",
+        ),
+        CheckConstraint(
+            "(source IS NULL AND source_id IS NULL) OR "
+            "(length(btrim(source)) > 0 AND length(btrim(source_id)) > 0)",
+            name="source_key_whole",
+        ),
+        UniqueConstraint("source", "source_id"),
         Index("ix_facilities_location", "location", postgresql_using="gist"),
         # btree_gist: the nearest facility of a category walks one index.
         Index("ix_facilities_category_location", "category", "location", postgresql_using="gist"),
@@ -160,6 +184,7 @@ class HoursException(Base):
     day: Mapped[date] = mapped_column(Date)
     open_minute: Mapped[int | None] = mapped_column(SmallInteger)
     close_minute: Mapped[int | None] = mapped_column(SmallInteger)
+    reason: Mapped[str | None] = mapped_column(Text)  # 国庆节, 台风停业 …
 
     __table_args__ = (
         CheckConstraint(
@@ -167,6 +192,7 @@ class HoursException(Base):
             "AND close_minute > open_minute AND close_minute <= open_minute + 1440)",
             name="closed_or_period",
         ),
+        CheckConstraint("reason IS NULL OR length(reason) <= 200", name="reason_short"),
         Index("ix_facility_hours_exceptions_facility_day", "facility_id", "day"),
     )
 

@@ -25,6 +25,7 @@ from schema.context import GuardDelivery
 from schema.eldercare import ElderCareMutation, ElderCareQuery, ElderCareSubscription
 from schema.errors import ErrorCodes
 from schema.facilities import FacilitiesQuery
+from schema.facilities_operations import FacilitiesMutation
 from schema.makerspace import MakerSpaceMutation, MakerSpaceQuery
 from schema.makerspace_operations import MakerSpaceOperationsMutation
 from schema.node import resolve_node
@@ -66,6 +67,7 @@ class Query(
 class Mutation(
     PeopleMutation,
     NotificationsMutation,
+    FacilitiesMutation,
     MakerSpaceMutation,
     MakerSpaceOperationsMutation,
     ChildcareMutation,

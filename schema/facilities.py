@@ -1,8 +1,9 @@
 """The 15-minute life circle in the graph: nearbyFacilities, lifeCircle, Facility."""
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import Enum
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import strawberry
 from strawberry.types import Info
@@ -23,6 +24,7 @@ from schema.common import (
     encode_global_id,
 )
 from schema.node import register_node
+from schema.people.base import Community, fetch_community
 
 CoordinateSystem = described_enum(
     CoordinateSystemValue,
@@ -79,6 +81,7 @@ FacilityCategory = described_enum(
 )
 
 MAX_FILTER_TEXT = 100
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 @strawberry.enum(description="Walking pace for minutes: ADULT 60 m/min, ELDERLY 48 m/min (configurable).")
@@ -131,6 +134,34 @@ def _clock_text(minute: int) -> str:
     return f"{minute // 60:02d}:{minute % 60:02d}"
 
 
+@strawberry.type(description="An opening period of one day in Asia/Shanghai time.")
+class DailyPeriod:
+    opens: str = strawberry.field(description="HH:MM")
+    closes: str = strawberry.field(description="HH:MM; 24:00 is midnight at the end of the day.")
+    overnight: bool = strawberry.field(description="Closes the next day (e.g. 17:00–02:00).")
+
+
+def daily_period(open_minute: int, close_minute: int) -> DailyPeriod:
+    return DailyPeriod(
+        opens=_clock_text(open_minute),
+        closes=_clock_text(close_minute if close_minute <= 1440 else close_minute - 1440),
+        overnight=close_minute > 1440,
+    )
+
+
+@strawberry.type(
+    description="A dated exception to the weekly hours (a holiday, a typhoon day): closed all day, or open "
+    "only in `hours` that day."
+)
+class FacilityHoursException:
+    day: date = strawberry.field(description="The day (Asia/Shanghai).")
+    closed: bool = strawberry.field(description="Closed all day.")
+    hours: list[DailyPeriod] = strawberry.field(
+        description="The day's periods instead of the weekly ones; empty when closed."
+    )
+    reason: str | None = strawberry.field(description="Why, e.g. 国庆节 or 台风停业; null if none was given.")
+
+
 @strawberry.type(
     description="A place of the 15-minute life circle (a clinic, a kiosk, a market, a metro station …). "
     "Public: anyone may see it, signed in or not."
@@ -143,6 +174,11 @@ class Facility(Node):
         description="Its public contact number, as published (not masked); null if none."
     )
     accessibility: str | None = strawberry.field(description="Accessibility notes (无障碍设施).")
+    closed_at: datetime | None = strawberry.field(
+        description="When it closed for good (`facilityClose`); null while it operates. A closed facility "
+        "keeps its ID and history but leaves `nearbyFacilities` and `lifeCircle`."
+    )
+    closed_reason: str | None = strawberry.field(description="Why it closed; null while it operates.")
     model: strawberry.Private[facility_models.Facility]
 
     @classmethod
@@ -154,8 +190,52 @@ class Facility(Node):
             address=model.address,
             phone=model.phone,
             accessibility=model.accessibility,
+            closed_at=model.closed_at,
+            closed_reason=model.closed_reason,
             model=model,
         )
+
+    @strawberry.field(
+        description="The community whose office runs it (COMMUNITY_ADMIN); null: run by the subdistrict "
+        "(ADMIN), e.g. a metro station."
+    )
+    async def community(self, info: Info) -> Community | None:
+        if self.model.community_id is None:
+            return None
+        return await fetch_community(info, self.model.community_id)
+
+    @strawberry.field(
+        description="Its dated exceptions (holidays, typhoon days) from `from` on, by day; `isOpen` applies "
+        "them."
+    )
+    async def hours_exceptions(
+        self,
+        info: Info,
+        from_: Annotated[
+            date | None,
+            strawberry.argument(name="from", description="The first day to list; null or omitted: today."),
+        ] = None,
+    ) -> list[FacilityHoursException]:
+        since = from_ or info.context.clock().astimezone(SHANGHAI).date()
+        rows = await info.context.loader(
+            facilities_loaders.hours_exceptions_by_facility_id_and_day_loader
+        ).load((self.model.id, since))
+        days: dict[date, list] = {}
+        for row in rows:
+            days.setdefault(row.day, []).append(row)
+        return [
+            FacilityHoursException(
+                day=day,
+                closed=all(row.open_minute is None for row in items),
+                hours=[
+                    daily_period(row.open_minute, row.close_minute)
+                    for row in items
+                    if row.open_minute is not None
+                ],
+                reason=next((row.reason for row in items if row.reason), None),
+            )
+            for day, items in days.items()
+        ]
 
     @strawberry.field(description="Where it is, in the coordinate system the client draws its map in.")
     def location(

@@ -5,6 +5,7 @@ import asyncio
 import ipaddress
 import signal
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -198,6 +199,73 @@ def cmd_token(args) -> None:
     print(token)
 
 
+class TextProgress:
+    """A progress bar on stderr: redrawn in place on a terminal, a line per tenth otherwise."""
+
+    def __init__(self, stream=None, width: int = 30) -> None:
+        self.stream = stream or sys.stderr
+        self.width = width
+        self.tty = self.stream.isatty()
+        self.started = time.perf_counter()
+        self.shown_tenth = -1
+
+    def __call__(self, done: int, total: int) -> None:
+        fraction = done / total if total else 1.0
+        tenth = int(fraction * 10)
+        if not self.tty and tenth == self.shown_tenth:
+            return
+        self.shown_tenth = tenth
+        filled = int(fraction * self.width)
+        rate = done / max(time.perf_counter() - self.started, 1e-9)
+        bar = "#" * filled + "." * (self.width - filled)
+        line = f"[{bar}] {done}/{total} 行 {fraction:4.0%} {rate:,.0f} 行/秒"
+        if self.tty:
+            self.stream.write("\r" + line + ("\n" if done >= total else ""))
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+
+def cmd_facilities_import(args) -> int:
+    from resolvers.coordinates import CoordinateSystem
+    from resolvers.facilities.importing import ImportFileError, import_file
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise CommandError(f"找不到文件：{path}")
+    progress = TextProgress()
+
+    async def work(session):
+        try:
+            report = await import_file(
+                session=session,
+                path=path,
+                file_format=args.format,
+                system=CoordinateSystem(args.system),
+                source=args.source,
+                dry_run=args.dry_run,
+                progress=progress,
+            )
+        except ImportFileError as error:
+            raise CommandError(str(error)) from None
+        if args.dry_run:
+            await session.rollback()
+        return report
+
+    report = asyncio.run(_in_session(work))
+    for rejected in report.rejected:
+        print(f"rejected {rejected.where}: {rejected.reason} {rejected.message}")
+    rate = report.imported / report.seconds if report.seconds else 0.0
+    verb = "试运行（未写入）：将导入" if report.dry_run else "已导入"
+    print(
+        f"{verb} {report.imported} 行（新增 {report.inserted}，更新 {report.updated}，"
+        f"未变 {report.unchanged}），拒绝 "
+        f"{len(report.rejected)} 行，共 {report.total} 行；来源 {report.source}；{report.seconds:.2f} 秒，"
+        f"{rate:,.0f} 行/秒"
+    )
+    return 2 if report.rejected else 0
+
+
 def cmd_export_schema(args) -> None:
     from schema import build_schema
     from schema.error_codes import with_readme_table
@@ -286,6 +354,29 @@ def parser() -> argparse.ArgumentParser:
     )
     token.set_defaults(run=cmd_token)
 
+    facilities = commands.add_parser("facilities", help="设施").add_subparsers(
+        dest="facilities_command", required=True
+    )
+    load = facilities.add_parser(
+        "import",
+        help="从 GeoJSON（Point 的 FeatureCollection）或 CSV 导入设施；按来源 id 幂等，可重复运行",
+        description="逐行校验，拒绝的行（CSV 行号或 GeoJSON features[下标] 及原因）打印在标准输出，"
+        "其余照常导入；进度条在标准错误。退出码：0 全部导入，2 有被拒绝的行，1 文件本身无法导入。",
+    )
+    load.add_argument("file", help="GeoJSON 或 CSV 文件")
+    load.add_argument("--format", choices=["geojson", "csv"], help="文件格式（默认按扩展名判断）")
+    load.add_argument(
+        "--system",
+        choices=["GCJ02", "WGS84", "BD09"],
+        default="GCJ02",
+        help="文件中坐标的坐标系（默认 GCJ02：高德、腾讯；WGS84：GPS；BD09：百度）",
+    )
+    load.add_argument(
+        "--source", help="来源名（1–40 个字符，默认文件名去掉扩展名）：与每行的 id 一起决定更新哪一个设施"
+    )
+    load.add_argument("--dry-run", action="store_true", help="只校验并报告，不写入数据库")
+    load.set_defaults(run=cmd_facilities_import)
+
     export = commands.add_parser("export-schema", help="导出 SDL 到 schema/schema.graphql")
     export.add_argument(
         "--output", default=str(SCHEMA_FILE), help="输出文件（默认 schema/schema.graphql；- 为标准输出）"
@@ -311,7 +402,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        args.run(args)
+        code = args.run(args)
     except CommandError as error:
         print(f"linli: {error}", file=sys.stderr)
         return 1
@@ -323,7 +414,7 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"linli: {message}", file=sys.stderr)
         return 1
-    return 0
+    return code or 0
 
 
 def _user_facing(error: Exception) -> str | None:

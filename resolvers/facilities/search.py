@@ -10,16 +10,17 @@ spheroid decides.
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from geoalchemy2 import Geography
-from sqlalchemy import Float, cast, exists, func, literal, or_, select, true, tuple_
+from sqlalchemy import Float, and_, cast, exists, func, literal, or_, select, true, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from models.facilities import (
     Facility,
     FacilityService,
+    HoursException,
     LifeCircleRequirement,
     OpeningPeriod,
     Service,
@@ -79,6 +80,9 @@ LISTED_COLUMNS = (
     Facility.accessibility,
     Facility.lat,
     Facility.lng,
+    Facility.community_id,
+    Facility.closed_at,
+    Facility.closed_reason,
 )
 
 
@@ -114,6 +118,7 @@ def _conditions(where: NearbyFilter) -> list:
         # spheroid decides, exclusively, by the measure shown, ordered and paged by.
         func.ST_DWithin(Facility.location, point, where.radius * SPHERE_SLACK + INDEX_MARGIN_M, False),
         exact_distance(point) < where.radius,
+        Facility.closed_at.is_(None),  # a closed facility keeps its row, not its place on the map
     ]
     if where.categories:
         conditions.append(Facility.category.in_(list(where.categories)))
@@ -198,7 +203,9 @@ async def opening_hours_by_facility_ids(
 
 async def open_status(*, session: AsyncSession, ids: Sequence[int], at: datetime) -> list[bool]:
     rows = await session.execute(
-        select(Facility.id, func.facility_is_open(Facility.id, at)).where(Facility.id.in_(ids))
+        select(Facility.id, and_(Facility.closed_at.is_(None), func.facility_is_open(Facility.id, at))).where(
+            Facility.id.in_(ids)
+        )
     )
     status = dict(rows.all())
     return [bool(status.get(facility_id)) for facility_id in ids]
@@ -221,9 +228,12 @@ async def life_circle(
     the sphere per requirement; the spheroid decides among those within the slack of it)."""
     point = geography_point(lat, lng)
     knn, exact = sphere_distance(point), exact_distance(point)
-    meets = or_(
-        Facility.category == LifeCircleRequirement.category,
-        Facility.category == func.any(LifeCircleRequirement.also_satisfied_by),
+    meets = and_(
+        or_(
+            Facility.category == LifeCircleRequirement.category,
+            Facility.category == func.any(LifeCircleRequirement.also_satisfied_by),
+        ),
+        Facility.closed_at.is_(None),
     )
     closest_on_sphere = select(knn).where(meets).order_by(knn).limit(1).scalar_subquery()
     candidates = (
@@ -250,3 +260,17 @@ async def life_circle(
         satisfied = found is not None and walking.minutes(found.distance) <= requirement.tier_minutes
         results.append(RequirementResult(requirement=requirement, nearest=found, satisfied=satisfied))
     return results
+
+
+async def hours_exceptions_from(
+    *, session: AsyncSession, ids: Sequence[int], since: date
+) -> list[list[HoursException]]:
+    """Each facility's dated exceptions on or after `since`, by day and opening time."""
+    return await grouped(
+        select(HoursException)
+        .where(HoursException.facility_id.in_(ids), HoursException.day >= since)
+        .order_by(HoursException.day, HoursException.open_minute.nulls_first()),
+        session=session,
+        ids=ids,
+        key="facility_id",
+    )

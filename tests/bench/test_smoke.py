@@ -48,6 +48,15 @@ BENCHMARKS = {
         [PYTHON, "bench/facilities_scale.py", "--sizes", "200,400", "--requests", "20", "--concurrency", "2"],
         [r"p50 ratio 400/200 = ", r"memory after 400 facilities"],
     ),
+    "facilities_import": (
+        [PYTHON, "bench/facilities_import.py", "--rows", "1000"],
+        [
+            r"^geojson import: 1000 rows .* 998 inserted, 2 rejected",
+            r"^csv re-import: .* 0 inserted, 0 updated, 998 unchanged",
+            r"^check geojson idempotent ok",
+            r"^check csv idempotent ok",
+        ],
+    ),
     "alerts_scale": (
         [PYTHON, "bench/alerts_scale.py", "--sizes", "1000,2000", "--requests", "10", "--concurrency", "2"],
         [r"worst p50 ratio 2000/1000 = "],

@@ -3,6 +3,8 @@
 Run by tests/perf/test_statement_counts.py (see tests/perf/cases.py for what a case is).
 """
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from models.facilities import (
@@ -147,3 +149,115 @@ async def alias_facilities(w: World, k: int) -> tuple[list[int], str]:
 
 
 NODE_ALIASES: dict[str, AliasSetup] = {"Facility": alias_facilities}
+
+
+# Mutations (#17): the office runs facilities ------------------------------------
+
+FACILITY_RESULT = """__typename ... on Facility { id name closedAt community { name }
+  services { code name } openingHours { weekday opens closes } hoursExceptions { day closed reason } }
+  ... on DomainError { code message }"""
+FACILITY_CREATE = (
+    f"mutation($i: FacilityCreateInput!) {{ facilityCreate(input: $i) {{ {FACILITY_RESULT} }} }}"
+)
+FACILITY_UPDATE = f"""mutation($id: ID!, $i: FacilityUpdateInput!) {{
+  facilityUpdate(id: $id, input: $i) {{ {FACILITY_RESULT} }} }}"""
+FACILITY_CLOSE = (
+    f'mutation($id: ID!) {{ facilityClose(id: $id, reason: "性能测试") {{ {FACILITY_RESULT} }} }}'
+)
+HOURS_EXCEPTIONS_SET = """mutation($c: ID!, $d: [Date!]!) {
+  facilityHoursExceptionsSet(filter: {communityId: $c}, dates: $d, closed: true, reason: "台风停业") {
+    __typename ... on FacilityHoursExceptionsSet { matched changed dates community { name } }
+    ... on DomainError { code message } } }"""
+
+
+async def service_codes(w: World, count: int) -> list[str]:
+    return list(await w.session.scalars(select(Service.code).order_by(Service.id).limit(count)))
+
+
+def weekly(n: int) -> list[dict]:
+    return [
+        {"weekday": 1 + index % 7, "opens": f"{index // 7:02d}:00", "closes": f"{index // 7:02d}:30"}
+        for index in range(n)
+    ]
+
+
+async def facility_create(w: World, n: int) -> Run:
+    return Run(
+        {
+            "i": {
+                "name": f"新建设施{w.unique()}",
+                "category": "HEALTH_STATION",
+                "location": {"lat": 30.30, "lng": 120.05},
+                "communityId": gid("Community", await w.community_id()),
+                "weeklyHours": weekly(n),
+                "services": await service_codes(w, n),
+                "hoursExceptions": [
+                    {"day": (w.today + timedelta(days=1 + i)).isoformat(), "closed": True} for i in range(n)
+                ],
+            }
+        },
+        token=w.tokens["COMMUNITY_ADMIN"],
+    )
+
+
+async def office_facility(w: World, n: int) -> Facility:
+    facility = await add_facility(w, 30.41, 120.71, services=n, periods=n)
+    facility.community_id = await w.community_id()
+    await w.commit()
+    return facility
+
+
+async def facility_update(w: World, n: int) -> Run:
+    facility = await office_facility(w, n)
+    variables = {
+        "id": gid("Facility", facility.id),
+        "i": {
+            "name": "改名",
+            "location": {"lat": 30.31, "lng": 120.06, "system": "WGS84"},
+            "weeklyHours": weekly(n),
+            "services": await service_codes(w, n),
+            "hoursExceptions": [
+                {
+                    "day": (w.today + timedelta(days=1 + i)).isoformat(),
+                    "hours": [{"opens": "09:00", "closes": "12:00"}],
+                }
+                for i in range(n)
+            ],
+        },
+    }
+    return Run(variables, token=w.tokens["COMMUNITY_ADMIN"])
+
+
+async def facility_close(w: World, n: int) -> Run:
+    facility = await office_facility(w, n)
+    return Run({"id": gid("Facility", facility.id)}, token=w.tokens["ADMIN"])
+
+
+async def hours_exceptions_set(w: World, n: int) -> Run:
+    community = await w.new_community()
+    for index in range(n):
+        facility = await add_facility(w, 30.42 + 0.001 * index, 120.72, services=1, periods=1)
+        facility.community_id = community
+    await w.commit()
+    day = w.today + timedelta(days=1)
+
+    async def count() -> int:
+        return await w.count(
+            HoursException,
+            HoursException.day == day,
+            HoursException.facility_id.in_(select(Facility.id).where(Facility.community_id == community)),
+        )
+
+    return Run(
+        {"c": gid("Community", community), "d": [day.isoformat()]}, token=w.tokens["ADMIN"], count=count
+    )
+
+
+CASES += [
+    Case("Mutation.facilityCreate", FACILITY_CREATE, facility_create, edges("facilityCreate", "services")),
+    Case(
+        "Mutation.facilityUpdate", FACILITY_UPDATE, facility_update, edges("facilityUpdate", "openingHours")
+    ),
+    Case("Mutation.facilityClose", FACILITY_CLOSE, facility_close, edges("facilityClose", "services")),
+    Case("Mutation.facilityHoursExceptionsSet", HOURS_EXCEPTIONS_SET, hours_exceptions_set, None),
+]

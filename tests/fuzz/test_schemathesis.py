@@ -86,6 +86,10 @@ ID_ARGUMENTS = {
     "Mutation.careAlertAcknowledge.id": "CareAlert",
     "Mutation.careAlertResolve.id": "CareAlert",
     "Mutation.careVisitLog.input.elderId": "Elder",
+    "Mutation.facilityUpdate.id": "Facility",
+    "Mutation.facilityClose.id": "Facility",
+    "Mutation.facilityCreate.input.communityId": "Community",
+    "Mutation.facilityHoursExceptionsSet.filter.communityId": "Community",
 }
 
 

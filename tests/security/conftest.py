@@ -46,6 +46,7 @@ from resolvers import makerspace as makerspace_service
 from resolvers import people as people_service
 from resolvers.childcare import pin_hasher
 from schema.common import encode_global_id
+from seeds.facilities import point
 from server.app import create_app
 from server.auth import TokenService
 from server.pubsub import AlertFeed, Subscriber
@@ -370,6 +371,20 @@ async def add_makerspace(session: AsyncSession, now: datetime, people: dict, com
     }
 
 
+async def add_facility_f(session: AsyncSession, communities: dict) -> int:
+    """Facility F: run by the office of community 1 (#17)."""
+    facility = Facility(
+        name="矩阵设施F",
+        category="HEALTH_STATION",
+        location=point(30.2978, 120.0418),
+        community_id=communities[ONE],
+        is_synthetic=False,
+    )
+    session.add(facility)
+    await session.flush()
+    return facility.id
+
+
 async def build_world(session: AsyncSession, now: datetime) -> World:
     tokens = TokenService(make_settings())
     session.add_all(
@@ -382,9 +397,11 @@ async def build_world(session: AsyncSession, now: datetime) -> World:
     children = await add_childcare(session, now, people, communities)
     space = await add_makerspace(session, now, people, communities)
     facility = await session.scalar(select(Facility.id).order_by(Facility.id).limit(1))
+    facility_f = await add_facility_f(session, communities)
     ids = {
         "community": encode_global_id("Community", communities[ONE]),
         "facility": encode_global_id("Facility", facility),
+        "facility_f": encode_global_id("Facility", facility_f),
         "holder": people["holder"].id,
         **elders["ids"],
         **children["ids"],

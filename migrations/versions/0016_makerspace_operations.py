@@ -6,8 +6,8 @@ from overlapping whichever comes first. A reservation of a retired resource is r
 database too (the trigger takes the resource row's share lock, so it waits for a retirement under
 way and then sees it).
 
-Revision ID: 0017_makerspace_operations
-Revises: 0013_notifications
+Revision ID: 0016_makerspace_operations
+Revises: 0015_childcare_operations
 Create Date: 2026-12-03
 """
 
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0017_makerspace_operations"
-down_revision = "0018_childcare_operations"
+revision = "0016_makerspace_operations"
+down_revision = "0015_childcare_operations"
 branch_labels = None
 depends_on = None
 

@@ -14,15 +14,15 @@
   bookings stay valid and booking goes on; staff then trim the rosters. Sessions get their
   timetable entry where one matches them.
 
-Revision ID: 0018_childcare_operations
-Revises: 0013_notifications
+Revision ID: 0015_childcare_operations
+Revises: 0014_elders_consent
 Create Date: 2026-12-03
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0018_childcare_operations"
+revision = "0015_childcare_operations"
 down_revision = "0014_elders_consent"
 branch_labels = None
 depends_on = None
