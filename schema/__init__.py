@@ -32,6 +32,7 @@ from schema.node import resolve_node
 from schema.notifications import NotificationsMutation, NotificationsQuery, NotificationsSubscription
 from schema.people import PeopleMutation, PeopleQuery
 from schema.permissions import signed_in
+from schema.places import PlacesMutation
 from schema.scalars import SCALAR_MAP
 from schema.validation import ChargeCost, alias_limit_rule, query_cost_rule, query_depth_rule
 
@@ -67,6 +68,7 @@ class Query(
 class Mutation(
     PeopleMutation,
     NotificationsMutation,
+    PlacesMutation,
     FacilitiesMutation,
     MakerSpaceMutation,
     MakerSpaceOperationsMutation,

@@ -37,6 +37,7 @@ MEANINGS: dict[ErrorCode, str] = {
     ErrorCode.ALREADY_DISABLED: "The account is disabled already (enable it first to change it).",
     ErrorCode.NOT_DISABLED: "The account is not disabled.",
     ErrorCode.ADMIN_EXISTS: "`linli admin create`: there is an administrator already.",
+    ErrorCode.NAME_TAKEN: "A community, maker space or childcare centre of that name exists already.",
     ErrorCode.MARK_READ_TARGET: "notificationsMarkRead: name 1–100 notifications (`ids`) or ask for `all`, "
     "one of the two.",
     ErrorCode.SLOT_TAKEN: "The resource is held for part of that time.",
@@ -129,7 +130,8 @@ MEANINGS: dict[ErrorCode, str] = {
     ErrorCode.ALREADY_RESOLVED: "The alert was resolved already.",
     ErrorCode.NOTE_REQUIRED: "Resolving an alert or logging a visit needs a note.",
     ErrorCode.UNKNOWN_VISIT_KIND: "A visit is VISIT, CALL, VIDEO_CALL or ESCORT.",
-    ErrorCode.COMMUNITY_REQUIRED: "elderRegister by ADMIN: name the elder's community.",
+    ErrorCode.COMMUNITY_REQUIRED: "ADMIN must name the community (elderRegister, makerSpaceCreate, "
+    "childcareCenterCreate).",
     ErrorCode.ELDER_UNDER_SIXTY: "Elder care serves people aged 60 and over (老年人权益保障法 art. 2).",
     ErrorCode.INVALID_ADDRESS: "An address is at most 200 characters.",
     ErrorCode.INVALID_CONTACT: "At most 5 emergency contacts, each with a name, a mainland mobile "

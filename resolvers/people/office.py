@@ -112,7 +112,7 @@ async def person_run_by(
     return person
 
 
-async def _community(
+async def office_community(
     *, session: AsyncSession, viewer: Viewer, community_id: int | None, household_id: int | None
 ) -> tuple[int | None, int | None]:
     """The community and household a person is put in: a COMMUNITY_ADMIN only their own."""
@@ -147,7 +147,7 @@ def _name(raw: str) -> str:
 async def create_person(*, session: AsyncSession, viewer: Viewer, data: PersonInput) -> Person:
     """A resident of the community, without a password (the office issues a reset code)."""
     phone, name = normalize_phone(data.phone), _name(data.name)
-    community_id, household_id = await _community(
+    community_id, household_id = await office_community(
         session=session, viewer=viewer, community_id=data.community_id, household_id=data.household_id
     )
     person = Person(phone=phone, name=name, community_id=community_id, household_id=household_id)
@@ -195,7 +195,7 @@ async def update_person(
             raise DomainFailure(ErrorCode.ROLE_NEEDS_COMMUNITY, "持有社区岗位角色的人员必须属于一个社区")
         if moved and not is_admin(viewer):
             raise DomainFailure(ErrorCode.OTHER_COMMUNITY, "只能管理本社区的人员")
-        person.community_id, person.household_id = await _community(
+        person.community_id, person.household_id = await office_community(
             session=session, viewer=viewer, community_id=community_id, household_id=household_id
         )
     try:

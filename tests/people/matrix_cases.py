@@ -55,6 +55,9 @@ OFFICE_READ = by_caller(
     FORBIDDEN, anonymous=UNAUTH, community_admin=OK, community_admin_other=EMPTY, admin=OK
 )
 
+ADMIN_ONLY = by_caller(FORBIDDEN, anonymous=UNAUTH, admin=OK)
+OFFICE_CREATE = by_caller(FORBIDDEN, anonymous=UNAUTH, community_admin=OK, community_admin_other=OK, admin=OK)
+
 ROWS: dict[str, tuple[Row, ...]] = {
     PUBLIC: (Row("communities", "`communities`", ("Query.communities",), everyone(OK)),),
     PUBLIC_NODES: (Row("node_community", "`node` → Community", ("Query.node:Community",), everyone(OK)),),
@@ -137,6 +140,19 @@ ROWS: dict[str, tuple[Row, ...]] = {
             "`myNotificationEvents` replayed (WebSocket): R's holder's notification, one's own",
             ("Subscription.myNotificationEvents",),
             signed_in(OWN),
+        ),
+        Row("community_create", "`communityCreate`", ("Mutation.communityCreate",), ADMIN_ONLY),
+        Row(
+            "maker_space_create",
+            "`makerSpaceCreate` in the office's own community (admin names community 1)",
+            ("Mutation.makerSpaceCreate",),
+            OFFICE_CREATE,
+        ),
+        Row(
+            "childcare_center_create",
+            "`childcareCenterCreate` in the office's own community (admin names community 1)",
+            ("Mutation.childcareCenterCreate",),
+            OFFICE_CREATE,
         ),
         Row(
             "node_not_a_node",
@@ -435,3 +451,32 @@ async def my_notification_events(call: Call) -> str:
         return answer
     listed = [event["myNotificationEvents"]["id"] for event in answer]
     return own_list(listed, [own] if own else [], target)
+
+
+# ── Places an empty database needs ────────────────────────────────────────────
+
+PLACE = "__typename ... on Node { id } ... on DomainError { code }"
+COMMUNITY_CREATE = (
+    f'mutation {{ communityCreate(name: "矩阵新社区", subdistrict: "五常街道") {{ {PLACE} }} }}'
+)
+SPACE_CREATE = f'mutation($c: ID) {{ makerSpaceCreate(name: "矩阵新空间", communityId: $c) {{ {PLACE} }} }}'
+CENTER_CREATE = (
+    f'mutation($c: ID) {{ childcareCenterCreate(name: "矩阵新机构", communityId: $c) {{ {PLACE} }} }}'
+)
+
+
+@runner("community_create")
+async def community_create(call: Call) -> str:
+    return await mutate(call, COMMUNITY_CREATE, "communityCreate", "Community")
+
+
+def place_create(query: str, root: str, success: str) -> Runner:
+    async def run(call: Call) -> str:
+        community = call.world.ids["community"] if call.caller == "admin" else None
+        return await mutate(call, query, root, success, c=community)
+
+    return run
+
+
+RUNNERS["maker_space_create"] = place_create(SPACE_CREATE, "makerSpaceCreate", "MakerSpace")
+RUNNERS["childcare_center_create"] = place_create(CENTER_CREATE, "childcareCenterCreate", "ChildcareCenter")

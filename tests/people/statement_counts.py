@@ -282,6 +282,25 @@ async def notification_events(w: World, n: int) -> Run:
     return Run({"after": gid("Notification", ids[0])}, token, messages=n)
 
 
+# Places an empty database needs -------------------------------------------------
+
+COMMUNITY_CREATE = """mutation($n: String!) { communityCreate(name: $n, subdistrict: "五常街道") {
+  __typename ... on Community { id name subdistrict } ... on DomainError { code } } }"""
+SPACE_CREATE = """mutation($n: String!) { makerSpaceCreate(name: $n) {
+  __typename ... on MakerSpace { id name opensAt closesAt rules { slotMinutes } resources { id } }
+  ... on DomainError { code } } }"""
+CENTER_CREATE = """mutation($n: String!) { childcareCenterCreate(name: $n) {
+  __typename ... on ChildcareCenter { id name classes { id } } ... on DomainError { code } } }"""
+NEW_PLACE = "a new place is one row with nothing in it yet (no resources, no classes); the names taken "
+
+
+def place_create(role: str) -> Callable[[World, int], Awaitable[Run]]:
+    async def setup(w: World, n: int) -> Run:
+        return Run({"n": f"性能新地点{w.unique()}"}, w.tokens[role])
+
+    return setup
+
+
 # The cases ----------------------------------------------------------------------
 
 CASES = [
@@ -312,6 +331,30 @@ CASES = [
     ),
     Case("Mutation.logout", LOGOUT_EVERYWHERE, logout, lambda data: data["logout"]["sessionsEnded"]),
     Case("Mutation.sessionRevoke", SESSION_REVOKE, session_revoke, None),
+    Case(
+        "Mutation.communityCreate",
+        COMMUNITY_CREATE,
+        place_create("ADMIN"),
+        None,
+        sizes=(1, 1),
+        why_fixed=NEW_PLACE + "by others are checked by the unique index, not read",
+    ),
+    Case(
+        "Mutation.makerSpaceCreate",
+        SPACE_CREATE,
+        place_create("COMMUNITY_ADMIN"),
+        None,
+        sizes=(1, 1),
+        why_fixed=NEW_PLACE + "by others are checked by the unique index, not read",
+    ),
+    Case(
+        "Mutation.childcareCenterCreate",
+        CENTER_CREATE,
+        place_create("COMMUNITY_ADMIN"),
+        None,
+        sizes=(1, 1),
+        why_fixed=NEW_PLACE + "by others are checked by the unique index, not read",
+    ),
     Case(
         "Mutation.notificationsMarkRead",
         MARK_READ,
