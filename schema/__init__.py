@@ -23,6 +23,7 @@ from schema.childcare import ChildcareMutation, ChildcareQuery
 from schema.common import Node, NotFound, RuleViolation
 from schema.context import GuardDelivery
 from schema.eldercare import ElderCareMutation, ElderCareQuery, ElderCareSubscription
+from schema.eldercare.office import ElderCareOfficeMutation
 from schema.errors import ErrorCodes
 from schema.facilities import FacilitiesQuery
 from schema.makerspace import MakerSpaceMutation, MakerSpaceQuery
@@ -63,7 +64,12 @@ class Query(
     "BAD_REQUEST, limits and server faults. Each field says who may call it."
 )
 class Mutation(
-    PeopleMutation, NotificationsMutation, MakerSpaceMutation, ChildcareMutation, ElderCareMutation
+    PeopleMutation,
+    NotificationsMutation,
+    MakerSpaceMutation,
+    ChildcareMutation,
+    ElderCareMutation,
+    ElderCareOfficeMutation,
 ):
     pass
 

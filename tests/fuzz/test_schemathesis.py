@@ -76,6 +76,12 @@ ID_ARGUMENTS = {
     "Mutation.careAlertAcknowledge.id": "CareAlert",
     "Mutation.careAlertResolve.id": "CareAlert",
     "Mutation.careVisitLog.input.elderId": "Elder",
+    "Mutation.deviceAssign.deviceId": "Device",
+    "Mutation.deviceAssign.elderId": "Elder",
+    "Mutation.deviceUnassign.deviceId": "Device",
+    "Mutation.deviceRetire.deviceId": "Device",
+    "Mutation.vitalThresholdSet.elderId": "Elder",
+    "Mutation.vitalThresholdClear.elderId": "Elder",
 }
 
 
@@ -92,6 +98,7 @@ def fuzz_config(world) -> schemathesis.Config:
         "Mutation.login.password": "password",
         "Mutation.childPickupPersonAdd.phone": "phones",
         "Mutation.readingsRecord.readings[*].deviceId": "serials",
+        "Mutation.deviceRegister.input.serial": "serials",
     }
     return schemathesis.Config.from_dict(
         {

@@ -67,7 +67,13 @@ The policy the cells follow:
   community who hold no office role (`people`, `personCreate`/`Update`/`Disable`/`Enable`,
   `roleGrant`/`Revoke` of the staff and resident roles, `passwordResetIssue`) and reads their
   community's `auditLog`; another community's office finds no such person (`NOT_FOUND`). The office
-  has no right over the domains' data (elders, children, reservations).
+  has no right over the domains' data (elders, children, reservations) — but for the elder-care
+  office below.
+- **The elder-care office**: devices (`deviceRegister`, `deviceAssign`, `deviceUnassign`,
+  `deviceRetire`) and an elder's own vital bands (`vitalThresholdSet`/`Clear`): the care staff and
+  the `COMMUNITY_ADMIN` of the device's or elder's community, and admin; another community's find
+  no such device or elder (`NOT_FOUND`). They change, and read nothing of the elder's health data.
+  The care policy (`carePolicyUpdate`) is admin's alone.
 - **Anonymous** callers get public data only — communities, the life circle and facilities,
   childcare centres and sessions (no child data), maker spaces and their free slots — and `login`;
   everything else is `UNAUTHENTICATED`, and `node(id:)` of anything else is null.
