@@ -189,6 +189,19 @@ def time_of_day(value: str | None) -> time | None:
     return time(int(matched[1]), int(matched[2]))
 
 
+def shown_device(info: Info, model: elder_models.Device) -> Device:
+    """A device as a mutation answers it: which elder has it is a read of that elder's devices."""
+    if model.elder_id is not None:
+        info.context.note_health_read(model.elder_id, "devices")
+    return Device.from_model(model)
+
+
+def shown_change(info: Info, made: threshold_service.ThresholdChange) -> VitalThresholdChange:
+    """A change of an elder's band (and why) is health data: the answer is a logged read."""
+    info.context.note_health_read(made.elder.id, "thresholds")
+    return VitalThresholdChange.from_change(made)
+
+
 DEVICE_ID = Annotated[strawberry.ID, strawberry.argument(description="Global ID of the Device.")]
 ELDER_ID = Annotated[strawberry.ID, strawberry.argument(description="Global ID of the Elder.")]
 VITAL = Annotated[
@@ -235,7 +248,7 @@ class ElderCareOfficeMutation:
             community_id=optional_pk(input.community_id, "Community"),
         )
         work = device_service.register_device(session=ctx.session, viewer=ctx.viewer, data=data)
-        return await mutation_result(info, work, Device.from_model)
+        return await mutation_result(info, work, lambda device: shown_device(info, device))
 
     @strawberry.mutation(
         extensions=has_role(*CARE_OFFICE),
@@ -253,7 +266,7 @@ class ElderCareOfficeMutation:
             elder_id=pk_of(elder_id, "Elder"),
             now=ctx.clock(),
         )
-        return await mutation_result(info, work, Device.from_model)
+        return await mutation_result(info, work, lambda device: shown_device(info, device))
 
     @strawberry.mutation(
         extensions=has_role(*CARE_OFFICE),
@@ -265,7 +278,7 @@ class ElderCareOfficeMutation:
         work = device_service.unassign_device(
             session=ctx.session, viewer=ctx.viewer, device_id=pk_of(device_id, "Device"), now=ctx.clock()
         )
-        return await mutation_result(info, work, Device.from_model)
+        return await mutation_result(info, work, lambda device: shown_device(info, device))
 
     @strawberry.mutation(
         extensions=has_role(*CARE_OFFICE),
@@ -281,7 +294,7 @@ class ElderCareOfficeMutation:
             reason=reason,
             now=ctx.clock(),
         )
-        return await mutation_result(info, work, Device.from_model)
+        return await mutation_result(info, work, lambda device: shown_device(info, device))
 
     @strawberry.mutation(
         extensions=has_role(*CARE_OFFICE),
@@ -311,7 +324,7 @@ class ElderCareOfficeMutation:
             reason=reason,
             now=ctx.clock(),
         )
-        return await mutation_result(info, work, VitalThresholdChange.from_change)
+        return await mutation_result(info, work, lambda made: shown_change(info, made))
 
     @strawberry.mutation(
         extensions=has_role(*CARE_OFFICE),
@@ -330,7 +343,7 @@ class ElderCareOfficeMutation:
             reason=reason,
             now=ctx.clock(),
         )
-        return await mutation_result(info, work, VitalThresholdChange.from_change)
+        return await mutation_result(info, work, lambda made: shown_change(info, made))
 
     @strawberry.mutation(
         extensions=has_role(Role.ADMIN),

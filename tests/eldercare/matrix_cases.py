@@ -153,6 +153,7 @@ ROWS: dict[str, tuple[Row, ...]] = {
             "`deviceAssign` of community 1's free device to A",
             ("Mutation.deviceAssign",),
             CARE_OFFICE_ACTION,
+            logged=True,
         ),
         Row(
             "device_unassign",
@@ -168,12 +169,14 @@ ROWS: dict[str, tuple[Row, ...]] = {
             "`vitalThresholdSet` of A's heart rate",
             ("Mutation.vitalThresholdSet",),
             CARE_OFFICE_ACTION,
+            logged=True,
         ),
         Row(
             "vital_threshold_clear",
             "`vitalThresholdClear` of A's own SpO2 band",
             ("Mutation.vitalThresholdClear",),
             CARE_OFFICE_ACTION,
+            logged=True,
         ),
         Row(
             "care_policy_update",

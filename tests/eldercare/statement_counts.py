@@ -363,7 +363,8 @@ async def vital_threshold_clear(w: World, n: int) -> Run:
     return Run({"e": gid("Elder", elder.id)}, token, count=changes_of(w, elder))
 
 
-CARE_POLICY_UPDATE = """mutation { carePolicyUpdate(input: {deviceOfflineMinutes: 25, dayStartsAt: "06:30"}) {
+CARE_POLICY_UPDATE = """mutation($m: Int!) {
+  carePolicyUpdate(input: {deviceOfflineMinutes: $m, dayStartsAt: "06:30"}) {
   __typename
   ... on CarePolicy { inactivityHours dayStartsAt dayEndsAt deviceOfflineMinutes criticalLevel1Minutes
                       criticalLevel2Minutes warningLevel1Minutes }
@@ -371,7 +372,8 @@ CARE_POLICY_UPDATE = """mutation { carePolicyUpdate(input: {deviceOfflineMinutes
 
 
 async def care_policy_update(w: World, n: int) -> Run:
-    return Run(token=w.tokens["ADMIN"])
+    # A new value each run: a change to what the row holds already would write nothing.
+    return Run({"m": 20 + w.unique()}, w.tokens["ADMIN"])
 
 
 # Subscription ---------------------------------------------------------------------
