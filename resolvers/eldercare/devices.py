@@ -118,7 +118,7 @@ async def device_run_by(*, session: AsyncSession, viewer: Viewer, device_id: int
     device = await session.scalar(
         select(Device)
         .where(Device.id == device_id)
-        .with_for_update(no_key=True)
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
     if device is None or not runs_care_of(viewer, device.community_id):

@@ -97,7 +97,7 @@ def _check_bounds(kind: ReadingKind, band: Band) -> None:
 async def _elder_for_care(*, session: AsyncSession, viewer: Viewer, elder_id: int) -> Elder:
     """The elder, locked (one change of their bands at a time), if the viewer runs their care. FOR
     NO KEY UPDATE: alerts raised for the elder meanwhile (their foreign key) are not held up."""
-    elder = await session.scalar(select(Elder).where(Elder.id == elder_id).with_for_update(no_key=True))
+    elder = await session.scalar(select(Elder).where(Elder.id == elder_id).with_for_update(key_share=True))
     if elder is None or not runs_care_of(viewer, elder.community_id):
         raise NotFound("该老人")
     return elder
