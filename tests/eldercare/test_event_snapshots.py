@@ -42,7 +42,8 @@ class SteppedFeed(AlertFeed):
 
     def poke(self) -> None:
         self.caught_up.clear()
-        for subscriber in list(self.subscribers):
+        # Since the inbox (f95f9e1) the feed keeps its subscribers per channel.
+        for subscriber in [subscriber for waiting in self.subscribers.values() for subscriber in waiting]:
             subscriber.wake()
 
 
