@@ -15,8 +15,10 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
+    FetchedValue,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     SmallInteger,
     String,
@@ -112,12 +114,16 @@ class CarePolicy(Base):
     critical_level2_minutes: Mapped[int] = mapped_column(SmallInteger, server_default=text("15"))
     warning_level1_minutes: Mapped[int] = mapped_column(SmallInteger, server_default=text("30"))
 
+    # One CHECK per rule (migration 0015), so carePolicyUpdate names the rule a change breaks.
     __table_args__ = (
         CheckConstraint("id = 1", name="single_row"),
+        CheckConstraint("inactivity_hours BETWEEN 1 AND 24", name="inactivity_hours_sane"),
+        CheckConstraint("day_starts_at < day_ends_at", name="day_ordered"),
+        CheckConstraint("device_offline_minutes BETWEEN 1 AND 1440", name="offline_minutes_sane"),
         CheckConstraint(
-            "inactivity_hours > 0 AND day_starts_at < day_ends_at AND device_offline_minutes > 0 "
-            "AND critical_level1_minutes < critical_level2_minutes AND warning_level1_minutes > 0",
-            name="sane",
+            "critical_level1_minutes > 0 AND critical_level1_minutes < critical_level2_minutes "
+            "AND critical_level2_minutes <= 1440 AND warning_level1_minutes BETWEEN 1 AND 1440",
+            name="escalation_ordered",
         ),
     )
 
@@ -145,6 +151,8 @@ class Elder(Base):
             "jsonb_typeof(emergency_contacts) = 'array' AND jsonb_array_length(emergency_contacts) <= 5",
             name="emergency_contacts_list",
         ),
+        # What devices.fk_devices_elder_in_community refers to: a device's elder is of its community.
+        UniqueConstraint("id", "community_id", name="uq_elders_id_community"),
     )
 
 
@@ -208,15 +216,27 @@ class FamilyLink(Base):
 
 
 class Device(Base):
+    """A device of a community, assigned to at most one of its elders at a time (elder_id: the
+    current assignment; device_assignments: the history). A retired device keeps its row and is
+    assigned to nobody; readings from a device assigned to nobody are rejected (DEVICE_NOT_ASSIGNED)."""
+
     __tablename__ = "devices"
 
     id: Mapped[int] = id_column()
     serial: Mapped[str] = mapped_column(String(64), unique=True)
     kind: Mapped[str] = mapped_column(String(30))
-    elder_id: Mapped[int] = mapped_column(ForeignKey("elders.id"), index=True)
+    # Left unset on insert with an elder: the elder's (a trigger of migration 0015).
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
+    elder_id: Mapped[int | None] = mapped_column(ForeignKey("elders.id"), index=True)
     last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    # Given to elder_id: a device never heard from is silent (offline) counting from here.
-    assigned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("now()"))
+    # Given to elder_id: a device never heard from is silent (offline) counting from here. Null when
+    # assigned to nobody; inserted with an elder and without it: now (the trigger of migration 0015).
+    assigned_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), server_default=FetchedValue()
+    )
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    retired_reason: Mapped[str | None] = mapped_column(Text)
+    retired_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
     created_at: Mapped[datetime] = created_at_column()
 
     __table_args__ = (
@@ -225,6 +245,46 @@ class Device(Base):
             "'DOOR_SENSOR', 'SOS_BUTTON', 'FALL_DETECTOR')",
             name="kind_known",
         ),
+        ForeignKeyConstraint(
+            ["elder_id", "community_id"],
+            ["elders.id", "elders.community_id"],
+            name="fk_devices_elder_in_community",
+            onupdate="CASCADE",
+        ),
+        CheckConstraint("(elder_id IS NULL) = (assigned_at IS NULL)", name="assignment_whole"),
+        CheckConstraint("retired_at IS NULL OR elder_id IS NULL", name="retired_unassigned"),
+        CheckConstraint(
+            "(retired_at IS NULL) = (retired_reason IS NULL) "
+            "AND (retired_reason IS NULL OR length(btrim(retired_reason)) > 0)",
+            name="retired_with_reason",
+        ),
+    )
+
+
+class DeviceAssignment(Base):
+    """Who had a device when: one row per assignment, closed (unassigned_at) when it ends. At most
+    one open row per device: a partial unique index, whatever races."""
+
+    __tablename__ = "device_assignments"
+
+    id: Mapped[int] = id_column()
+    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id", ondelete="CASCADE"))
+    elder_id: Mapped[int] = mapped_column(ForeignKey("elders.id"), index=True)
+    assigned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    assigned_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))  # null: not through the graph
+    unassigned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    unassigned_by: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
+
+    __table_args__ = (
+        Index("ix_device_assignments_device_assigned", "device_id", "assigned_at"),
+        Index(
+            "uq_device_assignments_open",
+            "device_id",
+            unique=True,
+            postgresql_where=text("unassigned_at IS NULL"),
+        ),
+        CheckConstraint("unassigned_at IS NULL OR unassigned_at >= assigned_at", name="closed_after_opened"),
+        CheckConstraint("unassigned_by IS NULL OR unassigned_at IS NOT NULL", name="closed_by_when_closed"),
     )
 
 
@@ -276,6 +336,38 @@ class VitalThreshold(Base):
             "AND (warning_low IS NULL OR warning_high IS NULL OR warning_low < warning_high)",
             name="bands_ordered",
         ),
+        CheckConstraint(
+            "(critical_low IS NULL OR warning_high IS NULL OR critical_low < warning_high) "
+            "AND (critical_low IS NULL OR critical_high IS NULL OR critical_low < critical_high) "
+            "AND (warning_low IS NULL OR critical_high IS NULL OR warning_low < critical_high)",
+            name="bounds_ascending",
+        ),
+        CheckConstraint(
+            "elder_id IS NULL OR num_nonnulls(critical_low, warning_low, warning_high, critical_high) > 0",
+            name="override_not_empty",
+        ),
+    )
+
+
+class VitalThresholdChange(Base):
+    """Every change of an elder's band for a vital: who, when, why, and the band before and after
+    (null: none of the elder's own, so the default applied)."""
+
+    __tablename__ = "vital_threshold_changes"
+
+    id: Mapped[int] = id_column()
+    elder_id: Mapped[int] = mapped_column(ForeignKey("elders.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(30))
+    changed_by: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    changed_at: Mapped[datetime] = created_at_column()
+    reason: Mapped[str] = mapped_column(Text)
+    before: Mapped[dict | None] = mapped_column(JSONB)
+    after: Mapped[dict | None] = mapped_column(JSONB)
+
+    __table_args__ = (
+        Index("ix_vital_threshold_changes_elder_kind", "elder_id", "kind", "changed_at"),
+        CheckConstraint("length(btrim(reason)) > 0", name="reason_not_blank"),
+        CheckConstraint("before IS NOT NULL OR after IS NOT NULL", name="changes_something"),
     )
 
 

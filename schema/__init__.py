@@ -23,6 +23,7 @@ from schema.childcare import ChildcareMutation, ChildcareQuery
 from schema.common import Node, NotFound, RuleViolation
 from schema.context import GuardDelivery
 from schema.eldercare import ElderCareMutation, ElderCareQuery, ElderCareSubscription
+from schema.eldercare.office import ElderCareOfficeMutation
 from schema.errors import ErrorCodes
 from schema.facilities import FacilitiesQuery
 from schema.facilities_operations import FacilitiesMutation
@@ -74,6 +75,7 @@ class Mutation(
     MakerSpaceOperationsMutation,
     ChildcareMutation,
     ElderCareMutation,
+    ElderCareOfficeMutation,
 ):
     pass
 

@@ -8,15 +8,16 @@ hourly HEARTBEAT (a device never heard from is offline 30 minutes after its assi
 RESIDENT demo account (13800000001) is the child of the first two Nanmu elders: the father has
 consented to share his data, the mother not yet.
 
-Idempotent: elders are keyed by (name, community), devices by serial, family links by (elder,
-person), and readings by (device, kind, measured_at) on a grid aligned to the clock, so running it
+Idempotent: elders are keyed by (name, community), devices by serial (an existing one is left as the
+office has it: a device assigned to nobody gets no readings), family links by (elder, person), and
+readings by (device, kind, measured_at) on a grid aligned to the clock, so running it
 again with the same `now` adds nothing (a later `now` adds only the readings since). The readings
 are made in the database (generate_series, random() after setseed); no alerts are raised here.
 """
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, func, select, text, tuple_
+from sqlalchemy import func, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -88,7 +89,7 @@ JOIN unnest(CAST(:device_kinds AS text[]), CAST(:kinds AS text[]), CAST(:loincs 
 CROSS JOIN LATERAL generate_series(
     to_timestamp(ceil(extract(epoch FROM CAST(:since AS timestamptz)) / s.step_s) * s.step_s),
     CAST(:now AS timestamptz), make_interval(secs => s.step_s)) AS t
-WHERE d.serial = ANY(CAST(:serials AS text[]))
+WHERE d.serial = ANY(CAST(:serials AS text[])) AND d.elder_id IS NOT NULL
 ORDER BY d.id, s.kind, t
 ON CONFLICT (device_id, kind, measured_at) DO NOTHING
 """
@@ -105,7 +106,7 @@ CROSS JOIN LATERAL generate_series(date_trunc('hour', CAST(:since AS timestamptz
                                    CAST(:now AS timestamptz), interval '1 hour') AS h
 CROSS JOIN LATERAL (SELECT CAST(extract(epoch FROM h) AS bigint) / 3600 AS n,
                            CAST(extract(hour FROM h AT TIME ZONE 'Asia/Shanghai') AS int) AS local_hour) AS c
-WHERE d.serial = ANY(CAST(:serials AS text[]))
+WHERE d.serial = ANY(CAST(:serials AS text[])) AND d.elder_id IS NOT NULL
   AND c.local_hour BETWEEN s.first_hour AND s.last_hour AND (c.local_hour - s.first_hour) % s.step_h = 0
   AND (d.id + n) % 7 <> 0
   AND h + make_interval(mins => CAST((d.id * 7 + n * 13) % 50 AS int)) <= CAST(:now AS timestamptz)
@@ -194,16 +195,13 @@ async def seed_devices(*, session: AsyncSession, rows: list[dict], elder_ids: li
     device_ids = []
     for row, elder_id in zip(rows, elder_ids, strict=True):
         for serial, kind in row["serials"].items():
-            values = {"kind": kind.value, "elder_id": elder_id}
-            added = insert(Device).values(serial=serial, **values)
-            # A device given to another elder is assigned anew (its silence counts from then).
-            reassigned = case(
-                (Device.elder_id != added.excluded.elder_id, func.now()), else_=Device.assigned_at
-            )
+            added = insert(Device).values(serial=serial, kind=kind.value, elder_id=elder_id)
+            # A new device is assigned (the database opens its history row); one that exists is left
+            # as the office has it since (deviceAssign, deviceUnassign, deviceRetire keep its history).
             device_ids.append(
                 await session.scalar(
                     added.on_conflict_do_update(
-                        index_elements=[Device.serial], set_={**values, "assigned_at": reassigned}
+                        index_elements=[Device.serial], set_={"serial": added.excluded.serial}
                     ).returning(Device.id)
                 )
             )

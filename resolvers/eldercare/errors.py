@@ -16,6 +16,7 @@ class InvalidReadings(DomainFailure):
 # A reading of a batch refused alone (RejectedReading.code); the rest of the batch is stored.
 REJECTION_CODES = (
     ErrorCode.UNKNOWN_DEVICE,
+    ErrorCode.DEVICE_NOT_ASSIGNED,
     ErrorCode.KIND_NOT_MEASURED_BY_DEVICE,
     ErrorCode.CONSENT_WITHDRAWN,
     ErrorCode.DEVICE_SERIAL_MISSING,

@@ -94,7 +94,9 @@ async def raise_inactivity_alerts(*, session: AsyncSession, now: datetime) -> in
     if not rules.day_starts_at <= local.time() <= rules.day_ends_at:
         return 0
     day_start = datetime.combine(local.date(), rules.day_starts_at, SHANGHAI)
-    sensed = select(Device.elder_id).where(Device.kind.in_(("MOTION_SENSOR", "DOOR_SENSOR")))
+    sensed = select(Device.elder_id).where(
+        Device.kind.in_(("MOTION_SENSOR", "DOOR_SENSOR")), Device.elder_id.is_not(None)
+    )
     elders = await session.execute(
         select(Elder.id, Elder.community_id, Elder.last_activity_at).where(
             Elder.lives_alone, Elder.id.in_(sensed), Elder.monitoring_ended_at.is_(None)
@@ -122,7 +124,9 @@ async def raise_inactivity_alerts(*, session: AsyncSession, now: datetime) -> in
 
 
 def silent_since():
-    """When a device last spoke; one never heard from is silent from its assignment (DOMAIN.md)."""
+    """When a device last spoke; one never heard from is silent from its assignment (DOMAIN.md).
+    deviceAssign forgets when it was last heard from: a device moved to another elder is silent
+    from its new assignment, not from its last reading for the one before."""
     return func.coalesce(Device.last_seen_at, Device.assigned_at)
 
 
@@ -131,8 +135,12 @@ async def raise_device_offline_alerts(*, session: AsyncSession, now: datetime) -
     minutes = rules.device_offline_minutes
     silent = await session.execute(
         select(Device.id, Device.serial, Device.kind, Device.elder_id, Elder.community_id)
-        .join(Elder, Elder.id == Device.elder_id)
-        .where(silent_since() <= now - timedelta(minutes=minutes), Elder.monitoring_ended_at.is_(None))
+        .join(Elder, Elder.id == Device.elder_id)  # assigned devices only: unassigned and retired have none
+        .where(
+            silent_since() <= now - timedelta(minutes=minutes),
+            Device.retired_at.is_(None),
+            Elder.monitoring_ended_at.is_(None),
+        )
     )
     candidates = []
     for device in silent:

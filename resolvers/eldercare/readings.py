@@ -30,11 +30,13 @@ from resolvers.errors import ErrorCode
 
 EMERGENCY_KINDS = frozenset({ReadingKind.SOS.value, ReadingKind.FALL.value})
 # One statement per batch, whatever its size (arrays, so it is prepared once): find the devices,
-# keep what their kind can measure (the table device_kind_readings) for elders still monitored
-# (consent not withdrawn), store the new readings, mark devices seen and elders active, and judge
+# keep those assigned to an elder (devices.elder_id: a device unassigned or retired has none), of
+# elders still monitored (consent not withdrawn), and what their kind can measure (the table
+# device_kind_readings), store the new readings, mark devices seen and elders active, and judge
 # each stored reading against the elder's own band for its kind, else the default band. Only what
 # needs an alert comes back, with the count stored, the serials no device has and the positions (in
-# the arrays) of readings their device cannot measure or whose elder withdrew consent.
+# the arrays) of readings from devices assigned to nobody, of elders who withdrew consent, and of
+# readings their device cannot measure.
 STORE_READINGS = text(
     """
     WITH batch AS (
@@ -45,7 +47,7 @@ STORE_READINGS = text(
     ),
     known AS (
       SELECT d.id, d.serial, d.elder_id, d.kind, e.monitoring_ended_at IS NULL AS monitored
-      FROM devices d JOIN elders e ON e.id = d.elder_id
+      FROM devices d LEFT JOIN elders e ON e.id = d.elder_id
       WHERE d.serial = ANY(CAST(:serials AS varchar[]))
     ),
     sent AS (
@@ -56,15 +58,16 @@ STORE_READINGS = text(
     ),
     stored AS (
       INSERT INTO readings (device_id, elder_id, kind, value, loinc, measured_at)
-      SELECT device_id, elder_id, kind, value, loinc, measured_at FROM sent WHERE measurable AND monitored
+      SELECT device_id, elder_id, kind, value, loinc, measured_at FROM sent
+      WHERE measurable AND elder_id IS NOT NULL AND monitored
       ORDER BY device_id, kind, measured_at
       ON CONFLICT (device_id, kind, measured_at) DO NOTHING
       RETURNING elder_id, kind, value, measured_at
     ),
     seen AS (
       UPDATE devices d SET last_seen_at = greatest(d.last_seen_at, v.seen)
-      FROM (SELECT device_id, max(measured_at) AS seen FROM sent WHERE measurable AND monitored
-            GROUP BY device_id) AS v
+      FROM (SELECT device_id, max(measured_at) AS seen FROM sent
+            WHERE measurable AND elder_id IS NOT NULL AND monitored GROUP BY device_id) AS v
       WHERE d.id = v.device_id
     ),
     moved AS (
@@ -94,7 +97,8 @@ STORE_READINGS = text(
       ARRAY(SELECT serial FROM unnest(CAST(:serials AS varchar[])) AS serial EXCEPT SELECT serial FROM known)
         AS unknown,
       (SELECT count(*) FROM stored) AS accepted,
-      u.positions AS unmeasurable, u.device_kinds AS unmeasurable_by, w.positions AS withdrawn,
+      u.positions AS unmeasurable, u.device_kinds AS unmeasurable_by, u.unassigned,
+      w.positions AS withdrawn,
       f.elder_ids, f.community_ids, f.kinds, f.values, f.measured_ats, f.severities
     FROM (
       SELECT array_agg(elder_id ORDER BY measured_at) AS elder_ids,
@@ -106,13 +110,14 @@ STORE_READINGS = text(
       FROM flagged
     ) AS f,
     (
-      SELECT array_agg(position ORDER BY position) AS positions,
-             array_agg(device_kind ORDER BY position) AS device_kinds
-      FROM sent WHERE NOT measurable
+      SELECT array_agg(position ORDER BY position) FILTER (WHERE elder_id IS NOT NULL) AS positions,
+             array_agg(device_kind ORDER BY position) FILTER (WHERE elder_id IS NOT NULL) AS device_kinds,
+             array_agg(position ORDER BY position) FILTER (WHERE elder_id IS NULL) AS unassigned
+      FROM sent WHERE NOT measurable OR elder_id IS NULL
     ) AS u,
     (
       SELECT array_agg(position ORDER BY position) AS positions
-      FROM sent WHERE measurable AND NOT monitored
+      FROM sent WHERE measurable AND elder_id IS NOT NULL AND NOT monitored
     ) AS w
     """
 )
@@ -232,6 +237,12 @@ async def record_readings(*, session: AsyncSession, readings: list[ReadingIn], n
         )
     ).one()
     unknown = set(stored.unknown)
+    for position in stored.unassigned or ():
+        index = sent[position - 1]
+        problems[index] = (
+            ErrorCode.DEVICE_NOT_ASSIGNED,
+            f"设备 {readings[index].device_serial} 未分配给任何老人（未分配或已停用），读数未保存",
+        )
     for position, device_kind in zip(stored.unmeasurable or (), stored.unmeasurable_by or (), strict=True):
         index = sent[position - 1]
         problems[index] = (
@@ -245,7 +256,7 @@ async def record_readings(*, session: AsyncSession, readings: list[ReadingIn], n
         for index, reading in enumerate(readings)
         if (problem := device_problem(reading, unknown) or problems.get(index)) is not None
     ]
-    refused = len(stored.unmeasurable or ()) + len(stored.withdrawn or ())
+    refused = len(stored.unmeasurable or ()) + len(stored.unassigned or ()) + len(stored.withdrawn or ())
     valid = sum(1 for serial in columns["serial"] if serial not in unknown) - refused
     if not valid:
         raise InvalidReadings(

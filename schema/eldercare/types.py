@@ -119,7 +119,11 @@ CareAlertEventType = described_enum(
 )
 
 
-@strawberry.type(description="A device given to an elder at home; seen by those who may see the elder.")
+@strawberry.type(
+    description="A home device of a community, given to at most one of its elders at a time; seen by those "
+    "who may see the elder, and by the community's care staff and office in the answers of the device "
+    "mutations."
+)
 class Device:
     id: strawberry.ID = strawberry.field(description="Global ID of the device (not its serial).")
     serial: str = strawberry.field(
@@ -128,9 +132,39 @@ class Device:
     )
     kind: DeviceKind = strawberry.field(description="What kind of device it is, so what it measures.")
     last_seen_at: datetime | None = strawberry.field(
-        description="When its newest stored reading was measured; null when never heard from (it counts as "
-        "silent from its assignment)."
+        description="When its newest stored reading was measured since its assignment; null when never heard "
+        "from since (it counts as silent from its assignment)."
     )
+    elder_id: strawberry.ID | None = strawberry.field(
+        description="Global ID of the Elder it is assigned to now; null when assigned to nobody (its "
+        "readings are then rejected, DEVICE_NOT_ASSIGNED)."
+    )
+    assigned_at: datetime | None = strawberry.field(
+        description="When its current assignment began; null when assigned to nobody."
+    )
+    retired_at: datetime | None = strawberry.field(
+        description="When it was retired (deviceRetire); null while in service."
+    )
+    retired_reason: str | None = strawberry.field(description="Why it was retired; null while in service.")
+    model: strawberry.Private[elder_models.Device]
+
+    @classmethod
+    def from_model(cls, model: elder_models.Device) -> "Device":
+        return cls(
+            id=encode_global_id("Device", model.id),
+            serial=model.serial,
+            kind=DeviceKind(model.kind),
+            last_seen_at=model.last_seen_at,
+            elder_id=encode_global_id("Elder", model.elder_id) if model.elder_id else None,
+            assigned_at=model.assigned_at,
+            retired_at=model.retired_at,
+            retired_reason=model.retired_reason,
+            model=model,
+        )
+
+    @strawberry.field(description="The community the device belongs to.")
+    async def community(self, info: Info) -> Community:
+        return await fetch_community(info, self.model.community_id)
 
 
 @strawberry.type(description="The latest reading of one vital sign.")
@@ -223,15 +257,7 @@ class Elder(Node):
     async def devices(self, info: Info) -> list[Device]:
         info.context.note_health_read(self.model.id, "devices")
         models = await info.context.loader(eldercare_loaders.devices_by_elder_id_loader).load(self.model.id)
-        return [
-            Device(
-                id=encode_global_id("Device", d.id),
-                serial=d.serial,
-                kind=DeviceKind(d.kind),
-                last_seen_at=d.last_seen_at,
-            )
-            for d in models
-        ]
+        return [Device.from_model(d) for d in models]
 
     @strawberry.field(description="The elder's alerts, newest first.")
     async def alerts(

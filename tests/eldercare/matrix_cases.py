@@ -52,6 +52,17 @@ ELDER_OFFICE = by_caller(
 )
 # Writing readings: device gateways and admin.
 GATEWAY_ONLY = by_caller(FORBIDDEN, anonymous=UNAUTH, gateway=OK, admin=OK)
+# Running A's community's devices and A's own vital bands: its care staff and office, and admin;
+# the staff and office of another community find nothing to act on.
+CARE_OFFICE_ACTION = by_caller(
+    FORBIDDEN,
+    anonymous=UNAUTH,
+    care_staff=OK,
+    care_staff_other=NOT_FOUND,
+    community_admin=OK,
+    community_admin_other=NOT_FOUND,
+    admin=OK,
+)
 
 ROWS: dict[str, tuple[Row, ...]] = {
     ELDER_CARE: (
@@ -152,6 +163,20 @@ ROWS: dict[str, tuple[Row, ...]] = {
                 admin=OK,
             ),
         ),
+        Row(
+            "device_register",
+            "`deviceRegister` (in the caller's own community; admin names community 1)",
+            ("Mutation.deviceRegister",),
+            by_caller(
+                FORBIDDEN,
+                anonymous=UNAUTH,
+                care_staff=OK,
+                care_staff_other=OK,
+                community_admin=OK,
+                community_admin_other=OK,
+                admin=OK,
+            ),
+        ),
         Row("elder_update", "`elderUpdate` of A", ("Mutation.elderUpdate",), ELDER_OFFICE),
         Row("consent_withdraw", "`consentWithdraw` of A", ("Mutation.consentWithdraw",), ELDER_OFFICE),
         Row(
@@ -171,6 +196,42 @@ ROWS: dict[str, tuple[Row, ...]] = {
             "`familyLinkRemove`: A's daughter",
             ("Mutation.familyLinkRemove",),
             ELDER_OFFICE,
+        ),
+        Row(
+            "device_assign",
+            "`deviceAssign` of community 1's free device to A",
+            ("Mutation.deviceAssign",),
+            CARE_OFFICE_ACTION,
+            logged=True,
+        ),
+        Row(
+            "device_unassign",
+            "`deviceUnassign` of A's wristband",
+            ("Mutation.deviceUnassign",),
+            CARE_OFFICE_ACTION,
+        ),
+        Row(
+            "device_retire", "`deviceRetire` of A's wristband", ("Mutation.deviceRetire",), CARE_OFFICE_ACTION
+        ),
+        Row(
+            "vital_threshold_set",
+            "`vitalThresholdSet` of A's heart rate",
+            ("Mutation.vitalThresholdSet",),
+            CARE_OFFICE_ACTION,
+            logged=True,
+        ),
+        Row(
+            "vital_threshold_clear",
+            "`vitalThresholdClear` of A's own SpO2 band",
+            ("Mutation.vitalThresholdClear",),
+            CARE_OFFICE_ACTION,
+            logged=True,
+        ),
+        Row(
+            "care_policy_update",
+            "`carePolicyUpdate`",
+            ("Mutation.carePolicyUpdate",),
+            by_caller(FORBIDDEN, anonymous=UNAUTH, admin=OK),
         ),
     ),
 }
@@ -419,3 +480,68 @@ async def family_link_remove(call: Call) -> str:
     return await mutate(
         call, LINK_REMOVE, "familyLinkRemove", "FamilyLink", e=call.world.ids["elder_a"], p=daughter
     )
+
+
+# The elder-care office: devices, A's own bands, the care policy ------------------
+
+DEVICE_RESULT = "__typename ... on Device { id elderId retiredAt } ... on DomainError { code }"
+DEVICE_REGISTER = f"mutation($i: DeviceRegisterInput!) {{ deviceRegister(input: $i) {{ {DEVICE_RESULT} }} }}"
+DEVICE_ASSIGN = (
+    f"mutation($d: ID!, $e: ID!) {{ deviceAssign(deviceId: $d, elderId: $e) {{ {DEVICE_RESULT} }} }}"
+)
+DEVICE_UNASSIGN = f"mutation($d: ID!) {{ deviceUnassign(deviceId: $d) {{ {DEVICE_RESULT} }} }}"
+DEVICE_RETIRE = (
+    f'mutation($d: ID!) {{ deviceRetire(deviceId: $d, reason: "矩阵：回收") {{ {DEVICE_RESULT} }} }}'
+)
+THRESHOLD_RESULT = (
+    "__typename ... on VitalThresholdChange { id after { criticalLow } } ... on DomainError { code }"
+)
+THRESHOLD_SET = f"""mutation($e: ID!) {{ vitalThresholdSet(elderId: $e, kind: HEART_RATE, criticalLow: 35,
+  warningLow: 42, reason: "矩阵：服药") {{ {THRESHOLD_RESULT} }} }}"""
+THRESHOLD_CLEAR = f"""mutation($e: ID!) {{ vitalThresholdClear(elderId: $e, kind: SPO2,
+  reason: "矩阵：停药") {{ {THRESHOLD_RESULT} }} }}"""
+POLICY_UPDATE = """mutation { carePolicyUpdate(input: {deviceOfflineMinutes: 20}) { __typename
+  ... on CarePolicy { deviceOfflineMinutes } ... on DomainError { code } } }"""
+
+
+@runner("device_register")
+async def device_register(call: Call) -> str:
+    device = {"serial": f"MATRIX-NEW-{call.caller}".upper().replace("_", "-"), "kind": "SOS_BUTTON"}
+    if call.caller == "admin":  # the admin belongs to no community: it names one
+        device["communityId"] = call.world.ids["community"]
+    return await mutate(call, DEVICE_REGISTER, "deviceRegister", "Device", i=device)
+
+
+@runner("device_assign")
+async def device_assign(call: Call) -> str:
+    ids = call.world.ids
+    return await mutate(call, DEVICE_ASSIGN, "deviceAssign", "Device", d=ids["free_device"], e=ids["elder_a"])
+
+
+@runner("device_unassign")
+async def device_unassign(call: Call) -> str:
+    return await mutate(call, DEVICE_UNASSIGN, "deviceUnassign", "Device", d=call.world.ids["device_a"])
+
+
+@runner("device_retire")
+async def device_retire(call: Call) -> str:
+    return await mutate(call, DEVICE_RETIRE, "deviceRetire", "Device", d=call.world.ids["device_a"])
+
+
+@runner("vital_threshold_set")
+async def vital_threshold_set(call: Call) -> str:
+    return await mutate(
+        call, THRESHOLD_SET, "vitalThresholdSet", "VitalThresholdChange", e=call.world.ids["elder_a"]
+    )
+
+
+@runner("vital_threshold_clear")
+async def vital_threshold_clear(call: Call) -> str:
+    return await mutate(
+        call, THRESHOLD_CLEAR, "vitalThresholdClear", "VitalThresholdChange", e=call.world.ids["elder_a"]
+    )
+
+
+@runner("care_policy_update")
+async def care_policy_update(call: Call) -> str:
+    return await mutate(call, POLICY_UPDATE, "carePolicyUpdate", "CarePolicy")

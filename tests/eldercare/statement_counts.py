@@ -14,10 +14,13 @@ from models.eldercare import (
     CareAlertEvent,
     CareVisit,
     Device,
+    DeviceAssignment,
     Elder,
     ElderConsent,
     FamilyLink,
     Reading,
+    VitalThreshold,
+    VitalThresholdChange,
 )
 from models.people import Role
 from tests.perf.cases import AliasSetup, Case, Run, World, edges, gid, node_query
@@ -246,6 +249,135 @@ async def care_visit_log(w: World, n: int) -> Run:
     return Run(variables, token)
 
 
+# The elder-care office: devices, an elder's own bands, the care policy ------------
+
+DEVICE_RESULT = """__typename
+  ... on Device { id serial kind elderId assignedAt lastSeenAt retiredAt retiredReason community { id name } }
+  ... on DomainError { code message }"""
+DEVICE_REGISTER = f"""mutation($input: DeviceRegisterInput!) {{ deviceRegister(input: $input) {{
+  {DEVICE_RESULT} }} }}"""
+DEVICE_ASSIGN = (
+    f"mutation($d: ID!, $e: ID!) {{ deviceAssign(deviceId: $d, elderId: $e) {{ {DEVICE_RESULT} }} }}"
+)
+DEVICE_UNASSIGN = f"mutation($d: ID!) {{ deviceUnassign(deviceId: $d) {{ {DEVICE_RESULT} }} }}"
+DEVICE_RETIRE = f'mutation($d: ID!) {{ deviceRetire(deviceId: $d, reason: "已回收") {{ {DEVICE_RESULT} }} }}'
+
+
+async def device_register(w: World, n: int) -> Run:
+    _, token = await w.person(Role.CARE_STAFF)
+    return Run({"input": {"serial": f"PERF-NEW-{w.unique():05d}", "kind": "WRISTBAND"}}, token)
+
+
+async def device_with_history(w: World, n: int, *, assigned: bool) -> tuple[Device, Elder]:
+    """A device of 南睦 given to `n` elders before (closed assignments), to one more now if
+    `assigned`, and an elder of 南睦 to give it to."""
+    community = await w.community_id()
+    elders = [(await add_elder(w, community, devices=0))[0] for _ in range(n + 1)]
+    device = Device(serial=f"PERF-HIST-{w.unique():05d}", kind="WRISTBAND", community_id=community)
+    w.session.add(device)
+    await w.session.flush()
+    w.session.add_all(
+        DeviceAssignment(
+            device_id=device.id,
+            elder_id=elder.id,
+            assigned_at=w.now - timedelta(days=index + 2),
+            unassigned_at=w.now - timedelta(days=index + 1),
+        )
+        for index, elder in enumerate(elders[:n])
+    )
+    if assigned:
+        w.session.add(DeviceAssignment(device_id=device.id, elder_id=elders[n].id, assigned_at=w.now))
+        device.elder_id, device.assigned_at = elders[n].id, w.now
+    await w.commit()
+    return device, elders[n]
+
+
+def assignments_of(w: World, device: Device):
+    return partial(w.count, DeviceAssignment, DeviceAssignment.device_id == device.id)
+
+
+async def device_assign(w: World, n: int) -> Run:
+    device, elder = await device_with_history(w, n, assigned=False)
+    _, token = await w.person(Role.CARE_STAFF)
+    variables = {"d": gid("Device", device.id), "e": gid("Elder", elder.id)}
+    return Run(variables, token, count=assignments_of(w, device))
+
+
+async def device_unassign(w: World, n: int) -> Run:
+    device, _ = await device_with_history(w, n, assigned=True)
+    _, token = await w.person(Role.COMMUNITY_ADMIN)
+    return Run({"d": gid("Device", device.id)}, token, count=assignments_of(w, device))
+
+
+async def device_retire(w: World, n: int) -> Run:
+    device, _ = await device_with_history(w, n, assigned=True)
+    _, token = await w.person(Role.CARE_STAFF)
+    return Run({"d": gid("Device", device.id)}, token, count=assignments_of(w, device))
+
+
+BAND = "criticalLow warningLow warningHigh criticalHigh"
+THRESHOLD_RESULT = f"""__typename
+  ... on VitalThresholdChange {{ id elderId kind reason changedAt changedById
+    before {{ {BAND} }} after {{ {BAND} }} }}
+  ... on DomainError {{ code message }}"""
+THRESHOLD_SET = f"""mutation($e: ID!) {{ vitalThresholdSet(elderId: $e, kind: HEART_RATE, criticalLow: 35,
+  warningLow: 42, warningHigh: 110, criticalHigh: 130, reason: "服用β受体阻滞剂") {{
+  {THRESHOLD_RESULT} }} }}"""
+THRESHOLD_CLEAR = f"""mutation($e: ID!) {{ vitalThresholdClear(elderId: $e, kind: HEART_RATE,
+  reason: "停药") {{ {THRESHOLD_RESULT} }} }}"""
+
+
+async def elder_with_band_history(w: World, n: int) -> Elder:
+    """An elder of 南睦 whose heart-rate band was changed `n` times, the last one standing."""
+    elder, _, _ = await add_elder(w, await w.community_id(), devices=0)
+    staff = await care_staff_id(w)
+    band = {"criticalLow": 38.0, "warningLow": 45.0, "warningHigh": None, "criticalHigh": None}
+    w.session.add_all(
+        VitalThresholdChange(
+            elder_id=elder.id,
+            kind="HEART_RATE",
+            changed_by=staff,
+            changed_at=w.now - timedelta(days=n - index),
+            reason=f"调整 {index}",
+            before=None if index == 0 else band,
+            after=band,
+        )
+        for index in range(n)
+    )
+    w.session.add(VitalThreshold(elder_id=elder.id, kind="HEART_RATE", critical_low=38, warning_low=45))
+    await w.commit()
+    return elder
+
+
+def changes_of(w: World, elder: Elder):
+    return partial(w.count, VitalThresholdChange, VitalThresholdChange.elder_id == elder.id)
+
+
+async def vital_threshold_set(w: World, n: int) -> Run:
+    elder = await elder_with_band_history(w, n)
+    _, token = await w.person(Role.CARE_STAFF)
+    return Run({"e": gid("Elder", elder.id)}, token, count=changes_of(w, elder))
+
+
+async def vital_threshold_clear(w: World, n: int) -> Run:
+    elder = await elder_with_band_history(w, n)
+    _, token = await w.person(Role.COMMUNITY_ADMIN)
+    return Run({"e": gid("Elder", elder.id)}, token, count=changes_of(w, elder))
+
+
+CARE_POLICY_UPDATE = """mutation($m: Int!) {
+  carePolicyUpdate(input: {deviceOfflineMinutes: $m, dayStartsAt: "06:30"}) {
+  __typename
+  ... on CarePolicy { inactivityHours dayStartsAt dayEndsAt deviceOfflineMinutes criticalLevel1Minutes
+                      criticalLevel2Minutes warningLevel1Minutes }
+  ... on DomainError { code message } } }"""
+
+
+async def care_policy_update(w: World, n: int) -> Run:
+    # A new value each run: a change to what the row holds already would write nothing.
+    return Run({"m": 20 + w.unique()}, w.tokens["ADMIN"])
+
+
 # Subscription ---------------------------------------------------------------------
 
 ALERT_EVENTS = """
@@ -446,6 +578,29 @@ CASES = [
     Case("Mutation.consentRecord", CONSENT_RECORD, consent_record, None),
     Case("Mutation.familyLinkAdd", LINK_ADD, family_link_add, None),
     Case("Mutation.familyLinkRemove", LINK_REMOVE, family_link_remove, None),
+    Case(
+        "Mutation.deviceRegister",
+        DEVICE_REGISTER,
+        device_register,
+        None,
+        sizes=(1, 1),
+        why_fixed="a new device has no assignments and no readings yet; it answers itself and its community",
+    ),
+    # The device's earlier assignments (its history) grow; the answer is the device.
+    Case("Mutation.deviceAssign", DEVICE_ASSIGN, device_assign, None),
+    Case("Mutation.deviceUnassign", DEVICE_UNASSIGN, device_unassign, None),
+    Case("Mutation.deviceRetire", DEVICE_RETIRE, device_retire, None),
+    # The elder's earlier changes of the band (its history) grow; the answer is the new change.
+    Case("Mutation.vitalThresholdSet", THRESHOLD_SET, vital_threshold_set, None),
+    Case("Mutation.vitalThresholdClear", THRESHOLD_CLEAR, vital_threshold_clear, None),
+    Case(
+        "Mutation.carePolicyUpdate",
+        CARE_POLICY_UPDATE,
+        care_policy_update,
+        None,
+        sizes=(1, 1),
+        why_fixed="the care policy is one row (its id is 1, a CHECK)",
+    ),
     # Subscription (over a real WebSocket)
     Case("Subscription.careAlertEvents", ALERT_EVENTS, care_alert_events, len, sizes=(1, 10), transport="ws"),
 ]

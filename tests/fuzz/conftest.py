@@ -34,7 +34,7 @@ SEED = int(os.environ.get("LINLI_FUZZ_SEED", "0"))
 # logs record reads. Every other table must stay as it was after a refused request.
 WRITTEN_ON_PURPOSE = ("rate_limit_hits", "health_access_log", "child_access_log")
 
-# The Node types the fuzzer's IDs point at, and their tables.
+# The types the fuzzer's IDs point at (Node types and a few others arguments name), and their tables.
 NODE_TABLES = {
     "Community": "communities",
     "Facility": "facilities",
@@ -51,6 +51,7 @@ NODE_TABLES = {
     "CareAlert": "care_alerts",
     "CareVisit": "care_visits",
     "Person": "persons",  # not a Node, but the carers of childcare sessions are named by it
+    "Device": "devices",  # not a Node (node(id:) answers null), but the device mutations take its ID
 }
 
 

@@ -90,6 +90,12 @@ ID_ARGUMENTS = {
     "Mutation.facilityClose.id": "Facility",
     "Mutation.facilityCreate.input.communityId": "Community",
     "Mutation.facilityHoursExceptionsSet.filter.communityId": "Community",
+    "Mutation.deviceAssign.deviceId": "Device",
+    "Mutation.deviceAssign.elderId": "Elder",
+    "Mutation.deviceUnassign.deviceId": "Device",
+    "Mutation.deviceRetire.deviceId": "Device",
+    "Mutation.vitalThresholdSet.elderId": "Elder",
+    "Mutation.vitalThresholdClear.elderId": "Elder",
 }
 
 
@@ -106,6 +112,7 @@ def fuzz_config(world) -> schemathesis.Config:
         "Mutation.login.password": "password",
         "Mutation.childPickupPersonAdd.phone": "phones",
         "Mutation.readingsRecord.readings[*].deviceId": "serials",
+        "Mutation.deviceRegister.input.serial": "serials",
     }
     return schemathesis.Config.from_dict(
         {

@@ -38,6 +38,7 @@ from models.eldercare import (
     FamilyLink,
     Reading,
     ReadingKind,
+    VitalThreshold,
 )
 from models.facilities import Facility
 from models.makerspace import MakerSpace, Reservation, Resource
@@ -188,6 +189,10 @@ async def add_eldercare(session: AsyncSession, now: datetime, people: dict, comm
         session.add_all([alert, visit])
         await session.flush()
         made[key] = (elder, device, alert, visit)
+    # Community 1's device given to nobody yet, and A's own SpO2 band (the elder-care office's targets).
+    free = Device(serial="MATRIX-FREE", kind="THERMOMETER", community_id=communities[ONE])
+    session.add_all([free, VitalThreshold(elder_id=a.id, kind="SPO2", critical_low=88, warning_low=90)])
+    await session.flush()
     after = await session.scalar(select(func.coalesce(func.max(CareAlertEvent.sequence), 0)))
     # A's event first, B's last: a subscriber who has received B's has been shown all the world's.
     for key in ("a", "b"):
@@ -229,6 +234,7 @@ async def add_eldercare(session: AsyncSession, now: datetime, people: dict, comm
             "elder_a": encode_global_id("Elder", a.id),
             "elder_b": encode_global_id("Elder", b.id),
             "device_a": encode_global_id("Device", made["a"][1].id),
+            "free_device": encode_global_id("Device", free.id),
             "alert_a": encode_global_id("CareAlert", made["a"][2].id),
             "visit_a": encode_global_id("CareVisit", made["a"][3].id),
         },

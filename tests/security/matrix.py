@@ -67,7 +67,14 @@ The policy the cells follow:
   community who hold no office role (`people`, `personCreate`/`Update`/`Disable`/`Enable`,
   `roleGrant`/`Revoke` of the staff and resident roles, `passwordResetIssue`) and reads their
   community's `auditLog`; another community's office finds no such person (`NOT_FOUND`). The office
-  has no right over the domains' data (elders, children, reservations).
+  has no right over the domains' data (elders, children, reservations) — but for the elder-care
+  office below.
+- **The elder-care office**: devices (`deviceRegister`, `deviceAssign`, `deviceUnassign`,
+  `deviceRetire`) and an elder's own vital bands (`vitalThresholdSet`/`Clear`): the care staff and
+  the `COMMUNITY_ADMIN` of the device's or elder's community, and admin; another community's find
+  no such device or elder (`NOT_FOUND`). An answer naming the elder who has a device, or showing
+  an elder's band and why it changed, is a logged read (`devices`, `thresholds`). The care policy
+  (`carePolicyUpdate`) is admin's alone.
 - **Anonymous** callers get public data only — communities, the life circle and facilities,
   childcare centres and sessions (no child data), maker spaces and their free slots — and `login`;
   everything else is `UNAUTHENTICATED`, and `node(id:)` of anything else is null.
@@ -82,7 +89,8 @@ The policy the cells follow:
   request (who, when, whose, what). Rows marked *yes* under **log** check it: a cell that reads A
   finds exactly one row for the caller, A and the request; any other cell finds none for A. What
   is logged:
-  `profile` (who is in care, age, living alone), `alerts`, `vitals`, `visits`, `devices`. A count
+  `profile` (who is in care, age, living alone), `alerts`, `vitals`, `visits`, `devices`,
+  `thresholds` (an elder's own vital bands, in the answers of their changes). A count
   or an existence answer is such a read too: `totalCount` of alerts logs the elders counted,
   `hasNextPage` the elder of the next item, the dashboard the elders its counts are made of.
 - **Children** (the child, its bookings, pick-up adults, session rosters): the child's guardians;
