@@ -14,8 +14,8 @@ on two cores a load generator beside a server moves the p50 by a quarter from ro
 than the effect measured; what differs between the two trees is the code, which is what runs.
 
 Signed-in queries — `me` and `myReservations` (the resident), `careAlerts(first: 20)` with and
-without its `totalCount` (the care worker) — and W1 of bench/compare without a token (the anonymous path), each after an
-untimed warm-up; for each, the p50 of the wall-clock time and of the
+without its `totalCount` (the care worker) — and W1 of bench/compare without a token (the
+anonymous path), each after an untimed warm-up; for each, the p50 of the wall-clock time and of the
 process's CPU time per request (steadier: it does not count waiting for the machine). The rounds
 alternate baseline, current, baseline, current …; the p50s reported are the medians over rounds.
 Prints each p50 and the rise (current ÷ baseline − 1); the goal is a rise of at most 5 %.
