@@ -74,7 +74,17 @@ The policy the cells follow:
   the `COMMUNITY_ADMIN` of the device's or elder's community, and admin; another community's find
   no such device or elder (`NOT_FOUND`). An answer naming the elder who has a device, or showing
   an elder's band and why it changed, is a logged read (`devices`, `thresholds`). The care policy
-  (`carePolicyUpdate`) is admin's alone.
+  (`carePolicyUpdate`) is admin's alone. Elders themselves (`elderRegister`, `elderUpdate`,
+  `consentWithdraw`, `consentRecord`, `familyLinkAdd`/`Remove`) are run by the same people; their
+  answers show who the elder is and the consent monitoring stands on, never health data.
+- **The places**: `communityCreate` is admin's; a maker space or a childcare centre is created by
+  admin or by the `COMMUNITY_ADMIN` in their own community (`makerSpaceCreate`,
+  `childcareCenterCreate`). Facilities (`facilityCreate`/`Update`/`Close`,
+  `facilityHoursExceptionsSet`) are run by admin and by the office of the facility's community;
+  another community's office finds no such facility (`NOT_FOUND`) or changes none of them.
+- **The inbox**: each person reads, marks and follows only their own notifications
+  (`myNotifications`, `notificationsMarkRead`, `myNotificationEvents`): another's is never listed,
+  and marking it is `NOT_FOUND`.
 - **Anonymous** callers get public data only — communities, the life circle and facilities,
   childcare centres and sessions (no child data), maker spaces and their free slots — and `login`;
   everything else is `UNAUTHENTICATED`, and `node(id:)` of anything else is null.
@@ -100,6 +110,9 @@ The policy the cells follow:
   books for a child or names its pick-up adults. Every read of a child's data writes one
   `child_access_log` row per child per request: rows marked *yes* under **child log** check it
   for child X as the **log** column does for elder A.
+- **Running a childcare centre** (classes, the timetable, cancelling a session, the carers on
+  duty): the childcare staff of the centre's community and admin; childcare staff of another
+  community find no such class or session (`NOT_FOUND`).
 - **Reservations**: the holder; the space's maker-space staff and admin see and manage all of
   the space's reservations. Other residents do not.
 - **Running a maker space** (its resources, rules and block-outs): the space's maker-space staff
