@@ -388,7 +388,7 @@ async def add_family_link(
     }
     link = await session.get(FamilyLink, (elder.id, person.id), with_for_update=True)
     if link is not None and link.consented_at is not None and link.consent_revoked_at is None:
-        raise DomainFailure(ErrorCode.ALREADY_FOLLOWING, "该家属已在关注这位老人")
+        raise _already_following()
     if link is None:
         link = FamilyLink(elder_id=elder.id, person_id=person.id, **values)
         session.add(link)

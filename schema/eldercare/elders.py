@@ -196,6 +196,16 @@ def _contacts(contacts) -> list[elder_office.Contact] | None:
     return [elder_office.Contact(name=c.name, phone=c.phone, relationship=c.relationship) for c in contacts]
 
 
+def _elder_in(input: ElderRegisterInput | ElderUpdateInput) -> elder_office.ElderIn:
+    return elder_office.ElderIn(
+        name=input.name,
+        birth_date=input.birth_date,
+        address=input.address,
+        lives_alone=input.lives_alone,
+        emergency_contacts=_contacts(input.emergency_contacts),
+    )
+
+
 def _consent(consent: ElderConsentInput) -> elder_office.ConsentIn:
     return elder_office.ConsentIn(
         given_by=elder_models.ConsentGiver(consent.given_by.value),
@@ -227,13 +237,7 @@ class ElderOfficeMutation:
         self, info: Info, input: Annotated[ElderRegisterInput, strawberry.argument(description="The elder.")]
     ) -> ElderRecordResult:
         ctx = info.context
-        data = elder_office.ElderIn(
-            name=input.name,
-            birth_date=input.birth_date,
-            address=input.address,
-            lives_alone=input.lives_alone,
-            emergency_contacts=_contacts(input.emergency_contacts),
-        )
+        data = _elder_in(input)
         work = elder_office.register(
             session=ctx.session,
             viewer=ctx.viewer,
@@ -256,13 +260,7 @@ class ElderOfficeMutation:
         input: Annotated[ElderUpdateInput, strawberry.argument(description="What changes.")],
     ) -> ElderRecordResult:
         ctx = info.context
-        data = elder_office.ElderIn(
-            name=input.name,
-            birth_date=input.birth_date,
-            address=input.address,
-            lives_alone=input.lives_alone,
-            emergency_contacts=_contacts(input.emergency_contacts),
-        )
+        data = _elder_in(input)
         work = elder_office.update_elder(
             session=ctx.session, viewer=ctx.viewer, elder_id=pk_of(id, "Elder"), data=data, now=ctx.clock()
         )
