@@ -242,11 +242,11 @@ def count_statements(engine):
 LINLI = str(Path(sys.executable).with_name("linli"))
 
 
-def start_server(port: int) -> subprocess.Popen:
+def start_server(port: int, *, database_url: str = TEST_DATABASE_URL) -> subprocess.Popen:
     """`linli serve` in a process of its own on the test database (no jobs): what is deployed."""
     env = {
         **os.environ,
-        "DATABASE_URL": TEST_DATABASE_URL,
+        "DATABASE_URL": database_url,
         "LINLI_JOBS_ENABLED": "false",
         "LINLI_LOG_LEVEL": "WARNING",
     }
