@@ -271,7 +271,8 @@ class ElderCareOfficeMutation:
     @strawberry.mutation(
         extensions=has_role(*CARE_OFFICE),
         description="End the device's assignment now; its readings are rejected (DEVICE_NOT_ASSIGNED) until "
-        f"it is assigned again. {WHO}",
+        "it is assigned again. Its open DEVICE_OFFLINE alert about the elder is resolved by the system in "
+        f"the same transaction, with a note (the live feed carries it as RESOLVED). {WHO}",
     )
     async def device_unassign(self, info: Info, device_id: DEVICE_ID) -> DeviceResult:
         ctx = info.context
@@ -283,7 +284,8 @@ class ElderCareOfficeMutation:
     @strawberry.mutation(
         extensions=has_role(*CARE_OFFICE),
         description="Take the device out of service for good, with a reason: its row and history stay, an "
-        f"open assignment ends, its readings are rejected (DEVICE_NOT_ASSIGNED). {WHO}",
+        "open assignment ends (its open DEVICE_OFFLINE alert resolved by the system, with a note, as "
+        f"deviceUnassign does), its readings are rejected (DEVICE_NOT_ASSIGNED). {WHO}",
     )
     async def device_retire(self, info: Info, device_id: DEVICE_ID, reason: REASON) -> DeviceResult:
         ctx = info.context

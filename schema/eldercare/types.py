@@ -113,7 +113,8 @@ CareAlertEventType = described_enum(
         "OPENED": "A new alert.",
         "UPDATED": "A repeat of an open alert: its count, last-seen time and perhaps its severity changed.",
         "ACKNOWLEDGED": "A care worker acknowledged it.",
-        "RESOLVED": "A care worker resolved it.",
+        "RESOLVED": "A care worker resolved it, or the system did (consent withdrawn; for DEVICE_OFFLINE, "
+        "the device unassigned or retired), with a note.",
         "ESCALATED": "Not acknowledged in time: its escalation level went up.",
     },
 )

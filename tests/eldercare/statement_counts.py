@@ -270,7 +270,7 @@ async def device_register(w: World, n: int) -> Run:
 
 async def device_with_history(w: World, n: int, *, assigned: bool) -> tuple[Device, Elder]:
     """A device of 南睦 given to `n` elders before (closed assignments), to one more now if
-    `assigned`, and an elder of 南睦 to give it to."""
+    `assigned` (and offline: an open DEVICE_OFFLINE alert), and an elder of 南睦 to give it to."""
     community = await w.community_id()
     elders = [(await add_elder(w, community, devices=0))[0] for _ in range(n + 1)]
     device = Device(serial=f"PERF-HIST-{w.unique():05d}", kind="WRISTBAND", community_id=community)
@@ -288,6 +288,20 @@ async def device_with_history(w: World, n: int, *, assigned: bool) -> tuple[Devi
     if assigned:
         w.session.add(DeviceAssignment(device_id=device.id, elder_id=elders[n].id, assigned_at=w.now))
         device.elder_id, device.assigned_at = elders[n].id, w.now
+        # Silent: its open offline alert is what unassigning or retiring it resolves.
+        w.session.add(
+            CareAlert(
+                elder_id=elders[n].id,
+                community_id=community,
+                kind="DEVICE_OFFLINE",
+                reading_kind=device.serial,
+                dedup_key=f"{elders[n].id}:DEVICE_OFFLINE:{device.serial}",
+                severity="WARNING",
+                summary=f"设备 {device.serial} 已离线超过 30 分钟",
+                opened_at=w.now,
+                last_seen_at=w.now,
+            )
+        )
     await w.commit()
     return device, elders[n]
 
