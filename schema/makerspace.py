@@ -34,6 +34,9 @@ from schema.common import (
 from schema.node import load_for_viewer, register_node
 from schema.permissions import forbidden, has_role, signed_in
 
+# MakerSpace.blockOuts: a month of the calendar at a time (a resource's block-outs never overlap).
+MAX_BLOCK_OUT_DAYS = 31
+
 ResourceKind = described_enum(
     makerspace_models.ResourceKind,
     name="ResourceKind",
@@ -168,7 +171,42 @@ async def fetch_resource(info: Info, pk: int) -> Resource | None:
 
 
 @strawberry.type(
-    description="A 天空创客厅 maker space: bookable desks and rooms, opening hours and booking rules. Public."
+    description="A time the space's staff took a resource out of booking (maintenance), half-open "
+    "[start, end). Seen by the space's MAKERSPACE_STAFF and ADMIN: in MakerSpace.blockOuts and the "
+    "answers of resourceBlockOut and resourceBlockOutRemove; resourceAvailability shows its time as not "
+    "free."
+)
+class ResourceBlockOut:
+    id: strawberry.ID = strawberry.field(description="Its global ID (for resourceBlockOutRemove).")
+    start: datetime = strawberry.field(description="When it begins (answered in Asia/Shanghai).")
+    end: datetime = strawberry.field(description="When it ends (exclusive; answered in Asia/Shanghai).")
+    reason: str = strawberry.field(description="Why, in the staff's words (quoted to the holders told).")
+    created_at: datetime = strawberry.field(description="When it was made.")
+    removed_at: datetime | None = strawberry.field(
+        description="When it was removed (the time is bookable again); null while in force."
+    )
+    model: strawberry.Private[makerspace_models.ResourceBlockOut]
+
+    @classmethod
+    def from_model(cls, model: makerspace_models.ResourceBlockOut) -> "ResourceBlockOut":
+        return cls(
+            id=encode_global_id("ResourceBlockOut", model.id),
+            start=model.period.lower,
+            end=model.period.upper,
+            reason=model.reason,
+            created_at=model.created_at,
+            removed_at=model.removed_at,
+            model=model,
+        )
+
+    @strawberry.field(description="The desk or room blocked.")
+    async def resource(self, info: Info) -> Resource:
+        return await fetch_resource(info, self.model.resource_id)
+
+
+@strawberry.type(
+    description="A 天空创客厅 maker space: bookable desks and rooms, opening hours and booking rules. Public "
+    "(its blockOuts only for its staff)."
 )
 class MakerSpace(Node):
     name: str = strawberry.field(description="The space's name, in Chinese.")
@@ -205,6 +243,38 @@ class MakerSpace(Node):
             self.model.id
         )
         return [Resource.from_model(model) for model in models if not kind or model.kind == kind.value]
+
+    @strawberry.field(
+        description="The block-outs in force (made with resourceBlockOut, not removed) overlapping the "
+        "calendar days from `from` to `to` (Asia/Shanghai, both inclusive), by start then resource; retired "
+        "resources' included. MAKERSPACE_STAFF of the space's community, or ADMIN; null for anyone else."
+    )
+    async def block_outs(
+        self,
+        info: Info,
+        from_: Annotated[
+            date,
+            strawberry.argument(
+                name="from", description="The first calendar day, Asia/Shanghai (inclusive)."
+            ),
+        ],
+        to: Annotated[
+            date,
+            strawberry.argument(
+                description="The last calendar day, Asia/Shanghai (inclusive): not before `from` and at most "
+                f"{MAX_BLOCK_OUT_DAYS} days after it (else BAD_REQUEST, reason DATE_RANGE_OUT_OF_BOUNDS)."
+            ),
+        ],
+    ) -> list[ResourceBlockOut] | None:
+        if to < from_ or (to - from_).days > MAX_BLOCK_OUT_DAYS:
+            raise bad_request(f"查询区间须为 0–{MAX_BLOCK_OUT_DAYS} 天", "DATE_RANGE_OUT_OF_BOUNDS")
+        if not makerspace_service.is_space_staff(info.context.viewer, self.model):
+            return None
+        start, end = makerspace_service.days_window(from_, to)
+        models = await info.context.loader(makerspace_loaders.block_outs_by_space_window_loader).load(
+            (self.model.id, start, end)
+        )
+        return [ResourceBlockOut.from_model(model) for model in models]
 
 
 @register_node("MakerSpace")

@@ -8,11 +8,17 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from models import makerspace as makerspace_models
 from models.people import Role
 from resolvers.makerspace import operations
-from schema.common import NotFound, RuleViolation, encode_global_id, mutation_result, pk_of
-from schema.makerspace import MakerSpace, Reservation, Resource, ResourceFeature, ResourceKind, fetch_resource
+from schema.common import NotFound, RuleViolation, mutation_result, pk_of
+from schema.makerspace import (
+    MakerSpace,
+    Reservation,
+    Resource,
+    ResourceBlockOut,
+    ResourceFeature,
+    ResourceKind,
+)
 from schema.permissions import has_role
 
 STAFF = (Role.MAKERSPACE_STAFF, Role.ADMIN)
@@ -24,39 +30,6 @@ WHO = (
 
 def given(value) -> bool:
     return value is not strawberry.UNSET and value is not None
-
-
-@strawberry.type(
-    description="A time the space's staff took a resource out of booking (maintenance), half-open "
-    "[start, end). Seen by the space's MAKERSPACE_STAFF and ADMIN, in the answers of resourceBlockOut and "
-    "resourceBlockOutRemove; resourceAvailability shows its time as not free."
-)
-class ResourceBlockOut:
-    id: strawberry.ID = strawberry.field(description="Its global ID (for resourceBlockOutRemove).")
-    start: datetime = strawberry.field(description="When it begins (answered in Asia/Shanghai).")
-    end: datetime = strawberry.field(description="When it ends (exclusive; answered in Asia/Shanghai).")
-    reason: str = strawberry.field(description="Why, in the staff's words (quoted to the holders told).")
-    created_at: datetime = strawberry.field(description="When it was made.")
-    removed_at: datetime | None = strawberry.field(
-        description="When it was removed (the time is bookable again); null while in force."
-    )
-    model: strawberry.Private[makerspace_models.ResourceBlockOut]
-
-    @classmethod
-    def from_model(cls, model: makerspace_models.ResourceBlockOut) -> "ResourceBlockOut":
-        return cls(
-            id=encode_global_id("ResourceBlockOut", model.id),
-            start=model.period.lower,
-            end=model.period.upper,
-            reason=model.reason,
-            created_at=model.created_at,
-            removed_at=model.removed_at,
-            model=model,
-        )
-
-    @strawberry.field(description="The desk or room blocked.")
-    async def resource(self, info: Info) -> Resource:
-        return await fetch_resource(info, self.model.resource_id)
 
 
 @strawberry.type(description="The resource is retired; the reservations that retiring it cancelled.")

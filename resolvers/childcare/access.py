@@ -1,5 +1,6 @@
 """Who may see a child's data: the guardians; childcare staff of a community where the child has a
-booking (of any status) at a centre; administrators. Staff of any other community see nothing."""
+booking (of any status) at a centre; administrators. Staff of any other community see nothing.
+And who sees a session's carers on duty: childcare staff of its centre's community, administrators."""
 
 from collections.abc import Sequence
 
@@ -14,8 +15,9 @@ from models.childcare import (
     ChildcareClass,
     ChildcareSession,
     ChildGuardian,
+    SessionCarer,
 )
-from models.people import Role
+from models.people import Person, Role
 from resolvers.actor import Viewer
 from resolvers.batching import grouped, in_order
 from resolvers.errors import NotFound
@@ -104,3 +106,32 @@ async def visible_bookings_by_child_ids(
         ids=ids,
         key="child_id",
     )
+
+
+async def carers_by_session_ids(
+    *, session: AsyncSession, viewer: Viewer, ids: Sequence[int]
+) -> list[list[Person] | None]:
+    """Each session's carers on duty, by name, for childcare staff of its centre's community and
+    administrators; None for a session the viewer does not staff (and for everyone else, without
+    asking the database). One statement for many: a session seen with nobody on duty is []."""
+    admin = viewer is not None and viewer.has_role(Role.ADMIN.value)
+    staffed = None if viewer is None or admin else _staff_community(viewer)
+    if not admin and staffed is None:
+        return [None] * len(ids)
+    stmt = (
+        select(ChildcareSession.id, Person)
+        .join(ChildcareClass, ChildcareClass.id == ChildcareSession.class_id)
+        .join(ChildcareCenter, ChildcareCenter.id == ChildcareClass.center_id)
+        .outerjoin(SessionCarer, SessionCarer.session_id == ChildcareSession.id)
+        .outerjoin(Person, Person.id == SessionCarer.person_id)
+        .where(ChildcareSession.id.in_(ids))
+        .order_by(ChildcareSession.id, Person.name, Person.id)
+    )
+    if staffed is not None:
+        stmt = stmt.where(ChildcareCenter.community_id == staffed)
+    seen: dict[int, list[Person]] = {}
+    for session_id, person in await session.execute(stmt):
+        carers = seen.setdefault(session_id, [])
+        if person is not None:
+            carers.append(person)
+    return [seen.get(pk) for pk in ids]

@@ -2,6 +2,7 @@
 
 from resolvers.batching import batch
 from resolvers.childcare.access import (
+    carers_by_session_ids,
     pickup_phones_whole_by_ids,
     visible_bookings_by_child_ids,
     visible_children_by_ids,
@@ -35,3 +36,4 @@ visible_bookings_by_child_id_loader = batch(
     visible_bookings_by_child_ids, "VisibleBookingsByChildIdLoader", per_viewer=True
 )
 visible_booking_by_id_loader = batch(bookings_for_by_ids, "VisibleBookingByIdLoader", per_viewer=True)
+carers_by_session_id_loader = batch(carers_by_session_ids, "CarersBySessionIdLoader", per_viewer=True)

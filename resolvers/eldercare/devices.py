@@ -16,17 +16,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.eldercare import Device, DeviceAssignment, DeviceKind, Elder
+from models.eldercare import AlertKind, CareAlert, Device, DeviceAssignment, DeviceKind, Elder
 from models.people import Community, Role
 from resolvers import audit
 from resolvers.actor import Viewer
+from resolvers.eldercare.lifecycle import resolve_by_system
 from resolvers.errors import DomainFailure, ErrorCode, NotFound, failure_for
 
 SERIAL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
+# The system's note on a DEVICE_OFFLINE alert closed because the device left its elder: its silence
+# no longer says anything about her.
+UNASSIGNED_NOTE = "设备已解除分配，系统自动关闭离线告警"
+RETIRED_NOTE = "设备已停用，系统自动关闭离线告警"
 # Who runs a community's devices and elders' thresholds, besides ADMIN.
 CARE_OFFICE = (Role.CARE_STAFF, Role.COMMUNITY_ADMIN)
 
@@ -154,7 +159,17 @@ async def assign_device(
     return device
 
 
-async def _close_assignment(*, session: AsyncSession, viewer: Viewer, device: Device, now: datetime) -> None:
+async def _close_assignment(
+    *, session: AsyncSession, viewer: Viewer, device: Device, now: datetime, note: str
+) -> None:
+    """The open assignment ends now, and the open DEVICE_OFFLINE alert of this device about its
+    elder (its dedup key: elder, kind, serial) is resolved by the system with `note`."""
+    offline = and_(
+        CareAlert.elder_id == device.elder_id,
+        CareAlert.kind == AlertKind.DEVICE_OFFLINE.value,
+        CareAlert.reading_kind == device.serial,
+    )
+    await resolve_by_system(session=session, where=offline, note=note, now=now)
     await session.execute(
         update(DeviceAssignment)
         .where(DeviceAssignment.device_id == device.id, DeviceAssignment.unassigned_at.is_(None))
@@ -168,14 +183,15 @@ async def _close_assignment(*, session: AsyncSession, viewer: Viewer, device: De
 
 
 async def unassign_device(*, session: AsyncSession, viewer: Viewer, device_id: int, now: datetime) -> Device:
-    """The device's assignment ends now; its readings are rejected until it is assigned again."""
+    """The device's assignment ends now; its readings are rejected until it is assigned again, and
+    its open offline alert about the elder is closed by the system."""
     device = await device_run_by(session=session, viewer=viewer, device_id=device_id)
     if device.retired_at is not None:
         raise DomainFailure(ErrorCode.DEVICE_RETIRED, "该设备已停用")
     if device.elder_id is None:
         raise DomainFailure(ErrorCode.DEVICE_NOT_ASSIGNED, "该设备未分配给任何老人")
     before = snapshot(device)
-    await _close_assignment(session=session, viewer=viewer, device=device, now=now)
+    await _close_assignment(session=session, viewer=viewer, device=device, now=now, note=UNASSIGNED_NOTE)
     await session.flush()
     await _audit(session=session, action="device.unassign", device=device, before=before)
     return device
@@ -185,7 +201,7 @@ async def retire_device(
     *, session: AsyncSession, viewer: Viewer, device_id: int, reason: str, now: datetime
 ) -> Device:
     """Out of service for good, with why: the row stays (readings and history name it); an open
-    assignment ends."""
+    assignment ends, and with it the device's open offline alert (closed by the system)."""
     device = await device_run_by(session=session, viewer=viewer, device_id=device_id)
     reason = reason.strip()
     if not reason:
@@ -194,7 +210,7 @@ async def retire_device(
         raise DomainFailure(ErrorCode.DEVICE_RETIRED, "该设备已停用")
     before = snapshot(device)
     if device.elder_id is not None:
-        await _close_assignment(session=session, viewer=viewer, device=device, now=now)
+        await _close_assignment(session=session, viewer=viewer, device=device, now=now, note=RETIRED_NOTE)
     device.retired_at, device.retired_reason, device.retired_by = now, reason, viewer.person_id
     await session.flush()
     await _audit(session=session, action="device.retire", device=device, before=before)

@@ -14,8 +14,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.eldercare import (
-    AlertEventType,
-    AlertStatus,
     CareAlert,
     ConsentGiver,
     Elder,
@@ -27,8 +25,8 @@ from models.people import Community, Person, Role
 from resolvers import audit, notifications
 from resolvers.actor import Viewer
 from resolvers.clock import SHANGHAI
+from resolvers.eldercare.lifecycle import resolve_by_system
 from resolvers.eldercare.queries import age_on
-from resolvers.eldercare.readings import append_events
 from resolvers.errors import DomainFailure, ErrorCode, NotFound, failure_for
 from resolvers.people.accounts import mask_phone, normalize_phone
 
@@ -275,26 +273,8 @@ async def withdraw_consent(
         raise DomainFailure(ErrorCode.CONSENT_WITHDRAWN, "该老人的监测同意已撤回")
     consent.withdrawn_at, consent.withdrawn_by, consent.withdrawal_reason = now, viewer.person_id, why
     elder.monitoring_ended_at = now
-    open_alerts = CareAlert.elder_id == elder.id, CareAlert.status != AlertStatus.RESOLVED.value
-    resolved = (
-        await session.scalars(
-            update(CareAlert)
-            .where(*open_alerts)
-            .values(
-                status=AlertStatus.RESOLVED.value,
-                resolved_at=now,
-                resolution_note=WITHDRAWN_NOTE,
-            )
-            .returning(CareAlert)
-            .execution_options(synchronize_session=False)
-        )
-    ).all()
-    # The events first: their ordering lock is taken before the inbox's (resolvers.notifications).
-    await append_events(
-        session=session,
-        changes=[(alert, AlertEventType.RESOLVED) for alert in resolved],
-        at=now,
-        note=WITHDRAWN_NOTE,
+    resolved = await resolve_by_system(
+        session=session, where=CareAlert.elder_id == elder.id, note=WITHDRAWN_NOTE, now=now
     )
     followers = (
         await session.scalars(

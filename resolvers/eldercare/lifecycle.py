@@ -1,9 +1,10 @@
-"""The alert lifecycle (acknowledge, resolve) and care visits."""
+"""The alert lifecycle (acknowledge, resolve, resolved by the system) and care visits."""
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from models.eldercare import (
     AlertEventType,
@@ -65,6 +66,27 @@ async def resolve(
         note=note.strip(),
     )
     return alert
+
+
+async def resolve_by_system(
+    *, session: AsyncSession, where: ColumnElement[bool], note: str, now: datetime
+) -> list[CareAlert]:
+    """The open alerts `where` says, resolved now by nobody (the system) with `note`, each with its
+    RESOLVED event for the history and the live feed. Events first: their ordering lock is taken
+    before any the caller takes next (the inbox's, resolvers.notifications)."""
+    resolved = (
+        await session.scalars(
+            update(CareAlert)
+            .where(where, CareAlert.status != AlertStatus.RESOLVED.value)
+            .values(status=AlertStatus.RESOLVED.value, resolved_at=now, resolution_note=note)
+            .returning(CareAlert)
+            .execution_options(synchronize_session=False)
+        )
+    ).all()
+    await append_events(
+        session=session, changes=[(alert, AlertEventType.RESOLVED) for alert in resolved], at=now, note=note
+    )
+    return list(resolved)
 
 
 async def log_visit(

@@ -13,8 +13,10 @@ from models.eldercare import (
     CareAlert,
     CareVisit,
     Device,
+    DeviceAssignment,
     Elder,
     Reading,
+    VitalThresholdChange,
 )
 from resolvers.actor import Viewer
 from resolvers.batching import by_ids, grouped, in_order
@@ -144,6 +146,34 @@ async def dashboard(
 async def devices_by_elder_ids(*, session: AsyncSession, ids: Sequence[int]) -> list[list[Device]]:
     return await grouped(
         select(Device).where(Device.elder_id.in_(ids)).order_by(Device.id),
+        session=session,
+        ids=ids,
+        key="elder_id",
+    )
+
+
+async def assignments_by_device_ids(
+    *, session: AsyncSession, ids: Sequence[int]
+) -> list[list[DeviceAssignment]]:
+    """Each device's assignments, newest first (ix_device_assignments_device_assigned)."""
+    return await grouped(
+        select(DeviceAssignment)
+        .where(DeviceAssignment.device_id.in_(ids))
+        .order_by(DeviceAssignment.assigned_at.desc(), DeviceAssignment.id.desc()),
+        session=session,
+        ids=ids,
+        key="device_id",
+    )
+
+
+async def threshold_changes_by_elder_ids(
+    *, session: AsyncSession, ids: Sequence[int]
+) -> list[list[VitalThresholdChange]]:
+    """Each elder's changes of their own bands, newest first."""
+    return await grouped(
+        select(VitalThresholdChange)
+        .where(VitalThresholdChange.elder_id.in_(ids))
+        .order_by(VitalThresholdChange.changed_at.desc(), VitalThresholdChange.id.desc()),
         session=session,
         ids=ids,
         key="elder_id",

@@ -24,6 +24,7 @@ from resolvers.makerspace.reservation import (
     check_in_code,
 )
 from resolvers.makerspace.spaces import (
+    days_window,
     get_space_or_error,
     is_space_staff,
     list_spaces,
@@ -37,6 +38,7 @@ __all__ = [
     "check_in",
     "check_in_code",
     "create_reservation",
+    "days_window",
     "get_space_or_error",
     "is_space_staff",
     "list_spaces",

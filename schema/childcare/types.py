@@ -160,10 +160,20 @@ async def fetch_center(info: Info, pk: int) -> ChildcareCenter | None:
     return ChildcareCenter.from_model(model) if model is not None else None
 
 
+@strawberry.type(description="A carer on duty: a person holding CHILDCARE_STAFF in the centre's community.")
+class ChildcareCarer:
+    id: strawberry.ID = strawberry.field(description="The carer's Person ID.")
+    name: str = strawberry.field(description="The carer's name.")
+
+    @classmethod
+    def of(cls, person) -> "ChildcareCarer":
+        return cls(id=encode_global_id("Person", person.id), name=person.name)
+
+
 @strawberry.type(
     description="A dated session of a class: one care type for a period of one Asia/Shanghai calendar day, "
     "with a number of places; generated three weeks ahead from the class's weekly timetable. Public: "
-    "places and counts, never who booked."
+    "places and counts, never who booked; who is on duty (carers) only for the centre's staff."
 )
 class ChildcareSession(Node):
     care_type: CareType = strawberry.field(description="The kind of care (全日托, 半日托 …).")
@@ -225,6 +235,19 @@ class ChildcareSession(Node):
         return await info.context.loader(childcare_loaders.waitlisted_count_by_session_id_loader).load(
             self.model.id
         )
+
+    @strawberry.field(
+        description="The carers on duty (its roster: childcareSessionCarerAssign, …Remove), by name. "
+        "CHILDCARE_STAFF of the centre's community, or ADMIN; null for anyone else (guardians, residents, "
+        "staff of another community)."
+    )
+    async def carers(self, info: Info) -> list[ChildcareCarer] | None:
+        people = await info.context.loader(childcare_loaders.carers_by_session_id_loader).load(self.model.id)
+        if people is None:
+            return None
+        return [
+            ChildcareCarer(id=encode_global_id("Person", person.id), name=person.name) for person in people
+        ]
 
 
 @register_node("ChildcareSession")
@@ -482,12 +505,6 @@ ChildCheckOutResult = Annotated[
 ]
 
 
-@strawberry.type(description="A carer on duty: a person holding CHILDCARE_STAFF in the centre's community.")
-class ChildcareCarer:
-    id: strawberry.ID = strawberry.field(description="The carer's Person ID.")
-    name: str = strawberry.field(description="The carer's name.")
-
-
 @strawberry.type(description="A session with its roster of carers on duty, after a change of it.")
 class ChildcareSessionCarers:
     session: ChildcareSession = strawberry.field(description="The session (carersOnDuty, remaining …).")
@@ -497,7 +514,7 @@ class ChildcareSessionCarers:
     def from_result(cls, made) -> "ChildcareSessionCarers":
         return cls(
             session=ChildcareSession.from_model(made.slot),
-            carers=[ChildcareCarer(id=encode_global_id("Person", p.id), name=p.name) for p in made.carers],
+            carers=[ChildcareCarer.of(person) for person in made.carers],
         )
 
 

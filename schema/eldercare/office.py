@@ -2,7 +2,7 @@
 vital-sign bands, and the care policy (ADMIN). Each change is audited; each refusal a DomainError."""
 
 import re
-from datetime import datetime, time
+from datetime import time
 from typing import Annotated
 
 import strawberry
@@ -13,8 +13,14 @@ from models.people import Role
 from resolvers.eldercare import devices as device_service
 from resolvers.eldercare import thresholds as threshold_service
 from resolvers.errors import DomainFailure, ErrorCode
-from schema.common import NotFound, RuleViolation, encode_global_id, mutation_result, pk_of
-from schema.eldercare.types import Device, DeviceKind, ReadingKind, optional_pk
+from schema.common import NotFound, RuleViolation, mutation_result, pk_of
+from schema.eldercare.types import (
+    Device,
+    DeviceKind,
+    ReadingKind,
+    VitalThresholdChange,
+    optional_pk,
+)
 from schema.permissions import has_role
 
 CARE_OFFICE = (Role.CARE_STAFF, Role.COMMUNITY_ADMIN, Role.ADMIN)
@@ -47,61 +53,6 @@ DeviceResult = Annotated[
         "device or elder, or not of the caller's community).",
     ),
 ]
-
-
-@strawberry.type(
-    description="A band for one vital sign: a value at or beyond a bound raises an alert of that level; a "
-    "null bound raises nothing on its side."
-)
-class VitalBand:
-    critical_low: float | None = strawberry.field(description="At or below: CRITICAL.")
-    warning_low: float | None = strawberry.field(description="At or below: WARNING.")
-    warning_high: float | None = strawberry.field(description="At or above: WARNING.")
-    critical_high: float | None = strawberry.field(description="At or above: CRITICAL.")
-
-    @classmethod
-    def from_json(cls, band: dict | None) -> "VitalBand | None":
-        if band is None:
-            return None
-        return cls(
-            critical_low=band["criticalLow"],
-            warning_low=band["warningLow"],
-            warning_high=band["warningHigh"],
-            critical_high=band["criticalHigh"],
-        )
-
-
-@strawberry.type(
-    description="One change of an elder's own band for a vital sign, as kept in its history: who, when, why, "
-    "before and after."
-)
-class VitalThresholdChange:
-    id: strawberry.ID = strawberry.field(description="Global ID of the change.")
-    elder_id: strawberry.ID = strawberry.field(description="Global ID of the Elder.")
-    kind: ReadingKind = strawberry.field(description="The vital sign.")
-    before: VitalBand | None = strawberry.field(
-        description="The elder's own band before; null when they had none (the default band applied)."
-    )
-    after: VitalBand | None = strawberry.field(
-        description="The elder's own band after; null when cleared (the default band applies again)."
-    )
-    reason: str = strawberry.field(description="Why it was changed.")
-    changed_at: datetime = strawberry.field(description="When.")
-    changed_by_id: strawberry.ID = strawberry.field(description="The Person who changed it.")
-
-    @classmethod
-    def from_change(cls, made: threshold_service.ThresholdChange) -> "VitalThresholdChange":
-        change = made.change
-        return cls(
-            id=encode_global_id("VitalThresholdChange", change.id),
-            elder_id=encode_global_id("Elder", change.elder_id),
-            kind=ReadingKind(change.kind),
-            before=VitalBand.from_json(change.before),
-            after=VitalBand.from_json(change.after),
-            reason=change.reason,
-            changed_at=change.changed_at,
-            changed_by_id=encode_global_id("Person", change.changed_by),
-        )
 
 
 VitalThresholdResult = Annotated[
@@ -271,7 +222,8 @@ class ElderCareOfficeMutation:
     @strawberry.mutation(
         extensions=has_role(*CARE_OFFICE),
         description="End the device's assignment now; its readings are rejected (DEVICE_NOT_ASSIGNED) until "
-        f"it is assigned again. {WHO}",
+        "it is assigned again. Its open DEVICE_OFFLINE alert about the elder is resolved by the system in "
+        f"the same transaction, with a note (the live feed carries it as RESOLVED). {WHO}",
     )
     async def device_unassign(self, info: Info, device_id: DEVICE_ID) -> DeviceResult:
         ctx = info.context
@@ -283,7 +235,8 @@ class ElderCareOfficeMutation:
     @strawberry.mutation(
         extensions=has_role(*CARE_OFFICE),
         description="Take the device out of service for good, with a reason: its row and history stay, an "
-        f"open assignment ends, its readings are rejected (DEVICE_NOT_ASSIGNED). {WHO}",
+        "open assignment ends (its open DEVICE_OFFLINE alert resolved by the system, with a note, as "
+        f"deviceUnassign does), its readings are rejected (DEVICE_NOT_ASSIGNED). {WHO}",
     )
     async def device_retire(self, info: Info, device_id: DEVICE_ID, reason: REASON) -> DeviceResult:
         ctx = info.context

@@ -9,8 +9,10 @@ from strawberry.types import Info
 from models import eldercare as elder_models
 from resolvers import eldercare as elder_service
 from resolvers.clock import SHANGHAI
+from resolvers.eldercare import devices as device_service
 from resolvers.eldercare import errors as eldercare_failures
 from resolvers.eldercare import loaders as eldercare_loaders
+from resolvers.eldercare import thresholds as threshold_service
 from resolvers.errors import DomainFailure
 from resolvers.people import loaders as people_loaders
 from schema.common import (
@@ -113,10 +115,86 @@ CareAlertEventType = described_enum(
         "OPENED": "A new alert.",
         "UPDATED": "A repeat of an open alert: its count, last-seen time and perhaps its severity changed.",
         "ACKNOWLEDGED": "A care worker acknowledged it.",
-        "RESOLVED": "A care worker resolved it.",
+        "RESOLVED": "A care worker resolved it, or the system did (consent withdrawn; for DEVICE_OFFLINE, "
+        "the device unassigned or retired), with a note.",
         "ESCALATED": "Not acknowledged in time: its escalation level went up.",
     },
 )
+
+
+@strawberry.type(
+    description="A band for one vital sign: a value at or beyond a bound raises an alert of that level; a "
+    "null bound raises nothing on its side."
+)
+class VitalBand:
+    critical_low: float | None = strawberry.field(description="At or below: CRITICAL.")
+    warning_low: float | None = strawberry.field(description="At or below: WARNING.")
+    warning_high: float | None = strawberry.field(description="At or above: WARNING.")
+    critical_high: float | None = strawberry.field(description="At or above: CRITICAL.")
+
+    @classmethod
+    def from_json(cls, band: dict | None) -> "VitalBand | None":
+        if band is None:
+            return None
+        return cls(
+            critical_low=band["criticalLow"],
+            warning_low=band["warningLow"],
+            warning_high=band["warningHigh"],
+            critical_high=band["criticalHigh"],
+        )
+
+
+@strawberry.type(
+    description="One change of an elder's own band for a vital sign, as kept in its history: who, when, why, "
+    "before and after."
+)
+class VitalThresholdChange:
+    id: strawberry.ID = strawberry.field(description="Global ID of the change.")
+    elder_id: strawberry.ID = strawberry.field(description="Global ID of the Elder.")
+    kind: ReadingKind = strawberry.field(description="The vital sign.")
+    before: VitalBand | None = strawberry.field(
+        description="The elder's own band before; null when they had none (the default band applied)."
+    )
+    after: VitalBand | None = strawberry.field(
+        description="The elder's own band after; null when cleared (the default band applies again)."
+    )
+    reason: str = strawberry.field(description="Why it was changed.")
+    changed_at: datetime = strawberry.field(description="When.")
+    changed_by_id: strawberry.ID = strawberry.field(description="The Person who changed it.")
+
+    @classmethod
+    def from_change(cls, made: threshold_service.ThresholdChange) -> "VitalThresholdChange":
+        return cls.from_model(made.change)
+
+    @classmethod
+    def from_model(cls, change: elder_models.VitalThresholdChange) -> "VitalThresholdChange":
+        return cls(
+            id=encode_global_id("VitalThresholdChange", change.id),
+            elder_id=encode_global_id("Elder", change.elder_id),
+            kind=ReadingKind(change.kind),
+            before=VitalBand.from_json(change.before),
+            after=VitalBand.from_json(change.after),
+            reason=change.reason,
+            changed_at=change.changed_at,
+            changed_by_id=encode_global_id("Person", change.changed_by),
+        )
+
+
+@strawberry.type(description="One assignment of a device to an elder, as kept in the device's history.")
+class DeviceAssignment:
+    elder_id: strawberry.ID = strawberry.field(description="Global ID of the Elder who had the device.")
+    assigned_at: datetime = strawberry.field(description="When the assignment began (deviceAssign).")
+    unassigned_at: datetime | None = strawberry.field(
+        description="When it ended (deviceUnassign or deviceRetire); null while it stands."
+    )
+
+    @classmethod
+    def from_model(cls, model: elder_models.DeviceAssignment) -> "DeviceAssignment":
+        return cls(
+            elder_id=encode_global_id("Elder", model.elder_id),
+            assigned_at=model.assigned_at,
+            unassigned_at=model.unassigned_at,
+        )
 
 
 @strawberry.type(
@@ -165,6 +243,22 @@ class Device:
     @strawberry.field(description="The community the device belongs to.")
     async def community(self, info: Info) -> Community:
         return await fetch_community(info, self.model.community_id)
+
+    @strawberry.field(
+        description="Who had the device when, newest first: every assignment, the standing one included. "
+        "For care staff and the COMMUNITY_ADMIN of the device's community, and ADMIN; null for anyone else "
+        "(a family member who sees the device through the elder). Each elder named is a logged read of "
+        "their devices."
+    )
+    async def assignments(self, info: Info) -> list[DeviceAssignment] | None:
+        if not device_service.runs_care_of(info.context.viewer, self.model.community_id):
+            return None
+        models = await info.context.loader(eldercare_loaders.assignments_by_device_id_loader).load(
+            self.model.id
+        )
+        for model in models:  # who had which device is a read of that elder's devices
+            info.context.note_health_read(model.elder_id, "devices")
+        return [DeviceAssignment.from_model(model) for model in models]
 
 
 @strawberry.type(description="The latest reading of one vital sign.")
@@ -299,6 +393,30 @@ class Elder(Node):
         info.context.note_health_read(self.model.id, "visits")
         models = await info.context.loader(eldercare_loaders.visits_by_elder_id_loader).load(self.model.id)
         return [CareVisit.logged_read(info, model) for model in models]
+
+    @strawberry.field(
+        description="Every change of the elder's own vital-sign bands (vitalThresholdSet, "
+        "vitalThresholdClear), newest first: who, when, why, before and after. For care staff and the "
+        "COMMUNITY_ADMIN of the elder's community, and ADMIN; null for anyone else (family). The read is "
+        "logged."
+    )
+    async def threshold_history(
+        self,
+        info: Info,
+        kind: Annotated[
+            ReadingKind | None,
+            strawberry.argument(description="Only the changes of this vital sign; all when omitted."),
+        ] = strawberry.UNSET,
+    ) -> list[VitalThresholdChange] | None:
+        if not device_service.runs_care_of(info.context.viewer, self.model.community_id):
+            return None
+        info.context.note_health_read(self.model.id, "thresholds")
+        models = await info.context.loader(eldercare_loaders.threshold_changes_by_elder_id_loader).load(
+            self.model.id
+        )
+        return [
+            VitalThresholdChange.from_model(model) for model in models if not kind or model.kind == kind.value
+        ]
 
 
 @strawberry.type(description="A care worker who acted on an alert: the name only.")

@@ -214,11 +214,24 @@ ROWS: dict[str, tuple[Row, ...]] = {
             ("Mutation.childcareSessionCarerRemove",),
             CENTRE_STAFF_ACT,
         ),
+        Row(
+            "childcare_session_carers",
+            "`ChildcareSession.carers` of today's session at X's centre (the session is public; the field "
+            "null)",
+            ("ChildcareSession.carers",),
+            by_caller(EMPTY, childcare_staff=OK, admin=OK),
+        ),
     ),
 }
 
 # Nested fields the issue names as sensitive: each needs a row of its own (or a row through it).
-SENSITIVE = {"Child.pickupPersons", "Child.bookings", "Query.childcareSessionRoster", "PickupPerson.phone"}
+SENSITIVE = {
+    "Child.pickupPersons",
+    "Child.bookings",
+    "Query.childcareSessionRoster",
+    "PickupPerson.phone",
+    "ChildcareSession.carers",
+}
 
 RUNNERS: dict[str, Runner] = {}
 runner = registrar(RUNNERS)
@@ -499,3 +512,15 @@ async def childcare_session_carer_remove(call: Call) -> str:
         s=ids["session_tomorrow"],
         p=ids["carer"],
     )
+
+
+@runner("childcare_session_carers")
+async def childcare_session_carers(call: Call) -> str:
+    def judge(session: dict) -> str:
+        carers = session["carers"]
+        if carers is None:
+            return EMPTY
+        return OK if [carer["id"] for carer in carers] == [call.world.ids["carer"]] else str(carers)
+
+    selection = "... on ChildcareSession { carers { id name } }"
+    return await node_outcome(call, call.world.ids["session_today"], selection, judge)

@@ -164,18 +164,20 @@ async def booking_today(w: World, n: int, pickups: int, **extra) -> ChildcareBoo
 SESSIONS = """
 query($center: ID!, $from: Date!, $to: Date!, $child: ID) {
   childcareSessions(centerId: $center, from: $from, to: $to, childId: $child) {
-    id careType start end capacity booked remaining waitlisted eligible
+    id careType start end capacity booked remaining waitlisted eligible carers { id name }
     class { id name kind minAgeMonths maxAgeMonths capacity carerRatio } } }
 """
 
 
 async def childcare_sessions(w: World, n: int) -> Run:
-    guardian, token = await w.person()
+    """n sessions, each with a carer on duty, asked by ADMIN (who sees the carers and any child)."""
+    guardian, _ = await w.person()
     center, classes = await add_center(w, classes=n)
     child = await add_child(w, guardian)
     tomorrow = w.today + timedelta(days=1)
     for klass in classes:
         slot = await add_slot(w, klass, tomorrow)
+        await on_duty(w, slot)
         await add_booking(w, await add_child(w, guardian), slot, guardian, "WAITLISTED")
     await w.commit()
     variables = {
@@ -184,7 +186,7 @@ async def childcare_sessions(w: World, n: int) -> Run:
         "to": tomorrow.isoformat(),
         "child": gid("Child", child.id),
     }
-    return Run(variables, token)
+    return Run(variables, w.tokens["ADMIN"])
 
 
 CENTERS = """

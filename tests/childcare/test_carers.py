@@ -373,3 +373,40 @@ async def test_a_carer_removal_racing_bookings_never_breaks_the_ratio(
     else:  # more than 3 were confirmed by then: refused, both carers stay, 6 places filled
         assert removed["code"] == "CARER_RATIO_EXCEEDED"
         assert after["carer_count"] == 2 and after["confirmed_count"] == 6
+
+
+ON_DUTY = """query($center: ID!, $from: Date!, $to: Date!) {
+  childcareSessions(centerId: $center, from: $from, to: $to) { id carers { id name } } }"""
+NODE_ON_DUTY = "query($id: ID!) { node(id: $id) { ... on ChildcareSession { carers { name } } } }"
+
+
+async def test_the_centres_staff_and_admin_see_who_is_on_duty_by_name(centre, crew, gql, guardians, monday):
+    tuesday = await a_tuesday(centre, [crew["carer2"].gid, crew["carer1"].gid])
+    other_class = await centre.create_class(name="测试乳儿班（二）")
+    await centre.set_timetable(other_class["id"], [entry(2, [])])
+    (nobody,) = await centre.sessions_of(other_class["id"], TUESDAY)
+    await centre.remove(tuesday["id"], crew["carer2"].gid)
+    await centre.assign(tuesday["id"], crew["carer3"].gid)
+    variables = {"center": centre.center["id"], "from": TUESDAY, "to": TUESDAY}
+
+    def on_duty(body: dict) -> dict:
+        assert "errors" not in body, body
+        return {s["id"]: s["carers"] for s in body["data"]["childcareSessions"] if s["id"] in seen}
+
+    seen = {tuesday["id"], nobody["id"]}
+    expected = {
+        tuesday["id"]: [
+            {"id": crew["carer1"].gid, "name": "托育carer1"},
+            {"id": crew["carer3"].gid, "name": "托育carer3"},
+        ],
+        nobody["id"]: [],
+    }
+    for who in ("staff", "admin"):
+        assert on_duty(await gql(ON_DUTY, variables, token=crew[who].token)) == expected, who
+    # Guardians, residents, childcare staff of another community and strangers: null
+    for token in (guardians[0], crew["resident"].token, crew["other"].token, None):
+        assert on_duty(await gql(ON_DUTY, variables, token=token)) == dict.fromkeys(seen)
+    by_node = await gql(NODE_ON_DUTY, {"id": tuesday["id"]}, token=crew["other"].token)
+    assert by_node["data"]["node"] == {"carers": None}
+    by_node = await gql(NODE_ON_DUTY, {"id": tuesday["id"]}, token=crew["staff"].token)
+    assert by_node["data"]["node"] == {"carers": [{"name": "托育carer1"}, {"name": "托育carer3"}]}

@@ -50,6 +50,10 @@ ELDER_OFFICE = by_caller(
     community_admin_other=NOT_FOUND,
     admin=OK,
 )
+# The histories the elder-care office keeps (an elder's bands, a device's assignments): A's care
+# staff and admin; A's family, who see A, get null for them (the office of A's community reads
+# Device.assignments in the device mutations' answers: it sees no Elder).
+HISTORY_OF_A = by_caller(NULL, family=EMPTY, care_staff=OK, admin=OK)
 # Writing readings: device gateways and admin.
 GATEWAY_ONLY = by_caller(FORBIDDEN, anonymous=UNAUTH, gateway=OK, admin=OK)
 # Running A's community's devices and A's own vital bands: its care staff and office, and admin;
@@ -93,6 +97,20 @@ ROWS: dict[str, tuple[Row, ...]] = {
         Row("elder_alerts", "`Elder.alerts` of A", ("Elder.alerts",), ELDER_A_NODE, logged=True),
         Row("elder_visits", "`Elder.visits` of A", ("Elder.visits",), ELDER_A_NODE, logged=True),
         Row("elder_devices", "`Elder.devices` of A", ("Elder.devices",), ELDER_A_NODE, logged=True),
+        # Not checked in the log column: the family's cell reads A (logged) but not the history;
+        # tests/eldercare/test_histories.py checks what these reads log.
+        Row(
+            "elder_threshold_history",
+            "`Elder.thresholdHistory` of A",
+            ("Elder.thresholdHistory",),
+            HISTORY_OF_A,
+        ),
+        Row(
+            "device_assignments",
+            "`Device.assignments` of A's wristband (through `Elder.devices`)",
+            ("Device.assignments",),
+            HISTORY_OF_A,
+        ),
         Row(
             "node_care_alert",
             "`node` → CareAlert of A",
@@ -237,7 +255,14 @@ ROWS: dict[str, tuple[Row, ...]] = {
 }
 
 # Nested fields the issue names as sensitive: each needs a row of its own (or a row through it).
-SENSITIVE = {"Elder.latestVitals", "Elder.alerts", "Elder.visits", "Elder.devices"}
+SENSITIVE = {
+    "Elder.latestVitals",
+    "Elder.alerts",
+    "Elder.visits",
+    "Elder.devices",
+    "Elder.thresholdHistory",
+    "Device.assignments",
+}
 
 RUNNERS: dict[str, Runner] = {}
 runner = registrar(RUNNERS)
@@ -330,6 +355,32 @@ RUNNERS["elder_latest_vitals"] = elder_a_node("latestVitals { kind value measure
 RUNNERS["elder_alerts"] = elder_a_node("alerts { id summary }", "alerts")
 RUNNERS["elder_visits"] = elder_a_node("visits { id note }", "visits")
 RUNNERS["elder_devices"] = elder_a_node("devices { serial kind }", "devices")
+
+
+# A field withheld from the caller is answered null: `empty` (the elder is seen, not the field).
+
+
+@runner("elder_threshold_history")
+async def elder_threshold_history(call: Call) -> str:
+    def judge(elder: dict) -> str:
+        history = elder["thresholdHistory"]
+        return EMPTY if history is None else OK if history else "[]"
+
+    selection = "... on Elder { thresholdHistory { kind reason after { warningLow } } }"
+    return await node_outcome(call, call.world.ids["elder_a"], selection, judge)
+
+
+@runner("device_assignments")
+async def device_assignments(call: Call) -> str:
+    def judge(elder: dict) -> str:
+        (wristband,) = [device for device in elder["devices"] if device["serial"] == WRISTBAND_A]
+        if wristband["assignments"] is None:
+            return EMPTY
+        held = [row["elderId"] for row in wristband["assignments"]]
+        return OK if held == [call.world.ids["elder_a"]] else str(held)
+
+    selection = "... on Elder { devices { serial assignments { elderId assignedAt unassignedAt } } }"
+    return await node_outcome(call, call.world.ids["elder_a"], selection, judge)
 
 
 @runner("node_care_alert")

@@ -43,6 +43,7 @@ async def add_elder(
     visits: int = 0,
     vitals: int = 0,
     device_seen: datetime | None = None,
+    bands: int = 0,
 ) -> tuple[Elder, list[Device], list[CareAlert]]:
     elder = Elder(name=f"老人{w.unique():03d}", birth_date=date(1940, 3, 1), community_id=community_id)
     w.session.add(elder)
@@ -83,6 +84,20 @@ async def add_elder(
             visited_at=w.now - timedelta(hours=index + 1),
         )
         for index in range(visits)
+    )
+    band = {"criticalLow": 38.0, "warningLow": 45.0, "warningHigh": None, "criticalHigh": None}
+    changer = await care_staff_id(w) if bands else None
+    w.session.add_all(
+        VitalThresholdChange(
+            elder_id=elder.id,
+            kind="HEART_RATE",
+            changed_by=changer,
+            changed_at=w.now - timedelta(days=bands - index),
+            reason=f"调整 {index}",
+            before=None if index == 0 else band,
+            after=band,
+        )
+        for index in range(bands)
     )
     kinds = list(LOINC)
     w.session.add_all(
@@ -157,7 +172,9 @@ async def care_dashboard(w: World, n: int) -> Run:
 
 
 async def node_elder(w: World, n: int) -> Run:
-    elder, _, _ = await add_elder(w, await w.new_community(), devices=n, alerts=n, visits=n, vitals=n)
+    elder, _, _ = await add_elder(
+        w, await w.new_community(), devices=n, alerts=n, visits=n, vitals=n, bands=n
+    )
     await w.commit()
     return Run({"id": gid("Elder", elder.id)}, w.tokens["ADMIN"])
 
@@ -252,7 +269,8 @@ async def care_visit_log(w: World, n: int) -> Run:
 # The elder-care office: devices, an elder's own bands, the care policy ------------
 
 DEVICE_RESULT = """__typename
-  ... on Device { id serial kind elderId assignedAt lastSeenAt retiredAt retiredReason community { id name } }
+  ... on Device { id serial kind elderId assignedAt lastSeenAt retiredAt retiredReason community { id name }
+                  assignments { elderId assignedAt unassignedAt } }
   ... on DomainError { code message }"""
 DEVICE_REGISTER = f"""mutation($input: DeviceRegisterInput!) {{ deviceRegister(input: $input) {{
   {DEVICE_RESULT} }} }}"""
@@ -270,7 +288,7 @@ async def device_register(w: World, n: int) -> Run:
 
 async def device_with_history(w: World, n: int, *, assigned: bool) -> tuple[Device, Elder]:
     """A device of 南睦 given to `n` elders before (closed assignments), to one more now if
-    `assigned`, and an elder of 南睦 to give it to."""
+    `assigned` (and offline: an open DEVICE_OFFLINE alert), and an elder of 南睦 to give it to."""
     community = await w.community_id()
     elders = [(await add_elder(w, community, devices=0))[0] for _ in range(n + 1)]
     device = Device(serial=f"PERF-HIST-{w.unique():05d}", kind="WRISTBAND", community_id=community)
@@ -288,6 +306,20 @@ async def device_with_history(w: World, n: int, *, assigned: bool) -> tuple[Devi
     if assigned:
         w.session.add(DeviceAssignment(device_id=device.id, elder_id=elders[n].id, assigned_at=w.now))
         device.elder_id, device.assigned_at = elders[n].id, w.now
+        # Silent: its open offline alert is what unassigning or retiring it resolves.
+        w.session.add(
+            CareAlert(
+                elder_id=elders[n].id,
+                community_id=community,
+                kind="DEVICE_OFFLINE",
+                reading_kind=device.serial,
+                dedup_key=f"{elders[n].id}:DEVICE_OFFLINE:{device.serial}",
+                severity="WARNING",
+                summary=f"设备 {device.serial} 已离线超过 30 分钟",
+                opened_at=w.now,
+                last_seen_at=w.now,
+            )
+        )
     await w.commit()
     return device, elders[n]
 
@@ -329,21 +361,7 @@ THRESHOLD_CLEAR = f"""mutation($e: ID!) {{ vitalThresholdClear(elderId: $e, kind
 
 async def elder_with_band_history(w: World, n: int) -> Elder:
     """An elder of 南睦 whose heart-rate band was changed `n` times, the last one standing."""
-    elder, _, _ = await add_elder(w, await w.community_id(), devices=0)
-    staff = await care_staff_id(w)
-    band = {"criticalLow": 38.0, "warningLow": 45.0, "warningHigh": None, "criticalHigh": None}
-    w.session.add_all(
-        VitalThresholdChange(
-            elder_id=elder.id,
-            kind="HEART_RATE",
-            changed_by=staff,
-            changed_at=w.now - timedelta(days=n - index),
-            reason=f"调整 {index}",
-            before=None if index == 0 else band,
-            after=band,
-        )
-        for index in range(n)
-    )
+    elder, _, _ = await add_elder(w, await w.community_id(), devices=0, bands=n)
     w.session.add(VitalThreshold(elder_id=elder.id, kind="HEART_RATE", critical_low=38, warning_low=45))
     await w.commit()
     return elder
@@ -530,7 +548,8 @@ CASES = [
         "Query.node[Elder]",
         node_query(
             "Elder",
-            "name community { name } devices { serial } alerts { id } latestVitals { kind } visits { note }",
+            "name community { name } devices { serial assignments { elderId } } alerts { id } "
+            "latestVitals { kind } visits { note } thresholdHistory { kind reason }",
         ),
         node_elder,
         edges("node", "alerts"),
@@ -586,7 +605,7 @@ CASES = [
         sizes=(1, 1),
         why_fixed="a new device has no assignments and no readings yet; it answers itself and its community",
     ),
-    # The device's earlier assignments (its history) grow; the answer is the device.
+    # The device's earlier assignments (its history) grow; the answer is the device, with that history.
     Case("Mutation.deviceAssign", DEVICE_ASSIGN, device_assign, None),
     Case("Mutation.deviceUnassign", DEVICE_UNASSIGN, device_unassign, None),
     Case("Mutation.deviceRetire", DEVICE_RETIRE, device_retire, None),

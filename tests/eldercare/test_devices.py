@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.audit import AuditLog
-from models.eldercare import Device, DeviceAssignment, Elder
+from models.eldercare import CareAlert, CareAlertEvent, Device, DeviceAssignment, Elder
 from models.people import Community, Person, Role
 from resolvers import people as people_service
 from schema.common import decode_global_id, encode_global_id
@@ -348,6 +348,62 @@ async def test_an_assignment_starts_the_silence_afresh(db, gql, session, offices
 
     assert moved["lastSeenAt"] is None
     assert "T-WB-A" not in await offline_serials(gql, ward)
+
+
+@pytest.mark.parametrize(
+    ("query", "root", "why", "note"),
+    [
+        (RETIRE, "deviceRetire", {"r": "腕带丢失"}, "设备已停用，系统自动关闭离线告警"),
+        (UNASSIGN, "deviceUnassign", {}, "设备已解除分配，系统自动关闭离线告警"),
+    ],
+)
+async def test_a_device_taken_from_its_elder_closes_its_offline_alert(
+    db, gql, session, offices, ward, clock, query, root, why, note
+):
+    """Its silence says nothing about her any more: the system resolves the alert, with a note and
+    the RESOLVED event the feed carries, in the same transaction; her other devices' alerts stay."""
+    clock.now = WEDNESDAY_10 + timedelta(minutes=45)
+    await run_jobs_once(session_factory=db, now=clock.now)
+    offline = dict(
+        (
+            await session.execute(
+                select(CareAlert.reading_kind, CareAlert.id).where(
+                    CareAlert.kind == "DEVICE_OFFLINE", CareAlert.elder_id == ward.elder_a
+                )
+            )
+        ).all()
+    )
+    assert {"T-WB-A", "T-SOS-A"} <= offline.keys()
+    wristband = await session.scalar(select(Device.id).where(Device.serial == "T-WB-A"))
+
+    done = await call(
+        gql, query, offices["COMMUNITY_ADMIN"], root, d=encode_global_id("Device", wristband), **why
+    )
+
+    assert done["__typename"] == "Device" and done["elderId"] is None
+    closed = await session.get(CareAlert, offline["T-WB-A"], populate_existing=True)
+    assert (closed.status, closed.resolved_by, closed.resolution_note) == ("RESOLVED", None, note)
+    assert closed.resolved_at == clock.now
+    event = await session.scalar(
+        select(CareAlertEvent)
+        .where(CareAlertEvent.alert_id == closed.id)
+        .order_by(CareAlertEvent.sequence.desc())
+        .limit(1)
+    )
+    assert (event.type, event.status, event.note, event.actor_id) == ("RESOLVED", "RESOLVED", note, None)
+    other = await session.get(CareAlert, offline["T-SOS-A"], populate_existing=True)
+    assert other.status == "OPEN"
+
+
+async def test_unassigning_a_device_without_an_offline_alert_resolves_nothing(gql, session, offices, ward):
+    wristband = await session.scalar(select(Device.id).where(Device.serial == "T-WB-A"))
+    before = await session.scalar(select(func.count()).select_from(CareAlertEvent))
+
+    await call(
+        gql, UNASSIGN, offices["CARE_STAFF"], "deviceUnassign", d=encode_global_id("Device", wristband)
+    )
+
+    assert await session.scalar(select(func.count()).select_from(CareAlertEvent)) == before
 
 
 # ── At most one open assignment, whatever races ─────────────────────────────────

@@ -134,11 +134,17 @@ ROWS: dict[str, tuple[Row, ...]] = {
             ("Mutation.resourceBlockOutRemove",),
             STAFF_ACT,
         ),
+        Row(
+            "maker_space_block_outs",
+            "`MakerSpace.blockOuts` of R's space (the space is public; the field null)",
+            ("MakerSpace.blockOuts",),
+            by_caller(EMPTY, makerspace_staff=OK, admin=OK),
+        ),
     ),
 }
 
 # Nested fields the issue names as sensitive: each needs a row of its own (or a row through it).
-SENSITIVE = {"Reservation.holder", "ReservationHolder.phone"}
+SENSITIVE = {"Reservation.holder", "ReservationHolder.phone", "MakerSpace.blockOuts"}
 
 RUNNERS: dict[str, Runner] = {}
 runner = registrar(RUNNERS)
@@ -346,3 +352,15 @@ async def resource_block_out_remove(call: Call) -> str:
         await session.commit()
         block_out = encode_global_id("ResourceBlockOut", made.id)
     return await mutate(call, BLOCK_OUT_REMOVE, "resourceBlockOutRemove", "ResourceBlockOut", id=block_out)
+
+
+@runner("maker_space_block_outs")
+async def maker_space_block_outs(call: Call) -> str:
+    first, last = call.world.today, call.world.today + timedelta(days=7)
+    selection = f'... on MakerSpace {{ blockOuts(from: "{first}", to: "{last}") {{ id reason }} }}'
+
+    def judge(space: dict) -> str:
+        listed = space["blockOuts"]
+        return EMPTY if listed is None else OK if listed else "[]"
+
+    return await node_outcome(call, call.world.ids["space"], selection, judge)

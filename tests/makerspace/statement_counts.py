@@ -101,19 +101,38 @@ async def my_reservations(w: World, n: int) -> Run:
 
 
 MAKER_SPACES = """
-{ makerSpaces {
+query($from: Date!, $to: Date!) { makerSpaces {
   id name opensAt closesAt
   rules { slotMinutes bookingHorizonDays deskMaxMinutes roomMaxMinutes noShowLimit }
   resources { id name kind capacity features }
-  desks: resources(kind: DESK) { id name } } }
+  desks: resources(kind: DESK) { id name }
+  blockOuts(from: $from, to: $to) { id start end reason resource { id name } } } }
 """
 
 
+async def add_block_out(w: World, resource: Resource, staff: Person, start: datetime, hours: int = 2) -> None:
+    w.session.add(
+        ResourceBlockOut(
+            resource_id=resource.id,
+            space_id=resource.space_id,
+            period=Range(start, start + timedelta(hours=hours), bounds="[)"),
+            reason="检修",
+            created_by=staff.id,
+        )
+    )
+
+
 async def maker_spaces(w: World, n: int) -> Run:
+    """n spaces, each with two desks blocked out tomorrow, listed by ADMIN (who sees blockOuts)."""
+    staff, _ = await w.person(Role.MAKERSPACE_STAFF)
+    tomorrow = w.today + timedelta(days=1)
     for _ in range(n):
-        await add_space(w, 2)
+        _, desks = await add_space(w, 2)
+        for desk in desks:
+            await add_block_out(w, desk, staff, w.at(tomorrow, 10))
     await w.commit()
-    return Run()
+    window = {"from": w.today.isoformat(), "to": (w.today + timedelta(days=7)).isoformat()}
+    return Run(window, w.tokens["ADMIN"])
 
 
 CHECK_IN_CODE = "query($space: ID!) { makerSpaceCheckInCode(spaceId: $space) { code validUntil } }"

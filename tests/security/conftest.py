@@ -39,9 +39,10 @@ from models.eldercare import (
     Reading,
     ReadingKind,
     VitalThreshold,
+    VitalThresholdChange,
 )
 from models.facilities import Facility
-from models.makerspace import MakerSpace, Reservation, Resource
+from models.makerspace import MakerSpace, Reservation, Resource, ResourceBlockOut
 from models.people import Community, Role, SessionKind
 from resolvers import makerspace as makerspace_service
 from resolvers import people as people_service
@@ -138,8 +139,9 @@ async def add_people(session: AsyncSession, tokens: TokenService) -> dict[str, M
 
 
 async def add_eldercare(session: AsyncSession, now: datetime, people: dict, communities: dict) -> dict:
-    """Elder A (community 1) and B (community 2): a device, a reading, an open alert with its
-    event, a visit each; A's family with consent, and with consent revoked (never given for B)."""
+    """Elder A (community 1) and B (community 2): a device (with its assignment), a reading, an
+    open alert with its event, a visit each; A's family with consent, and with consent revoked
+    (never given for B); A's own SpO2 band with its history."""
     a = Elder(name="矩阵张桂英", birth_date=date(1942, 5, 3), lives_alone=True, community_id=communities[ONE])
     b = Elder(name="矩阵刘德明", birth_date=date(1938, 9, 12), community_id=communities[TWO])
     session.add_all([a, b])
@@ -191,7 +193,22 @@ async def add_eldercare(session: AsyncSession, now: datetime, people: dict, comm
         made[key] = (elder, device, alert, visit)
     # Community 1's device given to nobody yet, and A's own SpO2 band (the elder-care office's targets).
     free = Device(serial="MATRIX-FREE", kind="THERMOMETER", community_id=communities[ONE])
-    session.add_all([free, VitalThreshold(elder_id=a.id, kind="SPO2", critical_low=88, warning_low=90)])
+    band = {"criticalLow": 88.0, "warningLow": 90.0, "warningHigh": None, "criticalHigh": None}
+    session.add_all(
+        [
+            free,
+            VitalThreshold(elder_id=a.id, kind="SPO2", critical_low=88, warning_low=90),
+            # …and its history (Elder.thresholdHistory).
+            VitalThresholdChange(
+                elder_id=a.id,
+                kind="SPO2",
+                changed_by=people["care_staff"].person_id,
+                changed_at=now - timedelta(days=7),
+                reason="慢阻肺，血氧基线偏低",
+                after=band,
+            ),
+        ]
+    )
     await session.flush()
     after = await session.scalar(select(func.coalesce(func.max(CareAlertEvent.sequence), 0)))
     # A's event first, B's last: a subscriber who has received B's has been shown all the world's.
@@ -331,7 +348,8 @@ async def add_childcare(session: AsyncSession, now: datetime, people: dict, comm
 
 async def add_makerspace(session: AsyncSession, now: datetime, people: dict, communities: dict) -> dict:
     """A space in community 1; reservation R of the holder and one of every caller, all starting
-    at 08:30 (open for check-in at 08:35) on desks of their own; the last desk stays free."""
+    at 08:30 (open for check-in at 08:35) on desks of their own; the last desk stays free; R's desk
+    blocked out in three days."""
     space = MakerSpace(
         name="矩阵创客厅", community_id=communities[ONE], check_in_secret=pyotp.random_base32()
     )
@@ -363,6 +381,17 @@ async def add_makerspace(session: AsyncSession, now: datetime, people: dict, com
         for name, desk in zip(holders, desks, strict=False)
     }
     session.add_all(reservations.values())
+    # R's desk blocked out in three days (MakerSpace.blockOuts), clear of every cell's times.
+    in_three_days = now.date() + timedelta(days=3)
+    session.add(
+        ResourceBlockOut(
+            resource_id=desks[0].id,
+            space_id=space.id,
+            period=Range(at(in_three_days, 10), at(in_three_days, 12), bounds="[)"),
+            reason="矩阵：空调检修",
+            created_by=people["makerspace_staff"].person_id,
+        )
+    )
     await session.flush()
     gids = {name: encode_global_id("Reservation", made.id) for name, made in reservations.items()}
     return {

@@ -77,6 +77,12 @@ The policy the cells follow:
   (`carePolicyUpdate`) is admin's alone. Elders themselves (`elderRegister`, `elderUpdate`,
   `consentWithdraw`, `consentRecord`, `familyLinkAdd`/`Remove`) are run by the same people; their
   answers show who the elder is and the consent monitoring stands on, never health data.
+  The histories the office keeps — an elder's bands (`Elder.thresholdHistory`) and who had a
+  device when (`Device.assignments`) — are read by the same people: the care staff (through the
+  elder) and admin; the `COMMUNITY_ADMIN`, who sees no elder, in the device mutations' answers; a
+  family member who sees the elder gets null for them (`empty`). Each read is logged (`thresholds`,
+  and `devices` of every elder a history names), as `tests/eldercare/test_histories.py` checks:
+  the **log** column cannot, the family's cell reading the elder itself.
 - **The places**: `communityCreate` is admin's; a maker space or a childcare centre is created by
   admin or by the `COMMUNITY_ADMIN` in their own community (`makerSpaceCreate`,
   `childcareCenterCreate`). Facilities (`facilityCreate`/`Update`/`Close`,
@@ -112,11 +118,14 @@ The policy the cells follow:
   for child X as the **log** column does for elder A.
 - **Running a childcare centre** (classes, the timetable, cancelling a session, the carers on
   duty): the childcare staff of the centre's community and admin; childcare staff of another
-  community find no such class or session (`NOT_FOUND`).
+  community find no such class or session (`NOT_FOUND`). Who is on duty (`ChildcareSession.carers`, names)
+  is theirs too: on the public session anyone else gets null (`empty`).
 - **Reservations**: the holder; the space's maker-space staff and admin see and manage all of
   the space's reservations. Other residents do not.
 - **Running a maker space** (its resources, rules and block-outs): the space's maker-space staff
-  and admin; maker-space staff of another community find no such space or resource (`NOT_FOUND`).
+  and admin; maker-space staff of another community find no such space or resource (`NOT_FOUND`). The
+  block-outs it lists (`MakerSpace.blockOuts`) are theirs too: on the public space anyone else gets
+  null (`empty`).
 - **Phone numbers**: `Viewer.phone` is the caller's own. `PickupPerson.phone` is whole for the
   child's guardians and for childcare staff (they verify the adult at the gate), masked for admin.
   `ReservationHolder.phone` is whole for the holder, masked for maker-space staff and admin.
