@@ -24,6 +24,7 @@ from schema.common import Node, NotFound, RuleViolation
 from schema.context import GuardDelivery
 from schema.eldercare import ElderCareMutation, ElderCareQuery, ElderCareSubscription
 from schema.eldercare.office import ElderCareOfficeMutation
+from schema.enums import with_fast_enum_output
 from schema.errors import ErrorCodes
 from schema.facilities import FacilitiesQuery
 from schema.facilities_operations import FacilitiesMutation
@@ -164,7 +165,7 @@ def build_schema(settings) -> strawberry.Schema:
     ]
     if not settings.introspection_enabled:
         rules.append(NoSchemaIntrospectionCustomRule)
-    return strawberry.Schema(
+    schema = strawberry.Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -185,3 +186,4 @@ def build_schema(settings) -> strawberry.Schema:
             GuardDelivery,
         ],
     )
+    return with_fast_enum_output(schema)

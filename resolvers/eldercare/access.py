@@ -16,10 +16,13 @@ from resolvers.actor import Viewer
 from resolvers.batching import in_order
 from resolvers.errors import NotFound
 
+# Built once: a condition is immutable, and this one is part of every read of elders' health.
+_CONSENT_STANDS = and_(FamilyLink.consented_at.is_not(None), FamilyLink.consent_revoked_at.is_(None))
+
 
 def consent_stands() -> ColumnElement[bool]:
     """The family link's consent was given and not withdrawn."""
-    return and_(FamilyLink.consented_at.is_not(None), FamilyLink.consent_revoked_at.is_(None))
+    return _CONSENT_STANDS
 
 
 def consented_elders(person_id: int):

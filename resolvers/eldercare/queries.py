@@ -91,12 +91,12 @@ async def visible_visits_by_ids(*, session: AsyncSession, viewer: Viewer, ids: S
 
 async def count_alerts(*, session: AsyncSession, viewer: Viewer, where: AlertFilter) -> tuple[int, list[int]]:
     """How many alerts match, and whose they are (a count is a read of each elder's alerts)."""
-    alerts = _alert_query(viewer, where).subquery()
-    count, elders = (
-        await session.execute(
-            select(func.count(), func.array_agg(func.distinct(alerts.c.elder_id))).select_from(alerts)
-        )
-    ).one()
+    # The alert query's own FROM and WHERE, its columns swapped for the aggregates: no subquery,
+    # whose `.c` would build a proxy of every alert column on every request.
+    counted = _alert_query(viewer, where).with_only_columns(
+        func.count(), func.array_agg(func.distinct(CareAlert.elder_id))
+    )
+    count, elders = (await session.execute(counted)).one()
     return count, [elder for elder in elders or () if elder is not None]
 
 
