@@ -131,6 +131,14 @@ def silent_since():
 
 
 async def raise_device_offline_alerts(*, session: AsyncSession, now: datetime) -> int:
+    """Silent devices, each locked FOR SHARE until the job commits (run_jobs_once: one transaction;
+    all_or_each's savepoints come after the lock, so rolling one back keeps it). deviceRetire and
+    deviceUnassign lock the device (device_run_by) before they resolve its offline alert: either
+    they wait for this job, and their resolve, a later statement, sees the alert it committed, or
+    the job skips the device they hold (SKIP LOCKED) and raises nothing for an elder it is leaving.
+    Readings lock the devices they mark seen: skipping those is right too, they are being heard
+    from (and a batch for a device the job holds waits only for the job's one short transaction).
+    A device skipped is looked at again by the next run, a minute later."""
     rules = await policy(session=session)
     minutes = rules.device_offline_minutes
     silent = await session.execute(
@@ -141,6 +149,9 @@ async def raise_device_offline_alerts(*, session: AsyncSession, now: datetime) -
             Device.retired_at.is_(None),
             Elder.monitoring_ended_at.is_(None),
         )
+        # A row changed and committed since this statement began is checked again as it is now
+        # (READ COMMITTED): a device retired, moved or heard from meanwhile is not taken.
+        .with_for_update(read=True, skip_locked=True, of=Device)
     )
     candidates = []
     for device in silent:
