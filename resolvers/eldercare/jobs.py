@@ -98,9 +98,12 @@ async def raise_inactivity_alerts(*, session: AsyncSession, now: datetime) -> in
         Device.kind.in_(("MOTION_SENSOR", "DOOR_SENSOR")), Device.elder_id.is_not(None)
     )
     elders = await session.execute(
-        select(Elder.id, Elder.community_id, Elder.last_activity_at).where(
-            Elder.lives_alone, Elder.id.in_(sensed), Elder.monitoring_ended_at.is_(None)
-        )
+        select(Elder.id, Elder.community_id, Elder.last_activity_at)
+        .where(Elder.lives_alone, Elder.id.in_(sensed), Elder.monitoring_ended_at.is_(None))
+        # As the offline job locks its devices and elders: a consent withdrawal in flight (the elder
+        # locked) is skipped, one that follows waits and then resolves what this raised; an elder
+        # whose activity is being recorded is skipped, she is not inactive.
+        .with_for_update(read=True, skip_locked=True, of=Elder)
     )
     candidates = []
     for elder_id, community_id, last_activity in elders:
@@ -150,8 +153,9 @@ async def raise_device_offline_alerts(*, session: AsyncSession, now: datetime) -
             Elder.monitoring_ended_at.is_(None),
         )
         # A row changed and committed since this statement began is checked again as it is now
-        # (READ COMMITTED): a device retired, moved or heard from meanwhile is not taken.
-        .with_for_update(read=True, skip_locked=True, of=Device)
+        # (READ COMMITTED): a device retired, moved or heard from meanwhile is not taken. The elder
+        # is locked too: consentWithdraw holds her (elder_to_run) while it resolves her alerts.
+        .with_for_update(read=True, skip_locked=True, of=(Device, Elder))
     )
     candidates = []
     for device in silent:

@@ -1,5 +1,6 @@
-"""The offline job against deviceRetire and deviceUnassign at the same moment, over real connections
-that commit: the job never leaves an open DEVICE_OFFLINE alert on a device its elder no longer has.
+"""The offline job against deviceRetire, deviceUnassign and consentWithdraw at the same moment, over
+real connections that commit: the job never leaves an open DEVICE_OFFLINE alert on a device its
+elder no longer has, nor about an elder no longer monitored.
 
 Whoever locks the device first wins. A retire or unassign in progress (the device locked, its alert
 resolved) makes the job skip the device; a job in progress (its silent devices locked FOR SHARE)
@@ -10,14 +11,23 @@ from datetime import datetime, timedelta
 
 import httpx
 import pytest
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from models.eldercare import CareAlert, CareAlertEvent, Device, Elder, HealthAccessLog, Reading
+from models.eldercare import (
+    CareAlert,
+    CareAlertEvent,
+    Device,
+    Elder,
+    ElderConsent,
+    HealthAccessLog,
+    Reading,
+)
 from models.people import Community, Person, Role
 from resolvers import people as people_service
 from resolvers.actor import Viewer
 from resolvers.eldercare.devices import RETIRED_NOTE, UNASSIGNED_NOTE, retire_device, unassign_device
+from resolvers.eldercare.elders import WITHDRAWN_NOTE, withdraw_consent
 from resolvers.eldercare.jobs import raise_device_offline_alerts
 from resolvers.eldercare.readings import ReadingIn, record_readings
 from schema.common import encode_global_id
@@ -193,3 +203,77 @@ async def test_the_job_skips_a_device_being_heard_from(engine, silent_wristband)
     assert await offline_alerts(engine, elder_id) == []
     await run_jobs_once(session_factory=jobs, now=JOB_NOW, jobs=[raise_device_offline_alerts])
     assert await offline_alerts(engine, elder_id) == []
+
+
+async def consent_on_paper(engine, elder_id: int, viewer: Viewer) -> None:
+    """The elder's standing consent, committed (the fixture's elder has none of her own)."""
+    async with engine.begin() as connection:
+        await connection.execute(
+            insert(ElderConsent).values(
+                elder_id=elder_id,
+                given_by="ELDER",
+                reference="纸质同意书 RACE-1",
+                given_at=LAST_SEEN,
+                recorded_by=viewer.person_id,
+            )
+        )
+
+
+async def test_the_job_skips_an_elder_whose_consent_is_being_withdrawn(engine, silent_wristband):
+    elder_id, _, viewer, _ = silent_wristband
+    await consent_on_paper(engine, elder_id, viewer)
+    jobs = async_sessionmaker(engine, expire_on_commit=False)
+    async with AsyncSession(engine, expire_on_commit=False) as withdrawing:
+        # Given the real withdrawal under way: the elder locked, her (no) alerts resolved
+        await withdraw_consent(
+            session=withdrawing, viewer=viewer, elder_id=elder_id, reason="家属要求", now=JOB_NOW
+        )
+
+        # When the offline job runs meanwhile
+        results = await asyncio.wait_for(
+            run_jobs_once(session_factory=jobs, now=JOB_NOW, jobs=[raise_device_offline_alerts]), timeout=5
+        )
+
+        # Then it neither waited nor raised anything about the elder it could not lock
+        assert "raise_device_offline_alerts" in results, "the job failed"
+        assert await offline_alerts(engine, elder_id) == []
+        await withdrawing.commit()
+
+    # And with monitoring ended, no alert about her is left open
+    assert [alert for alert in await offline_alerts(engine, elder_id) if alert[0] != "RESOLVED"] == []
+
+
+async def test_a_withdrawal_waits_for_the_job_and_resolves_the_alert_it_raised(engine, silent_wristband):
+    elder_id, _, viewer, _ = silent_wristband
+    await consent_on_paper(engine, elder_id, viewer)
+    async with AsyncSession(engine, expire_on_commit=False) as job:
+        # Given the offline job in its transaction, not yet committed, having raised the alert
+        assert await raise_device_offline_alerts(session=job, now=JOB_NOW) == 1
+        job_pid = await job.scalar(text("SELECT pg_backend_pid()"))
+
+        async def withdraw() -> None:
+            async with AsyncSession(engine, expire_on_commit=False) as withdrawing:
+                await withdraw_consent(
+                    session=withdrawing, viewer=viewer, elder_id=elder_id, reason="家属要求", now=JOB_NOW
+                )
+                await withdrawing.commit()
+
+        # When her consent is withdrawn meanwhile
+        request = asyncio.create_task(withdraw())
+        try:
+            # Then the withdrawal waits for the job's lock on her
+            for _ in range(100):
+                if await blocked_by(engine, job_pid) or request.done():
+                    break
+                await asyncio.sleep(0.03)
+            assert await blocked_by(engine, job_pid), "the withdrawal did not wait for the job"
+            assert not request.done()
+            await job.commit()
+            await asyncio.wait_for(request, timeout=10)
+        finally:
+            if not request.done():
+                request.cancel()
+                await asyncio.gather(request, return_exceptions=True)
+
+    # And resolves the alert the job committed, as the system, with its note
+    assert await offline_alerts(engine, elder_id) == [("RESOLVED", WITHDRAWN_NOTE, None, "T-RACE-OFFLINE")]
