@@ -585,6 +585,7 @@ async def set_timetable(
             await write()
     except IntegrityError as error:
         raise failure_for(error, ENTRY_RULES) from None
+    await _give_freed_places(session=session, klass=klass, now=now)
     after = [
         {
             "weekday": e.weekday,
@@ -605,6 +606,33 @@ async def set_timetable(
         after={"entries": after},
     )
     return klass
+
+
+async def _give_freed_places(*, session: AsyncSession, klass: ChildcareClass, now: datetime) -> None:
+    """Carers a timetable puts on duty raise its future sessions' places: as childcareSessionCarerAssign
+    does, the places go at once to each session's waitlist, in line, under the session's row lock
+    (taken in id order, as no other change takes several), and the guardians are told."""
+    waiting = select(ChildcareBooking.session_id).where(
+        ChildcareBooking.status == BookingStatus.WAITLISTED.value
+    )
+    slots = await session.scalars(
+        select(ChildcareSession)
+        .where(
+            ChildcareSession.class_id == klass.id,
+            func.lower(ChildcareSession.period) > now,
+            ChildcareSession.cancelled_at.is_(None),
+            ChildcareSession.id.in_(waiting),
+        )
+        .order_by(ChildcareSession.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)  # carer_count as the roster's triggers left it
+    )
+    for slot in slots.all():
+        promoted = await promote_from_waitlist(
+            session=session, slot=slot, childcare_class=klass, all_places=True
+        )
+        await session.flush()
+        await _notify_promoted(session=session, slot=slot, promoted=promoted)
 
 
 async def _sync_carers(

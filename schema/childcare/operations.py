@@ -414,10 +414,11 @@ class ChildcareMutation:
         extensions=CENTRE_STAFF,
         description="The class's weekly timetable becomes `entries` (an entry is known by weekday, care type "
         "and start). Entries kept as they were keep their sessions (a change of their carers reaches their "
-        "future sessions); sessions of removed or changed entries that have not started go, and sessions are "
-        "generated for the booking horizon. Future sessions holding confirmed or waitlisted bookings are "
-        "never dropped: the change is refused (TIMETABLE_SESSIONS_BOOKED names them) until they are "
-        "cancelled with childcareSessionCancel." + CENTRE_STAFF_ONLY,
+        "future sessions, and places added carers free go at once to the waitlist, in line: guardians told, "
+        "CHILDCARE_WAITLIST_PROMOTED); sessions of removed or changed entries that have not started go, "
+        "and sessions are generated for the booking horizon. Future sessions holding confirmed or "
+        "waitlisted bookings are never dropped: the change is refused (TIMETABLE_SESSIONS_BOOKED names "
+        "them) until they are cancelled with childcareSessionCancel." + CENTRE_STAFF_ONLY,
     )
     async def childcare_timetable_set(
         self,

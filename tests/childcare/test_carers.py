@@ -93,6 +93,47 @@ async def test_no_carer_no_confirmed_child_and_a_carer_brings_the_waitlist_in(
     assert await audited(db, "childcare_session.carer_assign", tuesday["id"]) == 2
 
 
+async def test_a_carer_the_timetable_adds_brings_the_waitlist_in(centre, crew, family, guardians, monday, db):
+    # Given a Tuesday with one carer on duty (1:3) and four children booked: three in, one waiting
+    made = await centre.create_class()
+    await centre.set_timetable(made["id"], [entry(2, [crew["carer1"].gid], capacity=10)])
+    (tuesday,) = await centre.sessions_of(made["id"], TUESDAY)
+    booked = await babies(family, guardians, tuesday["id"], 4)
+    assert [b["status"] for b in booked] == ["CONFIRMED"] * 3 + ["WAITLISTED"]
+
+    # When the weekly timetable puts a second carer on that entry
+    await centre.set_timetable(made["id"], [entry(2, [crew["carer1"].gid, crew["carer2"].gid], capacity=10)])
+
+    # Then the session's places rise to 6 and the waiting child is confirmed, the guardian told
+    (tuesday,) = await centre.sessions_of(made["id"], TUESDAY)
+    assert (tuesday["carersOnDuty"], tuesday["booked"], tuesday["waitlisted"], tuesday["remaining"]) == (
+        2,
+        4,
+        0,
+        2,
+    )
+    async with db() as session:
+        statuses = dict(
+            (
+                await session.execute(
+                    select(ChildcareBooking.id, ChildcareBooking.status).where(
+                        ChildcareBooking.id.in_([pk(b["id"]) for b in booked])
+                    )
+                )
+            ).all()
+        )
+        people = await guardian_ids(db)
+        told = list(
+            await session.scalars(
+                select(Notification.person_id).where(
+                    Notification.person_id.in_(people), Notification.kind == "CHILDCARE_WAITLIST_PROMOTED"
+                )
+            )
+        )
+    assert [statuses[pk(b["id"])] for b in booked] == ["CONFIRMED"] * 4
+    assert told == people[3:4]
+
+
 async def test_places_are_the_fewer_of_capacity_and_carers_times_ratio(
     centre, crew, family, guardians, monday
 ):
