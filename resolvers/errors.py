@@ -6,10 +6,12 @@ can carry is a member of ErrorCode, which the graph shows as its `ErrorCode` enu
 switch on `DomainError.code` exhaustively.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from enum import StrEnum
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 
 class ErrorCode(StrEnum):
@@ -210,3 +212,28 @@ def failure_for(error: IntegrityError, meanings: Mapping[str, Callable[[], Domai
     if meaning is None:
         raise error
     return meaning()
+
+
+@asynccontextmanager
+async def savepoint(
+    *, session: AsyncSession, meanings: Mapping[str, Callable[[], DomainFailure]]
+) -> AsyncIterator[None]:
+    """Write in a savepoint: a constraint `meanings` names becomes its DomainFailure, any other is
+    raised as it came. Entering flushes what is pending outside the savepoint (SQLAlchemy does), so
+    only what the block writes is rolled back to it; a constraint refused by that flush is answered
+    all the same, but leaves the session's transaction to be rolled back."""
+    try:
+        async with session.begin_nested():
+            yield
+    except IntegrityError as error:
+        raise failure_for(error, meanings) from None
+
+
+async def flush_or_fail(
+    *, session: AsyncSession, meanings: Mapping[str, Callable[[], DomainFailure]]
+) -> None:
+    """Flush what is pending, a refused constraint answered as `savepoint` answers it. Being pending, it
+    is flushed on entering, before the savepoint: a refusal leaves the transaction to be rolled back
+    (as the request's failure does), not the session usable."""
+    async with savepoint(session=session, meanings=meanings):
+        await session.flush()

@@ -4,7 +4,6 @@ an empty database becomes a working community through the graph alone. Names are
 database; a taken one is answered, never checked first."""
 
 import pyotp
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.childcare import ChildcareCenter
@@ -12,7 +11,7 @@ from models.makerspace import MakerSpace
 from models.people import Community, Role
 from resolvers import audit
 from resolvers.actor import Viewer
-from resolvers.errors import DomainFailure, ErrorCode, failure_for
+from resolvers.errors import DomainFailure, ErrorCode, flush_or_fail
 from resolvers.people.office import office_community
 
 
@@ -29,11 +28,7 @@ def _taken(what: str):
 
 async def _stored(session: AsyncSession, row, constraint: str, what: str) -> None:
     session.add(row)
-    try:
-        async with session.begin_nested():
-            await session.flush()
-    except IntegrityError as error:
-        raise failure_for(error, {constraint: _taken(what)}) from None
+    await flush_or_fail(session=session, meanings={constraint: _taken(what)})
 
 
 async def create_community(

@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import and_, func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.childcare import (
@@ -31,7 +30,7 @@ from resolvers.childcare.base import (
 from resolvers.childcare.children import guardian_child_or_error
 from resolvers.childcare.errors import ChildNotEligible, InvalidPickupPin
 from resolvers.clock import SHANGHAI
-from resolvers.errors import DomainFailure, ErrorCode, NotFound, failure_for
+from resolvers.errors import DomainFailure, ErrorCode, NotFound, savepoint
 from resolvers.idempotency import replay
 
 
@@ -120,21 +119,18 @@ async def create_booking(
         booking.status = BookingStatus.WAITLISTED.value
         slot.waitlist_sequence += 1
         booking.waitlist_sequence = slot.waitlist_sequence
-    try:
-        async with session.begin_nested():
-            session.add(booking)
-    except IntegrityError as error:
-        raise failure_for(
-            error,
-            {
-                "ex_childcare_bookings_child_period": lambda: DomainFailure(
-                    ErrorCode.OVERLAPPING_BOOKING, f"{child.name}在该时间已有其他预约或候补"
-                ),
-                "uq_childcare_bookings_idempotency_key": lambda: DomainFailure(
-                    ErrorCode.IDEMPOTENCY_KEY_REUSED, "该幂等键已用于另一项预约请求"
-                ),
-            },
-        ) from None
+    async with savepoint(
+        session=session,
+        meanings={
+            "ex_childcare_bookings_child_period": lambda: DomainFailure(
+                ErrorCode.OVERLAPPING_BOOKING, f"{child.name}在该时间已有其他预约或候补"
+            ),
+            "uq_childcare_bookings_idempotency_key": lambda: DomainFailure(
+                ErrorCode.IDEMPOTENCY_KEY_REUSED, "该幂等键已用于另一项预约请求"
+            ),
+        },
+    ):
+        session.add(booking)
     return booking
 
 

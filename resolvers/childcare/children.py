@@ -5,7 +5,6 @@ from collections.abc import Sequence
 from datetime import date, datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.childcare import (
@@ -17,7 +16,7 @@ from resolvers.actor import Viewer
 from resolvers.batching import by_ids, grouped
 from resolvers.childcare.base import UNDER_MONTHS, age_in_months, pin_hasher
 from resolvers.clock import SHANGHAI
-from resolvers.errors import DomainFailure, ErrorCode, NotFound, failure_for
+from resolvers.errors import DomainFailure, ErrorCode, NotFound, savepoint
 from resolvers.people import normalize_phone
 
 
@@ -83,18 +82,15 @@ async def add_pickup_person(
         pin_hash=pin_hasher.hash(pin),
         added_by=viewer.person_id,
     )
-    try:
-        async with session.begin_nested():
-            session.add(person)
-    except IntegrityError as error:
-        raise failure_for(
-            error,
-            {
-                "uq_pickup_persons_child_phone": lambda: DomainFailure(
-                    ErrorCode.PICKUP_PERSON_EXISTS, "该手机号已是这个孩子的接送人"
-                )
-            },
-        ) from None
+    async with savepoint(
+        session=session,
+        meanings={
+            "uq_pickup_persons_child_phone": lambda: DomainFailure(
+                ErrorCode.PICKUP_PERSON_EXISTS, "该手机号已是这个孩子的接送人"
+            )
+        },
+    ):
+        session.add(person)
     return person, pin
 
 

@@ -14,7 +14,6 @@ from typing import Any
 
 from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as upsert
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.childcare import (
@@ -37,7 +36,7 @@ from resolvers.childcare.base import is_childcare_staff
 from resolvers.childcare.bookings import places, promote_from_waitlist, session_with_center
 from resolvers.childcare.sessions import generate_sessions
 from resolvers.clock import SHANGHAI
-from resolvers.errors import DomainFailure, ErrorCode, NotFound, failure_for
+from resolvers.errors import DomainFailure, ErrorCode, NotFound, flush_or_fail, savepoint
 from resolvers.notifications import notify
 
 CARE_TYPE_NAMES = {"FULL_DAY": "全日托", "HALF_DAY": "半日托", "HOURLY": "计时托", "OCCASIONAL": "临时托"}
@@ -116,15 +115,6 @@ def _checked(data: ClassInput) -> None:
         raise DomainFailure(ErrorCode.INVALID_CLASS, "月龄、班级人数或师幼比超出范围")
 
 
-async def _write(session: AsyncSession, work) -> None:
-    """Run `work` (which writes) in a savepoint, and answer a refused constraint as its rule."""
-    try:
-        async with session.begin_nested():
-            await work()
-    except IntegrityError as error:
-        raise failure_for(error, CLASS_RULES) from None
-
-
 async def create_class(
     *, session: AsyncSession, viewer: Viewer, center_id: int, data: ClassInput
 ) -> ChildcareClass:
@@ -143,11 +133,9 @@ async def create_class(
         carer_ratio=data.carer_ratio,
     )
 
-    async def add() -> None:
+    async with savepoint(session=session, meanings=CLASS_RULES):
         session.add(klass)
         await session.flush()
-
-    await _write(session, add)
     await audit.record(
         session=session,
         action="childcare_class.create",
@@ -187,11 +175,8 @@ async def update_class(
         if value is not None:
             setattr(klass, field.name, value.strip() if field.name == "name" else value)
 
-    async def flush() -> None:
-        await session.flush()
-
     # The class's size and ratio cascade into its sessions, whose constraints may refuse them.
-    await _write(session, flush)
+    await flush_or_fail(session=session, meanings=CLASS_RULES)
     await audit.record(
         session=session,
         action="childcare_class.update",
@@ -285,18 +270,15 @@ async def assign_carer(
     if slot.period.upper <= now:
         raise DomainFailure(ErrorCode.SESSION_ENDED, "该时段已结束")
     await check_carers(session=session, center=center, person_ids=[person_id])
-    try:
-        async with session.begin_nested():
-            await session.execute(insert(SessionCarer).values(session_id=slot.id, person_id=person_id))
-    except IntegrityError as error:
-        raise failure_for(
-            error,
-            {
-                "pk_childcare_session_carers": lambda: DomainFailure(
-                    ErrorCode.CARER_ALREADY_ON_DUTY, "该照护人员已在此时段值班"
-                )
-            },
-        ) from None
+    async with savepoint(
+        session=session,
+        meanings={
+            "pk_childcare_session_carers": lambda: DomainFailure(
+                ErrorCode.CARER_ALREADY_ON_DUTY, "该照护人员已在此时段值班"
+            )
+        },
+    ):
+        await session.execute(insert(SessionCarer).values(session_id=slot.id, person_id=person_id))
     await session.refresh(slot, ["carer_count"])
     if slot.period.lower > now:
         promoted = await promote_from_waitlist(
@@ -323,25 +305,22 @@ async def remove_carer(
     if slot.period.upper <= now:
         raise DomainFailure(ErrorCode.SESSION_ENDED, "该时段已结束")
     left = (slot.carer_count - 1) * slot.class_carer_ratio
-    try:
-        async with session.begin_nested():
-            removed = await session.scalar(
-                delete(SessionCarer)
-                .where(SessionCarer.session_id == slot.id, SessionCarer.person_id == person_id)
-                .returning(SessionCarer.person_id)
+    async with savepoint(
+        session=session,
+        meanings={
+            WITHIN_CARER_RATIO: lambda: DomainFailure(
+                ErrorCode.CARER_RATIO_EXCEEDED,
+                f"移除后 {slot.carer_count - 1} 名照护人员按 1:{slot.class_carer_ratio} "
+                f"最多照护 {max(left, 0)} 名孩子，但已确认 {slot.confirmed_count} 名："
+                "请先增派照护人员或取消预约",
             )
-    except IntegrityError as error:
-        raise failure_for(
-            error,
-            {
-                WITHIN_CARER_RATIO: lambda: DomainFailure(
-                    ErrorCode.CARER_RATIO_EXCEEDED,
-                    f"移除后 {slot.carer_count - 1} 名照护人员按 1:{slot.class_carer_ratio} "
-                    f"最多照护 {max(left, 0)} 名孩子，但已确认 {slot.confirmed_count} 名："
-                    "请先增派照护人员或取消预约",
-                )
-            },
-        ) from None
+        },
+    ):
+        removed = await session.scalar(
+            delete(SessionCarer)
+            .where(SessionCarer.session_id == slot.id, SessionCarer.person_id == person_id)
+            .returning(SessionCarer.person_id)
+        )
     if removed is None:
         raise DomainFailure(ErrorCode.CARER_NOT_ON_DUTY, "该人员不在此时段值班")
     await session.refresh(slot, ["carer_count"])
@@ -580,11 +559,8 @@ async def set_timetable(
                 )
         await generate_sessions(session=session, now=now, class_id=klass.id)
 
-    try:
-        async with session.begin_nested():
-            await write()
-    except IntegrityError as error:
-        raise failure_for(error, ENTRY_RULES) from None
+    async with savepoint(session=session, meanings=ENTRY_RULES):
+        await write()
     await _give_freed_places(session=session, klass=klass, now=now)
     after = [
         {

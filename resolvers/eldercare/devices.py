@@ -17,7 +17,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.eldercare import AlertKind, CareAlert, Device, DeviceAssignment, DeviceKind, Elder
@@ -25,7 +24,7 @@ from models.people import Community, Role
 from resolvers import audit
 from resolvers.actor import Viewer
 from resolvers.eldercare.lifecycle import resolve_by_system
-from resolvers.errors import DomainFailure, ErrorCode, NotFound, failure_for
+from resolvers.errors import DomainFailure, ErrorCode, NotFound, savepoint
 
 SERIAL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
 # The system's note on a DEVICE_OFFLINE alert closed because the device left its elder: its silence
@@ -105,15 +104,12 @@ async def register_device(*, session: AsyncSession, viewer: Viewer, data: Device
         raise DomainFailure(ErrorCode.COMMUNITY_REQUIRED, "请指明设备所属的社区")
     if not runs_care_of(viewer, community_id) or await session.get(Community, community_id) is None:
         raise NotFound("该社区")
-    try:
-        async with session.begin_nested():
-            device = await session.scalar(
-                insert(Device)
-                .values(serial=data.serial, kind=data.kind.value, community_id=community_id, assigned_at=None)
-                .returning(Device)
-            )
-    except IntegrityError as error:
-        raise failure_for(error, SERIAL_UNIQUE) from None
+    async with savepoint(session=session, meanings=SERIAL_UNIQUE):
+        device = await session.scalar(
+            insert(Device)
+            .values(serial=data.serial, kind=data.kind.value, community_id=community_id, assigned_at=None)
+            .returning(Device)
+        )
     await _audit(session=session, action="device.register", device=device, before=None)
     return device
 
@@ -144,17 +140,14 @@ async def assign_device(
     if device.elder_id is not None:
         raise DomainFailure(ErrorCode.DEVICE_ALREADY_ASSIGNED, "该设备已分配给一位老人，请先解除分配")
     before = snapshot(device)
-    try:
-        async with session.begin_nested():
-            await session.execute(
-                insert(DeviceAssignment).values(
-                    device_id=device.id, elder_id=elder.id, assigned_at=now, assigned_by=viewer.person_id
-                )
+    async with savepoint(session=session, meanings=ASSIGNMENT_RULES):
+        await session.execute(
+            insert(DeviceAssignment).values(
+                device_id=device.id, elder_id=elder.id, assigned_at=now, assigned_by=viewer.person_id
             )
-            device.elder_id, device.assigned_at, device.last_seen_at = elder.id, now, None
-            await session.flush()
-    except IntegrityError as error:
-        raise failure_for(error, ASSIGNMENT_RULES) from None
+        )
+        device.elder_id, device.assigned_at, device.last_seen_at = elder.id, now, None
+        await session.flush()
     await _audit(session=session, action="device.assign", device=device, before=before)
     return device
 

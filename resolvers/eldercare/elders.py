@@ -10,7 +10,6 @@ from datetime import date, datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import distinct_on
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.eldercare import (
@@ -27,7 +26,7 @@ from resolvers.actor import Viewer
 from resolvers.clock import SHANGHAI
 from resolvers.eldercare.lifecycle import resolve_by_system
 from resolvers.eldercare.queries import age_on
-from resolvers.errors import DomainFailure, ErrorCode, NotFound, failure_for
+from resolvers.errors import DomainFailure, ErrorCode, NotFound, flush_or_fail
 from resolvers.people.accounts import mask_phone, normalize_phone
 
 ELDER_AGE = 60  # 《老年人权益保障法》第二条：六十周岁以上的公民
@@ -316,11 +315,7 @@ async def record_consent(
     elder = await elder_to_run(session=session, viewer=viewer, elder_id=elder_id)
     recorded = _consent(consent, elder_id=elder.id, viewer=viewer, now=now)
     session.add(recorded)
-    try:
-        async with session.begin_nested():
-            await session.flush()
-    except IntegrityError as error:
-        raise failure_for(error, {"uq_elder_consents_standing": _already_consented}) from None
+    await flush_or_fail(session=session, meanings={"uq_elder_consents_standing": _already_consented})
     elder.monitoring_ended_at = None
     await session.flush()
     await audit.record(
@@ -375,11 +370,8 @@ async def add_family_link(
     else:
         for key, value in values.items():
             setattr(link, key, value)
-    try:
-        async with session.begin_nested():
-            await session.flush()
-    except IntegrityError as error:  # added by someone else at the same moment
-        raise failure_for(error, {"pk_elder_family_links": _already_following}) from None
+    # The key refused: added by someone else at the same moment.
+    await flush_or_fail(session=session, meanings={"pk_elder_family_links": _already_following})
     await audit.record(
         session=session,
         action="family_link.add",

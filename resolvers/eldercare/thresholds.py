@@ -15,7 +15,6 @@ from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.eldercare import CarePolicy, Elder, ReadingKind, VitalThreshold, VitalThresholdChange
@@ -23,7 +22,7 @@ from resolvers import audit
 from resolvers.actor import Viewer
 from resolvers.eldercare.base import POSSIBLE
 from resolvers.eldercare.devices import runs_care_of
-from resolvers.errors import DomainFailure, ErrorCode, NotFound, failure_for
+from resolvers.errors import DomainFailure, ErrorCode, NotFound, flush_or_fail, savepoint
 
 REASON_MAX = 500
 
@@ -166,13 +165,10 @@ async def set_threshold(
         "critical_high": band.critical_high,
     }
     upsert = insert(VitalThreshold).values(elder_id=elder.id, kind=vital.value, **values)
-    try:
-        async with session.begin_nested():
-            await session.execute(
-                upsert.on_conflict_do_update(constraint="uq_vital_thresholds_elder_kind", set_=values)
-            )
-    except IntegrityError as error:
-        raise failure_for(error, BANDS_ORDERED) from None
+    async with savepoint(session=session, meanings=BANDS_ORDERED):
+        await session.execute(
+            upsert.on_conflict_do_update(constraint="uq_vital_thresholds_elder_kind", set_=values)
+        )
     return await _record(
         session=session,
         viewer=viewer,
@@ -282,11 +278,7 @@ async def update_policy(*, session: AsyncSession, change: PolicyChange) -> CareP
         if field.name in POLICY_RANGE_CODES and not -SMALLINT_MAX <= value <= SMALLINT_MAX:
             raise POLICY_RULES[POLICY_RANGE_CODES[field.name]]()
         setattr(policy, field.name, value)
-    try:
-        async with session.begin_nested():
-            await session.flush()
-    except IntegrityError as error:
-        raise failure_for(error, POLICY_RULES) from None
+    await flush_or_fail(session=session, meanings=POLICY_RULES)
     await audit.record(
         session=session,
         action="care_policy.update",

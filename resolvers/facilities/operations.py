@@ -15,7 +15,6 @@ from typing import Any
 
 from geoalchemy2.elements import WKTElement
 from sqlalchemy import delete, func, insert, select, text
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.facilities import Facility, FacilityService, HoursException, OpeningPeriod, Service
@@ -23,7 +22,7 @@ from models.people import Role
 from resolvers import audit
 from resolvers.actor import Viewer
 from resolvers.coordinates import CoordinateSystem
-from resolvers.errors import DomainFailure, ErrorCode, NotFound, failure_for
+from resolvers.errors import DomainFailure, ErrorCode, NotFound, flush_or_fail, savepoint
 from resolvers.facilities.hours import Period, WeeklyPeriod, invalid_hours, reason_of, wgs84_point
 
 MAX_NAME = 200
@@ -279,34 +278,21 @@ MEANINGS = {
 }
 
 
-async def flushed(session: AsyncSession) -> None:
-    try:
-        async with session.begin_nested():
-            await session.flush()
-    except IntegrityError as error:
-        raise failure_for(error, MEANINGS) from None
-
-
 async def apply_beside(
     *, session: AsyncSession, facility_id: int, fields: FacilityFields, today: date
 ) -> None:
     """Weekly hours, services and exceptions, as far as `fields` gives them."""
-    try:
-        async with session.begin_nested():
-            if fields.weekly_hours is not None:
-                await replace_weekly_hours(
-                    session=session, facility_id=facility_id, periods=fields.weekly_hours
-                )
-            if fields.services is not None:
-                await replace_services(session=session, facility_id=facility_id, codes=fields.services)
-            if fields.exceptions:
-                await set_day_exceptions(
-                    session=session,
-                    facility_id=facility_id,
-                    exceptions=checked_exceptions(fields.exceptions, today),
-                )
-    except IntegrityError as error:
-        raise failure_for(error, MEANINGS) from None
+    async with savepoint(session=session, meanings=MEANINGS):
+        if fields.weekly_hours is not None:
+            await replace_weekly_hours(session=session, facility_id=facility_id, periods=fields.weekly_hours)
+        if fields.services is not None:
+            await replace_services(session=session, facility_id=facility_id, codes=fields.services)
+        if fields.exceptions:
+            await set_day_exceptions(
+                session=session,
+                facility_id=facility_id,
+                exceptions=checked_exceptions(fields.exceptions, today),
+            )
 
 
 # ── The operations ────────────────────────────────────────────────────────────
@@ -330,7 +316,7 @@ async def create_facility(
         is_synthetic=False,
     )
     session.add(facility)
-    await flushed(session)
+    await flush_or_fail(session=session, meanings=MEANINGS)
     await apply_beside(session=session, facility_id=facility.id, fields=fields, today=today)
     await session.refresh(facility)
     after = await snapshot(session, facility)
@@ -371,7 +357,7 @@ async def update_facility(
             raise DomainFailure(ErrorCode.OTHER_COMMUNITY, "只有系统管理员可以把设施移到其他社区")
         facility.community_id = fields.community_id
     facility.updated_at = func.now()
-    await flushed(session)
+    await flush_or_fail(session=session, meanings=MEANINGS)
     await apply_beside(session=session, facility_id=facility.id, fields=fields, today=today)
     await session.refresh(facility)
     after = await snapshot(session, facility)
@@ -398,7 +384,7 @@ async def close_facility(
     facility.closed_reason = reason_of(reason)
     facility.closed_at = now
     facility.updated_at = now
-    await flushed(session)
+    await flush_or_fail(session=session, meanings=MEANINGS)
     await session.refresh(facility)  # the computed lat, lng expire with an update
     await audit.record(
         session=session,
@@ -513,11 +499,8 @@ async def set_hours_exceptions(
     locked = list(await session.scalar(LOCK_SET, parameters))
     changed = sorted(await session.scalar(DIFFERING, {**parameters, "ids": locked})) if locked else []
     if changed:
-        try:
-            async with session.begin_nested():
-                await session.execute(REPLACE, {**parameters, "ids": changed})
-        except IntegrityError as error:
-            raise failure_for(error, MEANINGS) from None
+        async with savepoint(session=session, meanings=MEANINGS):
+            await session.execute(REPLACE, {**parameters, "ids": changed})
         await audit.record(
             session=session,
             action="facility.hours_exceptions_set",

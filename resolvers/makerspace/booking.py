@@ -5,7 +5,6 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import Range
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.makerspace import (
@@ -20,7 +19,7 @@ from models.makerspace import (
 from models.people import Person
 from resolvers.actor import Viewer
 from resolvers.clock import SHANGHAI
-from resolvers.errors import DomainFailure, ErrorCode, NotFound, failure_for
+from resolvers.errors import DomainFailure, ErrorCode, NotFound, savepoint
 from resolvers.idempotency import replay
 from resolvers.makerspace.calendar import local_day_bounds, still_bookable, within_horizon
 from resolvers.makerspace.errors import BookingSuspended, SlotTaken
@@ -178,9 +177,6 @@ async def create_reservation(
         idempotency_key=request.idempotency_key,
         request_fingerprint=request.fingerprint() if request.idempotency_key else None,
     )
-    try:
-        async with session.begin_nested():
-            session.add(reservation)
-    except IntegrityError as error:
-        raise failure_for(error, CONSTRAINT_FAILURES) from None
+    async with savepoint(session=session, meanings=CONSTRAINT_FAILURES):
+        session.add(reservation)
     return reservation

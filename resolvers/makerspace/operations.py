@@ -20,7 +20,6 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import Range
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.makerspace import (
@@ -37,7 +36,7 @@ from models.notifications import NotificationKind
 from resolvers import audit
 from resolvers.actor import Viewer
 from resolvers.clock import SHANGHAI
-from resolvers.errors import DomainFailure, ErrorCode, NotFound, failure_for
+from resolvers.errors import DomainFailure, ErrorCode, NotFound, flush_or_fail
 from resolvers.makerspace.spaces import is_space_staff
 from resolvers.notifications import notify
 
@@ -147,15 +146,6 @@ def _features(values: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(values))
 
 
-async def _flush(session: AsyncSession, meanings: dict) -> None:
-    """Write now: a violated constraint becomes the failure it means (the database decides)."""
-    try:
-        async with session.begin_nested():
-            await session.flush()
-    except IntegrityError as error:
-        raise failure_for(error, meanings) from None
-
-
 @dataclass(frozen=True)
 class ResourceInput:
     space_id: int
@@ -182,7 +172,7 @@ async def create_resource(*, session: AsyncSession, viewer: Viewer, data: Resour
         active=True,
     )
     session.add(resource)
-    await _flush(session, RESOURCE_FAILURES)
+    await flush_or_fail(session=session, meanings=RESOURCE_FAILURES)
     await audit.record(
         session=session,
         action="resource.create",
@@ -220,7 +210,7 @@ async def update_resource(
         resource.features = _features(change.features)
     if change.position is not None:
         resource.position = _position(change.position)
-    await _flush(session, RESOURCE_FAILURES)
+    await flush_or_fail(session=session, meanings=RESOURCE_FAILURES)
     await audit.record(
         session=session,
         action="resource.update",
@@ -273,7 +263,7 @@ async def retire_resource(
     why = _reason(reason)
     before = resource_snapshot(resource)
     resource.active, resource.retired_at, resource.retired_reason = False, now, why
-    await _flush(session, RESOURCE_FAILURES)
+    await flush_or_fail(session=session, meanings=RESOURCE_FAILURES)
     cancelled = await _cancel_reservations(
         session=session,
         viewer=viewer,
@@ -368,7 +358,7 @@ async def block_out(
         resource_id=resource.id, space_id=space.id, period=period, reason=why, created_by=viewer.person_id
     )
     session.add(made)
-    await _flush(session, BLOCK_OUT_FAILURES)
+    await flush_or_fail(session=session, meanings=BLOCK_OUT_FAILURES)
     await notify(
         session=session,
         person_ids=[reservation.person_id for reservation in cancelled],
@@ -491,7 +481,7 @@ async def update_rules(
         else:
             code = NUMBER_RULES[name]
             setattr(space, name, _small(value, code, RULE_MESSAGES[code]))
-    await _flush(session, RULE_FAILURES)
+    await flush_or_fail(session=session, meanings=RULE_FAILURES)
     await audit.record(
         session=session,
         action="maker_space.rules_update",

@@ -15,7 +15,6 @@ from typing import Any
 
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import Select, delete, func, or_, select, text, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.audit import AuditLog
@@ -30,7 +29,7 @@ from models.people import (
 )
 from resolvers import audit
 from resolvers.actor import Viewer
-from resolvers.errors import DomainFailure, ErrorCode, NotFound, failure_for
+from resolvers.errors import DomainFailure, ErrorCode, NotFound, flush_or_fail, savepoint
 from resolvers.pagination import Page, keyset_page
 from resolvers.people.accounts import mask_phone, normalize_phone, password_hasher
 from resolvers.people.errors import InvalidCredentials, InvalidResetCode
@@ -152,11 +151,8 @@ async def create_person(*, session: AsyncSession, viewer: Viewer, data: PersonIn
     )
     person = Person(phone=phone, name=name, community_id=community_id, household_id=household_id)
     person.roles = [PersonRole(role=Role.RESIDENT.value)]
-    try:
-        async with session.begin_nested():
-            session.add(person)
-    except IntegrityError as error:
-        raise failure_for(error, PHONE_UNIQUE) from None
+    async with savepoint(session=session, meanings=PHONE_UNIQUE):
+        session.add(person)
     await _audit(session=session, action="person.create", person=person, before=None)
     return person
 
@@ -198,11 +194,7 @@ async def update_person(
         person.community_id, person.household_id = await office_community(
             session=session, viewer=viewer, community_id=community_id, household_id=household_id
         )
-    try:
-        async with session.begin_nested():
-            await session.flush()
-    except IntegrityError as error:
-        raise failure_for(error, PHONE_UNIQUE) from None
+    await flush_or_fail(session=session, meanings=PHONE_UNIQUE)
     if moved:  # staff rights follow the community: tokens naming the old one stop working
         await refuse_older_tokens(session=session, person=person)
     await _audit(session=session, action="person.update", person=person, before=before)
@@ -493,11 +485,8 @@ async def first_admin(
         check_password(password, phone=normalized)
         person.password_hash = password_hasher.hash(password)
     person.roles = [PersonRole(role=Role.ADMIN.value)]
-    try:
-        async with session.begin_nested():
-            session.add(person)
-    except IntegrityError as error:
-        raise failure_for(error, PHONE_UNIQUE) from None
+    async with savepoint(session=session, meanings=PHONE_UNIQUE):
+        session.add(person)
     await audit.record(
         session=session,
         action="person.create",
