@@ -41,6 +41,29 @@ async def babies(family, guardians, session_id: str, n: int) -> list[dict]:
     return made
 
 
+async def promotions(db, booked: list[dict]) -> tuple[list[str], list[int], list[int]]:
+    """The bookings' statuses as stored, the guardians told of a promotion, and all the guardians."""
+    async with db() as session:
+        statuses = dict(
+            (
+                await session.execute(
+                    select(ChildcareBooking.id, ChildcareBooking.status).where(
+                        ChildcareBooking.id.in_([pk(b["id"]) for b in booked])
+                    )
+                )
+            ).all()
+        )
+        people = await guardian_ids(db)
+        told = list(
+            await session.scalars(
+                select(Notification.person_id).where(
+                    Notification.person_id.in_(people), Notification.kind == "CHILDCARE_WAITLIST_PROMOTED"
+                )
+            )
+        )
+    return [statuses[pk(b["id"])] for b in booked], told, people
+
+
 async def a_tuesday(centre, carers: list[str], capacity: int = 10) -> dict:
     made = await centre.create_class()
     await centre.set_timetable(made["id"], [entry(2, carers, capacity=capacity)])
@@ -67,25 +90,8 @@ async def test_no_carer_no_confirmed_child_and_a_carer_brings_the_waitlist_in(
         1,
         0,
     )
-    async with db() as session:
-        statuses = dict(
-            (
-                await session.execute(
-                    select(ChildcareBooking.id, ChildcareBooking.status).where(
-                        ChildcareBooking.id.in_([pk(b["id"]) for b in booked])
-                    )
-                )
-            ).all()
-        )
-        people = await guardian_ids(db)
-        promoted = list(
-            await session.scalars(
-                select(Notification.person_id).where(
-                    Notification.person_id.in_(people), Notification.kind == "CHILDCARE_WAITLIST_PROMOTED"
-                )
-            )
-        )
-    assert [statuses[pk(b["id"])] for b in booked] == ["CONFIRMED"] * 3 + ["WAITLISTED"]
+    statuses, promoted, people = await promotions(db, booked)
+    assert statuses == ["CONFIRMED"] * 3 + ["WAITLISTED"]
     assert sorted(promoted) == sorted(people[:3])
 
     # And a second carer takes the fourth
@@ -112,25 +118,8 @@ async def test_a_carer_the_timetable_adds_brings_the_waitlist_in(centre, crew, f
         0,
         2,
     )
-    async with db() as session:
-        statuses = dict(
-            (
-                await session.execute(
-                    select(ChildcareBooking.id, ChildcareBooking.status).where(
-                        ChildcareBooking.id.in_([pk(b["id"]) for b in booked])
-                    )
-                )
-            ).all()
-        )
-        people = await guardian_ids(db)
-        told = list(
-            await session.scalars(
-                select(Notification.person_id).where(
-                    Notification.person_id.in_(people), Notification.kind == "CHILDCARE_WAITLIST_PROMOTED"
-                )
-            )
-        )
-    assert [statuses[pk(b["id"])] for b in booked] == ["CONFIRMED"] * 4
+    statuses, told, people = await promotions(db, booked)
+    assert statuses == ["CONFIRMED"] * 4
     assert told == people[3:4]
 
 
