@@ -2,23 +2,27 @@
 from before them, on the same database and machine, taking turns.
 
     .venv/bin/python bench/auth_overhead.py [--baseline 619b230] [--requests 3000] [--rounds 6]
+                                            [--instructions 200]
 
 Builds `<DATABASE_URL's name>_auth` with the current migrations and the demo data (the baseline's
 code runs on it unchanged: it knows nothing of the newer tables). The baseline commit is exported
 with `git archive` into a temporary folder. Each measurement is a fresh Python process whose
 path starts with one of the two trees: it builds that tree's app in its production configuration
-(jobs off) — for the current tree with its revocation registry started, as `linli serve` starts it
-(LISTEN, tokens checked in memory) — signs the demo accounts in with that app's own `login`, and
-sends signed-in queries in process (httpx's ASGI transport, one after another). In process, because
-on two cores a load generator beside a server moves the p50 by a quarter from round to round, more
-than the effect measured; what differs between the two trees is the code, which is what runs.
+(jobs off) and runs it inside the app's own lifespan, as `linli serve` does (the current tree's
+revocation registry listening: tokens checked in memory), signs the demo accounts in with that
+app's own `login`, and sends queries in process (httpx's ASGI transport, one after another). In
+process, because on two cores a load generator beside a server moves the p50 by a quarter from
+round to round, more than the effect measured.
 
 Signed-in queries — `me` and `myReservations` (the resident), `careAlerts(first: 20)` with and
 without its `totalCount` (the care worker) — and W1 of bench/compare without a token (the
-anonymous path), each after an untimed warm-up; for each, the p50 of the wall-clock time and of the
-process's CPU time per request (steadier: it does not count waiting for the machine). The rounds
-alternate baseline, current, baseline, current …; the p50s reported are the medians over rounds.
-Prints each p50 and the rise (current ÷ baseline − 1); the goal is a rise of at most 5 %.
+anonymous path), each after an untimed warm-up. Two measures, each printed with its worst rise
+(current ÷ baseline − 1) against the goal of at most 5 %:
+- time: the p50 of the wall-clock and of the process's CPU time per request, in rounds that
+  alternate baseline, current, baseline …; the medians over rounds;
+- instructions per request, counted by valgrind's callgrind once per tree (`--instructions N`
+  requests a query; skipped without valgrind): the same for the same code on a busy machine, but
+  blind to what makes an instruction slower (caches, memory).
 """
 
 import argparse
@@ -223,23 +227,32 @@ def main() -> None:
                 instructions[label] = count_instructions(trees[label], env, args.instructions, Path(folder))
                 print(f"{label:8} instructions counted ({args.instructions} requests a query)", flush=True)
 
-    worst = -1.0
+    worst, worst_cpu = -1.0, -1.0
     if results["baseline"]:
         print(f"\n{'query':24}{'baseline p50':>14}{'current p50':>14}{'rise':>9}")
         for name in [*QUERIES, *(f"{name} cpu" for name in QUERIES)]:
             before = statistics.median(result[name] for result in results["baseline"])
             after = statistics.median(result[name] for result in results["current"])
             print(f"{name:24}{before:>11.3f} ms{after:>11.3f} ms{after / before - 1:>+8.1%}")
+            if name.endswith(" cpu"):
+                worst_cpu = max(worst_cpu, after / before - 1)
         print("(`cpu`: the process's CPU time per request, p50: what the code costs, whatever else runs)")
-    if instructions:
+        print(f"worst rise in CPU p50 {worst_cpu:+.1%} (goal ≤ +5.0%): {judged(worst_cpu)}")
+    if not instructions:
+        print("worst rise in instructions: not counted (--instructions 0, or no valgrind)")
+    else:
         print(f"\n{'query':24}{'baseline':>14}{'current':>14}{'rise':>9}   instructions per request")
         for name in QUERIES:
             before, after = instructions["baseline"][name], instructions["current"][name]
             worst = max(worst, after / before - 1)
             print(f"{name:24}{before:>14,.0f}{after:>14,.0f}{after / before - 1:>+8.1%}")
-        verdict = "met" if worst <= 0.05 else "NOT met"
-        print(f"worst rise in instructions {worst:+.1%} (goal ≤ +5.0%): {verdict}")
+        print(f"worst rise in instructions {worst:+.1%} (goal ≤ +5.0%): {judged(worst)}")
         print("(counted by callgrind: the same for the same code, whatever else the machine runs)")
+
+
+def judged(rise: float) -> str:
+    # Two measures, each judged: on two shared cores they have not always agreed (README).
+    return "within" if rise <= 0.05 else "ABOVE"
 
 
 if __name__ == "__main__":
