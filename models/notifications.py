@@ -17,6 +17,10 @@ class NotificationKind(StrEnum):
     CHILDCARE_WAITLIST_PROMOTED = "CHILDCARE_WAITLIST_PROMOTED"  # a waitlisted booking is confirmed
     CONSENT_WITHDRAWN = "CONSENT_WITHDRAWN"  # an elder's monitoring ended: family no longer follow
     FAMILY_LINK_REMOVED = "FAMILY_LINK_REMOVED"  # this person no longer follows that elder
+    CASE_UPDATED = "CASE_UPDATED"  # the reporter's case moved a step (accepted, resolved, escalated)
+    CASE_ASSIGNED = "CASE_ASSIGNED"  # a case came to an organisation's queue (or it is informed)
+    CASE_ESCALATED = "CASE_ESCALATED"  # a case passed its SLA: the community office is told
+    NOTICE = "NOTICE"  # a notice (通知一键达) reached the person's household
 
 
 NOTIFICATION_KINDS = ", ".join(f"'{kind.value}'" for kind in NotificationKind)

@@ -36,6 +36,11 @@ NotificationKind = described_enum(
         "CHILDCARE_WAITLIST_PROMOTED": "Your child's waitlisted childcare booking is now confirmed.",
         "CONSENT_WITHDRAWN": "An elder you follow withdrew consent to monitoring: you no longer follow them.",
         "FAMILY_LINK_REMOVED": "You no longer follow an elder (the link was removed).",
+        "CASE_UPDATED": "A case you reported moved a step (accepted, resolved, escalated): `subjectId` is "
+        "the Case.",
+        "CASE_ASSIGNED": "A case came to the queue of an organisation you act for (or it is informed of it).",
+        "CASE_ESCALATED": "A case of your community passed its SLA: the community office is to follow it up.",
+        "NOTICE": "A notice (通知一键达) reached your household: `subjectId` is the Notice.",
     },
 )
 

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.people import Community, Household, Person, Role
 from resolvers import people as people_service
+from seeds.affairs import seed_affairs
 from seeds.childcare import seed_childcare
 from seeds.eldercare import seed_eldercare
 from seeds.facilities import point, seed_facilities
@@ -97,6 +98,7 @@ async def seed_demo(*, session: AsyncSession) -> dict[str, int]:
     now = datetime.now(UTC)
     sessions = await seed_childcare(session=session, community_ids=community_ids, now=now)
     eldercare = await seed_eldercare(session=session, community_ids=community_ids, now=now)
+    affairs = await seed_affairs(session=session, community_ids=community_ids)
     return {
         "communities": len(community_ids),
         "demo_accounts": len(accounts),
@@ -104,4 +106,5 @@ async def seed_demo(*, session: AsyncSession) -> dict[str, int]:
         "maker_space_resources": resources,
         "childcare_sessions_added": sessions,
         **{f"eldercare_{key}": value for key, value in eldercare.items()},
+        **{f"affairs_{key}": value for key, value in affairs.items()},
     }
