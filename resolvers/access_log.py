@@ -17,6 +17,7 @@ def _insert(table: str, subject: str):
 
 HEALTH = _insert("health_access_log", "elder_id")  # elders' health data
 CHILDREN = _insert("child_access_log", "child_id")  # children's data
+CASES = _insert("case_access_log", "case_id")  # who reported a case, its photos
 
 
 async def write_reads(

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import delete, func, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models.affairs import CaseAccessLog
 from models.audit import MIN_RETENTION_DAYS, AuditLog
 from models.childcare import ChildAccessLog
 from models.eldercare import HealthAccessLog
@@ -47,6 +48,7 @@ async def apply_retention(
     before = now - timedelta(days=access_log_days)
     health = await session.execute(delete(HealthAccessLog).where(HealthAccessLog.at < before))
     children = await session.execute(delete(ChildAccessLog).where(ChildAccessLog.at < before))
+    cases = await session.execute(delete(CaseAccessLog).where(CaseAccessLog.at < before))
     # The audit trail is kept as long as the access logs; its trigger refuses any row younger than
     # six months by the database's clock, so that bound is asked for too (never tripped).
     kept = func.now() - timedelta(days=MIN_RETENTION_DAYS)
@@ -61,7 +63,7 @@ async def apply_retention(
     windows = await forget_old_windows(session=session, now=now)
     return {
         "reading_months": len(dropped),
-        "access_log_rows": health.rowcount + children.rowcount,
+        "access_log_rows": health.rowcount + children.rowcount + cases.rowcount,
         "audit_rows": audited.rowcount,
         "sessions": sessions.rowcount + codes.rowcount,
         "rate_limit_windows": windows,

@@ -19,6 +19,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 
 from schema.abuse import MutationGuard
+from schema.affairs import AffairsMutation, AffairsQuery, AffairsSubscription
 from schema.childcare import ChildcareMutation, ChildcareQuery
 from schema.common import Node, NotFound, RuleViolation
 from schema.context import GuardDelivery
@@ -45,7 +46,13 @@ from schema.validation import ChargeCost, alias_limit_rule, query_cost_rule, que
     "answered in Asia/Shanghai time."
 )
 class Query(
-    PeopleQuery, NotificationsQuery, FacilitiesQuery, MakerSpaceQuery, ChildcareQuery, ElderCareQuery
+    PeopleQuery,
+    NotificationsQuery,
+    FacilitiesQuery,
+    MakerSpaceQuery,
+    ChildcareQuery,
+    ElderCareQuery,
+    AffairsQuery,
 ):
     @strawberry.field(description="Fetch any object by its global ID; null if absent or not yours to see.")
     async def node(
@@ -77,6 +84,7 @@ class Mutation(
     ChildcareMutation,
     ElderCareMutation,
     ElderCareOfficeMutation,
+    AffairsMutation,
 ):
     pass
 
@@ -86,7 +94,7 @@ class Mutation(
     "token expires or is refused (a revoked role, a disabled person, an ended session), nothing more is sent "
     "and the socket closes (4403)."
 )
-class Subscription(ElderCareSubscription, NotificationsSubscription):
+class Subscription(ElderCareSubscription, NotificationsSubscription, AffairsSubscription):
     @strawberry.subscription(
         extensions=signed_in(),
         description="The server's time every `intervalSeconds` (1–60), the first at once: lets a kiosk or a "

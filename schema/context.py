@@ -90,10 +90,13 @@ class Context:
     health_reads: dict[int, set[str]] = field(default_factory=dict)
     # Child id → what of the child's data this request read; logged the same way.
     child_reads: dict[int, set[str]] = field(default_factory=dict)
+    # Case id → what of a case's personal information (its reporter, its photos) this request read.
+    case_reads: dict[int, set[str]] = field(default_factory=dict)
     # What this delivery has logged already (a WebSocket operation, a batch of live events):
     # a read noted again before the next delivery is not written twice.
     _logged_health: dict[int, set[str]] = field(default_factory=dict)
     _logged_child: dict[int, set[str]] = field(default_factory=dict)
+    _logged_case: dict[int, set[str]] = field(default_factory=dict)
     _session: SerializedSession | None = None
     operations: int = 0  # running on this context (a WebSocket may run several at once)
 
@@ -123,6 +126,9 @@ class Context:
     def note_child_read(self, child_id: int, what: str) -> None:
         self.child_reads.setdefault(child_id, set()).add(what)
 
+    def note_case_read(self, case_id: int, what: str) -> None:
+        self.case_reads.setdefault(case_id, set()).add(what)
+
     def committed(self) -> None:
         """After this request's transaction committed: what it revoked holds here at once (every
         other replica hears it by NOTIFY)."""
@@ -139,7 +145,7 @@ class Context:
 
     def new_log_window(self) -> None:
         """The next delivery logs its reads afresh, even those an earlier one logged."""
-        self._logged_health, self._logged_child = {}, {}
+        self._logged_health, self._logged_child, self._logged_case = {}, {}, {}
 
     def logged_already(self, health: dict[int, set[str]]) -> None:
         """Reads of this delivery that were logged for it elsewhere (the live feed logs a wake-up's
@@ -152,15 +158,17 @@ class Context:
         Raises when the log cannot be written: the caller then withholds the answer (HTTP 503, a
         WebSocket result replaced by SERVICE_UNAVAILABLE, a live-feed batch not sent)."""
         # Taken at once: operations sharing a WebSocket's context may note reads meanwhile.
-        pending = (self.health_reads, self.child_reads)
-        self.health_reads, self.child_reads = {}, {}
+        pending = (self.health_reads, self.child_reads, self.case_reads)
+        self.health_reads, self.child_reads, self.case_reads = {}, {}, {}
         health = _unlogged(pending[0], self._logged_health)
         children = _unlogged(pending[1], self._logged_child)
-        if self.viewer is None or not (health or children):
+        cases = _unlogged(pending[2], self._logged_case)
+        if self.viewer is None or not (health or children or cases):
             return
         # If this fails the answer that showed these reads is withheld, so they are not owed later.
         async with self.session_factory() as session:
-            for log, reads in ((access_log.HEALTH, health), (access_log.CHILDREN, children)):
+            logs = ((access_log.HEALTH, health), (access_log.CHILDREN, children), (access_log.CASES, cases))
+            for log, reads in logs:
                 await access_log.write_reads(
                     session=session,
                     log=log,
@@ -172,6 +180,7 @@ class Context:
             await session.commit()
         _merge(self._logged_health, health)
         _merge(self._logged_child, children)
+        _merge(self._logged_case, cases)
 
     async def hand_back(self) -> None:
         """Return the session's connection to the pool, keeping what was loaded (a subscription's
@@ -264,4 +273,4 @@ def _withhold(result, context: Context, message: str, extensions: dict) -> None:
     """The answer goes out as this one error instead; what it would have shown was not read."""
     result.data = None
     result.errors = [GraphQLError(message, extensions=extensions)]
-    context.health_reads, context.child_reads = {}, {}
+    context.health_reads, context.child_reads, context.case_reads = {}, {}, {}

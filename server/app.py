@@ -23,6 +23,7 @@ from resolvers.clock import system_clock
 from resolvers.retention import retention_job
 from schema import build_schema
 from schema.context import Context
+from server import photos
 from server.auth import TokenService
 from server.db import create_engine, create_session_factory
 from server.graphql_view import (
@@ -120,6 +121,12 @@ def create_app(
                 context.token_watch.cancel()
             await close_context(context)  # the database may be away by now: nothing is owed
 
+    async def photo_get(request: Request) -> Response:
+        return await photos.photo_get(services, request)
+
+    async def photo_put(request: Request) -> Response:
+        return await photos.photo_put(services, request)
+
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
@@ -186,6 +193,8 @@ def create_app(
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),
+            Route("/affairs/photos/{id}", photo_get, methods=["GET"]),
+            Route("/affairs/cases/{id}/photos", photo_put, methods=["PUT"]),
         ],
         middleware=[Middleware(RequestMiddleware, metrics=metrics), *security_middleware(settings)],
         lifespan=lifespan,

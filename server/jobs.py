@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from resolvers.affairs import jobs as affairs_jobs
 from resolvers.childcare import jobs as childcare_jobs
 from resolvers.eldercare import jobs as eldercare_jobs
 from resolvers.makerspace import jobs as makerspace_jobs
@@ -25,6 +26,7 @@ JOBS: list[Job] = [
     *makerspace_jobs.JOBS,
     *childcare_jobs.JOBS,
     *eldercare_jobs.JOBS,
+    *affairs_jobs.JOBS,
 ]
 LEADER_LOCK_KEY = 0x4C494E4C49  # "LINLI"
 

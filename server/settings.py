@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     mutations_per_gateway: int = 3000  # device gateways push batches all day
     mutations_per_ip: int = 600
     mutation_window_seconds: int = 60
+    # 有事一键找: a resident cannot flood an organisation's queue (every report counts, kept or not).
+    case_reports_per_hour: int = 5
+    case_reports_per_day: int = 20
 
     # Retention: raw readings are dropped a month partition at a time once older than this; the
     # health access log is kept at least 6 months (Cybersecurity Law art. 21).

@@ -65,7 +65,7 @@ BEGIN
 END $$""",
     """CREATE FUNCTION cases_keep_figures() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-  minutes int;
+  taken int;
 BEGIN
   IF TG_OP = 'INSERT' THEN
     PERFORM case_figures_count(NEW.organisation_id, case_month(NEW.reported_at), 'received', 1);
@@ -76,9 +76,9 @@ BEGIN
   END IF;
   IF OLD.status <> 'RESOLVED' AND NEW.status = 'RESOLVED' THEN
     PERFORM case_figures_count(NEW.organisation_id, case_month(NEW.resolved_at), 'resolved', 1);
-    minutes := floor(extract(epoch FROM NEW.resolved_at - NEW.reported_at) / 60);
+    taken := floor(extract(epoch FROM NEW.resolved_at - NEW.reported_at) / 60);
     INSERT INTO case_resolution_minutes AS r (organisation_id, month, minutes, cases)
-    VALUES (NEW.organisation_id, case_month(NEW.resolved_at), minutes, 1)
+    VALUES (NEW.organisation_id, case_month(NEW.resolved_at), taken, 1)
     ON CONFLICT (organisation_id, month, minutes) DO UPDATE SET cases = r.cases + 1;
   END IF;
   IF OLD.status <> 'RATED' AND NEW.status = 'RATED' THEN

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from geoalchemy2.elements import WKTElement
-from sqlalchemy import and_, case, func, insert, or_, select, update
+from sqlalchemy import DateTime, and_, case, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.affairs import (
@@ -583,6 +583,7 @@ async def reopen_case(
     """Back to the queue with fresh SLAs of the same length; within 7 days of the resolution."""
     comment = clean_comment(comment, required=True)
     await own_case(session=session, viewer=viewer, case_id=case_id)
+    at = literal(now, DateTime(timezone=True))
     changed = await _transition(
         session=session,
         case_id=case_id,
@@ -593,8 +594,8 @@ async def reopen_case(
             "status": CaseStatus.REOPENED.value,
             "reopened_at": now,
             "reopened_count": Case.reopened_count + 1,
-            "accept_due_at": now + (Case.accept_due_at - Case.reported_at),
-            "resolve_due_at": now + (Case.resolve_due_at - Case.reported_at),
+            "accept_due_at": at + (Case.accept_due_at - Case.reported_at),
+            "resolve_due_at": at + (Case.resolve_due_at - Case.reported_at),
             "escalation": None,
             "escalated_at": None,
         },
@@ -713,3 +714,44 @@ async def events_of(*, session: AsyncSession, case_ids: Sequence[int]) -> dict[i
     for event in rows:
         result[event.case_id].append(event)
     return result
+
+
+# ── Photos added after the report (larger than a GraphQL body may carry) ──────
+
+
+async def add_photo(*, session: AsyncSession, viewer: Viewer, case_id: int, data: bytes) -> CasePhoto:
+    """The reporter adds a photo to a case of theirs not yet resolved; at most three in all (the
+    case row is locked, so two uploads at once take positions in turn)."""
+    content_type, data = checked_photo(data)
+    row = await session.scalar(
+        select(Case).where(Case.id == case_id, Case.reporter_id == viewer.person_id).with_for_update()
+    )
+    if row is None:
+        raise NotFound("您反映的该事项")
+    if row.status not in ACTIVE:
+        raise DomainFailure(ErrorCode.CASE_NOT_OPEN, "事项已办结，不能再添加照片")
+    taken = await session.scalar(select(func.count()).where(CasePhoto.case_id == case_id))
+    if taken >= MAX_PHOTOS:
+        raise DomainFailure(ErrorCode.TOO_MANY_PHOTOS, f"最多 {MAX_PHOTOS} 张照片")
+    photo = CasePhoto(case_id=case_id, position=taken + 1, content_type=content_type, data=data)
+    session.add(photo)
+    await session.flush()
+    await audit.record(
+        session=session,
+        action="case.photo_add",
+        object_id=case_global_id(case_id),
+        community_id=row.community_id,
+        after={"position": photo.position, "contentType": content_type, "bytes": len(data)},
+    )
+    return photo
+
+
+async def photo_for(*, session: AsyncSession, viewer: Viewer, photo_id: int) -> tuple[CasePhoto, Standing]:
+    """A photo for whoever may see its case's reporter (NotFound for anyone else)."""
+    photo = await session.get(CasePhoto, photo_id)
+    if photo is None:
+        raise NotFound("该照片")
+    _, standing = await case_seen_by(session=session, viewer=viewer, case_id=photo.case_id)
+    if not standing.sees_reporter:
+        raise NotFound("该照片")
+    return photo, standing

@@ -1,13 +1,10 @@
 """社区共治 in the graph: the 小区 and its organisation (shared by cases, notices and figures)."""
 
 import strawberry
-from sqlalchemy import select
 from strawberry.types import Info
 
 from models import affairs as affairs_models
-from models.affairs import Building as BuildingRow
-from models.affairs import Unit as UnitRow
-from models.people import Person
+from resolvers.affairs import queries
 from resolvers.affairs.access import is_office
 from resolvers.people import mask_phone
 from schema.common import Node, described_enum, encode_global_id
@@ -45,9 +42,7 @@ class Building(Node):
 
     @strawberry.field(description="Its units, by name.")
     async def units(self, info: Info) -> list[Unit]:
-        rows = await info.context.session.scalars(
-            select(UnitRow).where(UnitRow.building_id == self.pk).order_by(UnitRow.name)
-        )
+        rows = await queries.units_of(session=info.context.session, building_id=self.pk)
         return [Unit(id=encode_global_id("Unit", row.id), name=row.name) for row in rows]
 
     pk: strawberry.Private[int]
@@ -76,9 +71,7 @@ class Compound(Node):
 
     @strawberry.field(description="Its buildings, by name.")
     async def buildings(self, info: Info) -> list[Building]:
-        rows = await info.context.session.scalars(
-            select(BuildingRow).where(BuildingRow.compound_id == self.pk).order_by(BuildingRow.name)
-        )
+        rows = await queries.buildings_of(session=info.context.session, compound_id=self.pk)
         return [Building(id=encode_global_id("Building", row.id), name=row.name, pk=row.id) for row in rows]
 
 
@@ -126,15 +119,9 @@ class Organisation(Node):
     )
     async def compounds(self, info: Info) -> list[Compound]:
         session = info.context.session
-        stmt = select(affairs_models.Compound).order_by(affairs_models.Compound.name)
-        if self.kind == OrganisationKind.RESIDENTS_COMMITTEE:
-            stmt = stmt.where(affairs_models.Compound.community_id == self.community_pk)
-        else:
-            stmt = stmt.join(
-                affairs_models.CompoundOrganisation,
-                affairs_models.CompoundOrganisation.compound_id == affairs_models.Compound.id,
-            ).where(affairs_models.CompoundOrganisation.organisation_id == self.pk)
-        return [Compound.from_model(row) for row in await session.scalars(stmt)]
+        organisation = await session.get(affairs_models.Organisation, self.pk)
+        rows = await queries.compounds_served(session=session, organisation=organisation)
+        return [Compound.from_model(row) for row in rows]
 
     @strawberry.field(
         description="Who acts for it, by name; phones masked except for the community office. Signed in "
@@ -144,12 +131,7 @@ class Organisation(Node):
         viewer = info.context.viewer
         if viewer is None:
             return []
-        rows = await info.context.session.execute(
-            select(Person.name, Person.phone, affairs_models.OrganisationMember.title)
-            .join(affairs_models.OrganisationMember, affairs_models.OrganisationMember.person_id == Person.id)
-            .where(affairs_models.OrganisationMember.organisation_id == self.pk)
-            .order_by(Person.name, Person.id)
-        )
+        rows = await queries.members_of_organisation(session=info.context.session, organisation_id=self.pk)
         whole = is_office(viewer, self.community_pk)
         return [
             OrganisationMember(name=name, title=title, phone=phone if whole else mask_phone(phone))

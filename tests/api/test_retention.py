@@ -6,6 +6,7 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import func, select, text
 
+from models.affairs import CaseAccessLog
 from models.audit import AuditLog
 from models.childcare import ChildAccessLog
 from models.eldercare import HealthAccessLog
@@ -33,12 +34,16 @@ async def test_months_of_readings_past_retention_are_dropped_and_recent_ones_kep
     kept_log = HealthAccessLog(at=NOW - timedelta(days=200), person_id=1, elder_id=1, what=["alerts"])
     old_child_log = ChildAccessLog(at=NOW - timedelta(days=400), person_id=1, child_id=1, what=["profile"])
     kept_child_log = ChildAccessLog(at=NOW - timedelta(days=200), person_id=1, child_id=1, what=["profile"])
+    old_case_log = CaseAccessLog(at=NOW - timedelta(days=400), person_id=1, case_id=1, what=["reporter"])
+    kept_case_log = CaseAccessLog(at=NOW - timedelta(days=200), person_id=1, case_id=1, what=["reporter"])
     session.add_all(
         [
             old_log,
             kept_log,
             old_child_log,
             kept_child_log,
+            old_case_log,
+            kept_case_log,
             RateLimitHit(key="login:ip:10.1.1.1", window_start=NOW - timedelta(days=2), hits=3),
             RateLimitHit(key="login:ip:10.1.1.2", window_start=NOW - timedelta(minutes=5), hits=3),
         ]
@@ -63,6 +68,10 @@ async def test_months_of_readings_past_retention_are_dropped_and_recent_ones_kep
     )
     assert list(logs) == [kept_log.id]
     assert list(child_logs) == [kept_child_log.id]
+    case_logs = await session.scalars(
+        select(CaseAccessLog.id).where(CaseAccessLog.id.in_([old_case_log.id, kept_case_log.id]))
+    )
+    assert list(case_logs) == [kept_case_log.id]
     assert windows == 1
 
 
