@@ -10,7 +10,7 @@ from strawberry.types import Info
 
 from models import affairs as affairs_models
 from models.notifications import NotificationKind
-from models.people import Person
+from models.people import Person, Role
 from resolvers.affairs import cases as case_service
 from resolvers.affairs import queries
 from resolvers.affairs.access import is_office
@@ -38,7 +38,7 @@ from schema.common import (
 from schema.facilities import CoordinateSystem, GeoPoint
 from schema.facilities_operations import FacilityLocationInput
 from schema.node import register_node
-from schema.permissions import signed_in
+from schema.permissions import has_role, signed_in
 
 CaseStatus = described_enum(
     affairs_models.CaseStatus,
@@ -74,6 +74,9 @@ Escalation = described_enum(
         "RESOLVE_OVERDUE": "Not resolved within the resolution SLA.",
     },
 )
+
+
+PEOPLE = tuple(role for role in Role if role is not Role.DEVICE_GATEWAY)  # who may report
 
 
 async def viewer_organisations(info: Info) -> set[int]:
@@ -133,7 +136,8 @@ class CaseReporter:
 
 
 @strawberry.type(description="A photo of a case (personal information: reading it is logged).")
-class CasePhoto(Node):
+class CasePhoto:
+    id: strawberry.ID = strawberry.field(description="The photo's ID (what its `url` names).")
     position: int = strawberry.field(description="1–3, in the order they were given.")
     content_type: str = strawberry.field(
         description="image/jpeg, image/png or image/webp (judged by its bytes)."
@@ -493,11 +497,11 @@ class CasesQuery:
 @strawberry.type
 class CasesMutation:
     @strawberry.mutation(
-        extensions=[CountsAttempts(quotas=report_quotas, counts=lambda answer: True), *signed_in()],
+        extensions=[CountsAttempts(quotas=report_quotas, counts=lambda answer: True), *has_role(*PEOPLE)],
         description="Report a problem (有事一键找): routed in the same step to the organisation "
         "responsible (the compound's rule for the category; else the category's default kind; else the "
         "居委会), which is told in its inbox. Signed in, with a community; at most 5 reports an hour and "
-        "20 a day (RATE_LIMITED).",
+        "20 a day (RATE_LIMITED). A device gateway: FORBIDDEN.",
     )
     async def case_report(
         self, info: Info, input: Annotated[CaseReportInput, strawberry.argument(description="The problem.")]

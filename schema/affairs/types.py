@@ -31,12 +31,18 @@ Tenure = described_enum(
 )
 
 
-@strawberry.type(description="A unit (户) of a building, e.g. 2单元501.")
+@strawberry.type(description="A unit (户) of a building, e.g. 2单元501. Public.")
 class Unit(Node):
     name: str = strawberry.field(description="Its name within the building.")
 
 
-@strawberry.type(description="A building (楼栋) of a compound, e.g. 3幢.")
+@register_node("Unit")
+async def fetch_unit(info: Info, pk: int) -> Unit | None:
+    model = await info.context.session.get(affairs_models.Unit, pk)
+    return Unit(id=encode_global_id("Unit", model.id), name=model.name) if model is not None else None
+
+
+@strawberry.type(description="A building (楼栋) of a compound, e.g. 3幢. Public.")
 class Building(Node):
     name: str = strawberry.field(description="Its name within the compound.")
 
@@ -46,6 +52,14 @@ class Building(Node):
         return [Unit(id=encode_global_id("Unit", row.id), name=row.name) for row in rows]
 
     pk: strawberry.Private[int]
+
+
+@register_node("Building")
+async def fetch_building(info: Info, pk: int) -> Building | None:
+    model = await info.context.session.get(affairs_models.Building, pk)
+    if model is None:
+        return None
+    return Building(id=encode_global_id("Building", model.id), name=model.name, pk=model.id)
 
 
 @strawberry.type(description="A residential compound (小区) of a community. Public.")

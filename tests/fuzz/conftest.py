@@ -32,7 +32,7 @@ SEED = int(os.environ.get("LINLI_FUZZ_SEED", "0"))
 
 # Written whatever the answer, on purpose: abuse counters count failed attempts and the access
 # logs record reads. Every other table must stay as it was after a refused request.
-WRITTEN_ON_PURPOSE = ("rate_limit_hits", "health_access_log", "child_access_log")
+WRITTEN_ON_PURPOSE = ("rate_limit_hits", "health_access_log", "child_access_log", "case_access_log")
 
 # The types the fuzzer's IDs point at (Node types and a few others arguments name), and their tables.
 NODE_TABLES = {
@@ -52,6 +52,13 @@ NODE_TABLES = {
     "CareVisit": "care_visits",
     "Person": "persons",  # not a Node, but the carers of childcare sessions are named by it
     "Device": "devices",  # not a Node (node(id:) answers null), but the device mutations take its ID
+    "Compound": "compounds",
+    "Building": "buildings",
+    "Unit": "units",
+    "Household": "households",
+    "Organisation": "organisations",
+    "Case": "cases",
+    "CasePhoto": "case_photos",
 }
 
 

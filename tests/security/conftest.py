@@ -7,7 +7,7 @@ The overrides of `db` and `app` make the shared `client`, `gql` and WebSocket se
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -17,6 +17,19 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import Range
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
+from models.affairs import (
+    Building,
+    Case,
+    CaseCategory,
+    CaseEvent,
+    CasePhoto,
+    Compound,
+    CompoundOrganisation,
+    Organisation,
+    OrganisationMember,
+    Residence,
+    Unit,
+)
 from models.childcare import (
     Child,
     ChildcareBooking,
@@ -43,7 +56,8 @@ from models.eldercare import (
 )
 from models.facilities import Facility
 from models.makerspace import MakerSpace, Reservation, Resource, ResourceBlockOut
-from models.people import Community, Role, SessionKind
+from models.notifications import Notification
+from models.people import Community, Household, Person, Role, SessionKind
 from resolvers import makerspace as makerspace_service
 from resolvers import people as people_service
 from resolvers.childcare import pin_hasher
@@ -95,6 +109,7 @@ class World:
     own_reservations: dict[str, str]  # caller → their one reservation's global id
     after_sequence: int  # the alert-event sequence before the world's events
     check_in_code: str  # the kiosk's code at `now`
+    cases: dict[str, int] = field(default_factory=dict)  # "C" → primary key
 
     @property
     def today(self) -> date:
@@ -420,6 +435,135 @@ async def add_facility_f(session: AsyncSession, communities: dict) -> int:
     return facility.id
 
 
+JPEG = b"\xff\xd8\xff\xe0" + b"matrix" * 10
+
+
+async def add_affairs(session: AsyncSession, now: datetime, people: dict, communities: dict) -> dict:
+    """矩阵小区 in community 1 (its 物业: org_staff; the 居委会: committee_staff) and 矩阵二小区 in
+    community 2 (its 物业: org_staff_other). The holder's household lives in 矩阵小区; case C is
+    theirs (REPORTED, with a photo, routed to the 物业), and so is a RESOLVED one (to rate or
+    reopen). The 物业's staff were told of C in their inbox."""
+    one, two = communities[ONE], communities[TWO]
+    compound, other = (
+        Compound(community_id=one, name="矩阵小区"),
+        Compound(community_id=two, name="矩阵二小区"),
+    )
+    session.add_all([compound, other])
+    await session.flush()
+    building = Building(compound_id=compound.id, name="1幢")
+    session.add(building)
+    await session.flush()
+    unit, spare = Unit(building_id=building.id, name="101"), Unit(building_id=building.id, name="102")
+    household = Household(community_id=one, address="矩阵小区1幢101")
+    session.add_all([unit, spare, household])
+    await session.flush()
+    session.add(Residence(household_id=household.id, unit_id=unit.id, tenure="OWNER"))
+    holder = await session.get(Person, people["holder"].person_id)
+    holder.household_id = household.id
+    organisations = {
+        "committee": Organisation(community_id=one, kind="RESIDENTS_COMMITTEE", name="矩阵一居委会"),
+        "property": Organisation(community_id=one, kind="PROPERTY_MANAGEMENT", name="矩阵一物业"),
+        "committee_two": Organisation(community_id=two, kind="RESIDENTS_COMMITTEE", name="矩阵二居委会"),
+        "property_two": Organisation(community_id=two, kind="PROPERTY_MANAGEMENT", name="矩阵二物业"),
+    }
+    session.add_all(organisations.values())
+    await session.flush()
+    session.add_all(
+        [
+            CompoundOrganisation(
+                compound_id=compound.id,
+                kind="PROPERTY_MANAGEMENT",
+                organisation_id=organisations["property"].id,
+                community_id=one,
+            ),
+            CompoundOrganisation(
+                compound_id=other.id,
+                kind="PROPERTY_MANAGEMENT",
+                organisation_id=organisations["property_two"].id,
+                community_id=two,
+            ),
+            *(
+                OrganisationMember(organisation_id=organisations[name].id, person_id=people[caller].person_id)
+                for caller, name in (
+                    ("org_staff", "property"),
+                    ("committee_staff", "committee"),
+                    ("org_staff_other", "property_two"),
+                )
+            ),
+        ]
+    )
+    category = await session.scalar(
+        select(CaseCategory.id).where(CaseCategory.code == "PUBLIC_FACILITY_REPAIR")
+    )
+    common = {
+        "community_id": one,
+        "compound_id": compound.id,
+        "category_id": category,
+        "reporter_id": holder.id,
+        "organisation_id": organisations["property"].id,
+    }
+    case_c = Case(
+        **common,
+        description="矩阵：楼道灯坏了",
+        status="REPORTED",
+        reported_at=now - timedelta(hours=1),
+        accept_due_at=now + timedelta(hours=23),
+        resolve_due_at=now + timedelta(hours=71),
+    )
+    done = Case(
+        **common,
+        description="矩阵：门禁失灵",
+        status="RESOLVED",
+        reported_at=now - timedelta(days=2),
+        accept_due_at=now + timedelta(days=-1),
+        resolve_due_at=now + timedelta(days=1),
+        accepted_at=now - timedelta(days=2) + timedelta(hours=1),
+        accepted_by=people["org_staff"].person_id,
+        resolved_at=now - timedelta(hours=3),
+        resolved_by=people["org_staff"].person_id,
+        resolution_note="矩阵：已更换门禁主板",
+    )
+    session.add_all([case_c, done])
+    await session.flush()
+    photo = CasePhoto(case_id=case_c.id, position=1, content_type="image/jpeg", data=JPEG)
+    # The holder's notification just before C's: a replay after it starts where C's begins.
+    marker = Notification(person_id=holder.id, kind="CASE_UPDATED", title="矩阵：标记", body="矩阵")
+    session.add(marker)
+    await session.flush()
+    session.add_all(
+        [
+            photo,
+            *(
+                CaseEvent(case_id=row.id, kind="REPORTED", actor_id=holder.id, at=row.reported_at)
+                for row in (case_c, done)
+            ),
+            Notification(
+                person_id=people["org_staff"].person_id,
+                kind="CASE_ASSIGNED",
+                title="新的公共设施报修事项",
+                body="矩阵：楼道灯坏了",
+                subject_id=encode_global_id("Case", case_c.id),
+            ),
+        ]
+    )
+    await session.flush()
+    return {
+        "cases": {"C": case_c.id},
+        "ids": {
+            "compound": encode_global_id("Compound", compound.id),
+            "spare_unit": encode_global_id("Unit", spare.id),
+            "building": encode_global_id("Building", building.id),
+            "household": encode_global_id("Household", household.id),
+            "committee": encode_global_id("Organisation", organisations["committee"].id),
+            "property": encode_global_id("Organisation", organisations["property"].id),
+            "case_c": encode_global_id("Case", case_c.id),
+            "case_done": encode_global_id("Case", done.id),
+            "photo_c": encode_global_id("CasePhoto", photo.id),
+            "before_case_notice": encode_global_id("Notification", marker.id),
+        },
+    }
+
+
 async def build_world(session: AsyncSession, now: datetime) -> World:
     tokens = TokenService(make_settings())
     session.add_all(
@@ -433,6 +577,7 @@ async def build_world(session: AsyncSession, now: datetime) -> World:
     space = await add_makerspace(session, now, people, communities)
     facility = await session.scalar(select(Facility.id).order_by(Facility.id).limit(1))
     facility_f = await add_facility_f(session, communities)
+    affairs = await add_affairs(session, now, people, communities)
     ids = {
         "community": encode_global_id("Community", communities[ONE]),
         "facility": encode_global_id("Facility", facility),
@@ -441,6 +586,7 @@ async def build_world(session: AsyncSession, now: datetime) -> World:
         **elders["ids"],
         **children["ids"],
         **space["ids"],
+        **affairs["ids"],
     }
     return World(
         now=now,
@@ -452,6 +598,7 @@ async def build_world(session: AsyncSession, now: datetime) -> World:
         own_reservations=space["own_reservations"],
         after_sequence=elders["after"],
         check_in_code=space["check_in_code"],
+        cases=affairs["cases"],
     )
 
 

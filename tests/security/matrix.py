@@ -14,6 +14,7 @@ what the code happens to do.
 
 from pathlib import Path
 
+from tests.affairs import matrix_cases as affairs
 from tests.childcare import matrix_cases as childcare
 from tests.eldercare import matrix_cases as eldercare
 from tests.facilities import matrix_cases as facilities
@@ -23,7 +24,7 @@ from tests.security.rows import CALLERS, OUTCOMES, SECTIONS, Row
 
 # Each module's ROWS (by section), RUNNERS (by row key) and SENSITIVE (the nested fields of its
 # types that need a row).
-DOMAINS = [people, facilities, makerspace, childcare, eldercare]
+DOMAINS = [people, facilities, makerspace, childcare, eldercare, affairs]
 
 
 def table(domains: list) -> tuple[Row, ...]:

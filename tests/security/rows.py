@@ -22,6 +22,9 @@ CALLERS: dict[str, str] = {
     "makerspace_staff_other": "maker-space staff, other community",
     "community_admin": "community office, this community",
     "community_admin_other": "community office, other community",
+    "org_staff": "物业 staff, case C's organisation",
+    "committee_staff": "居委会 staff, community 1 (another organisation)",
+    "org_staff_other": "物业 staff, other community",
     "gateway": "device gateway",
     "admin": "admin",
 }
@@ -42,6 +45,10 @@ CALLER_ROLES: dict[str, tuple[str, str | None]] = {
     "makerspace_staff_other": ("MAKERSPACE_STAFF", TWO),
     "community_admin": ("COMMUNITY_ADMIN", ONE),
     "community_admin_other": ("COMMUNITY_ADMIN", TWO),
+    # Staff of an organisation (#18) act for it by membership, not by a role: residents otherwise.
+    "org_staff": ("RESIDENT", ONE),
+    "committee_staff": ("RESIDENT", ONE),
+    "org_staff_other": ("RESIDENT", TWO),
     "gateway": ("DEVICE_GATEWAY", None),
     "admin": ("ADMIN", None),
 }
@@ -60,6 +67,7 @@ MASKED = "masked"
 UNAUTH = "UNAUTHENTICATED"
 FORBIDDEN = "FORBIDDEN"
 NOT_FOUND = "NOT_FOUND"
+REFUSED = "refused"
 
 OUTCOMES: dict[str, str] = {
     OK: "answered with the target (a list includes it, an action on it succeeds)",
@@ -72,6 +80,8 @@ OUTCOMES: dict[str, str] = {
     UNAUTH: "top-level error `UNAUTHENTICATED` (WebSocket: an `error` message)",
     FORBIDDEN: "top-level error `FORBIDDEN`",
     NOT_FOUND: "a `NotFound` result, or a top-level error `NOT_FOUND`: as if the target did not exist",
+    REFUSED: "a DomainError other than NotFound: a rule of the caller's own standing says no (no community "
+    "to report in, another community named)",
 }
 
 # Outcomes that let the caller read the target: a logged row then needs its access-log row.
@@ -89,15 +99,24 @@ class Row:
     cells: tuple[str, ...]  # one outcome per caller, in CALLERS order
     logged: bool = False  # a read of elder A's health data: one health_access_log row per request
     child_logged: bool = False  # a read of child X's data: one child_access_log row per request
+    case_logged: bool = False  # a read of case C's reporter or photos: one case_access_log row per request
 
     def expected(self, caller: str) -> str:
         return self.cells[list(CALLERS).index(caller)]
 
 
+# The staff of community affairs' organisations are residents in every other domain: a row that
+# names the resident's cell and not theirs gives them the resident's.
+AS_RESIDENT = ("org_staff", "committee_staff", "org_staff_other")
+
+
 def by_caller(default: str, **cells: str) -> tuple[str, ...]:
-    """One outcome per caller, in CALLERS order: `default` for those not named."""
+    """One outcome per caller, in CALLERS order: `default` for those not named (the staff of
+    organisations: the resident's, if it is named)."""
     unknown = cells.keys() - CALLERS.keys()
     assert not unknown, f"not callers: {unknown}"
+    if "resident" in cells:
+        cells = {caller: cells["resident"] for caller in AS_RESIDENT} | cells
     return tuple(cells.get(caller, default) for caller in CALLERS)
 
 
@@ -121,4 +140,5 @@ OFFICE = "the community office, and sessions"
 ELDER_CARE = "elder care: health data of elder A"
 CHILDCARE = "childcare: child X, its bookings and pick-up adults"
 MAKER_SPACE = "maker space: another person's reservation R"
-SECTIONS = (PUBLIC, PUBLIC_NODES, SIGNING_IN, OFFICE, ELDER_CARE, CHILDCARE, MAKER_SPACE)
+AFFAIRS = "community affairs: case C of another resident, handled by its 物业"
+SECTIONS = (PUBLIC, PUBLIC_NODES, SIGNING_IN, OFFICE, ELDER_CARE, CHILDCARE, MAKER_SPACE, AFFAIRS)

@@ -11,6 +11,7 @@ import graphql
 import pytest
 from sqlalchemy import select
 
+from models.affairs import CaseAccessLog
 from models.childcare import ChildAccessLog
 from models.eldercare import HealthAccessLog
 from models.people import Role
@@ -41,7 +42,12 @@ async def check_access_log(call: Call, sessions, expected: str, *, log, subject:
     """A cell that reads the subject (elder A, child X): exactly one row of `log` for the caller,
     the subject and each request that read it. Any other cell: no row for the subject (rows for
     what else the caller may see, such as elder B or their own child, are theirs)."""
-    whose = log.elder_id if log is HealthAccessLog else log.child_id
+    if log is HealthAccessLog:
+        whose = log.elder_id
+    elif log is ChildAccessLog:
+        whose = log.child_id
+    else:
+        whose = log.case_id
     async with sessions() as session:
         rows = (
             await session.execute(
@@ -83,6 +89,8 @@ async def test_cell(row: Row, caller: str, gql, app, world, db):
         await check_access_log(
             call, db, expected, log=ChildAccessLog, subject=world.children["X"], name="child X"
         )
+    if row.case_logged:
+        await check_access_log(call, db, expected, log=CaseAccessLog, subject=world.cases["C"], name="case C")
 
 
 def test_every_root_field_node_type_and_sensitive_field_has_a_row():
