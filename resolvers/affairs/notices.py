@@ -35,7 +35,7 @@ from resolvers.actor import Viewer
 from resolvers.affairs.access import is_admin, is_office, member_organisations
 from resolvers.batching import batch, by_ids
 from resolvers.errors import DomainFailure, ErrorCode, NotFound
-from resolvers.pagination import Page, keyset_page
+from resolvers.pagination import Page
 
 MAX_TITLE = 100
 MAX_BODY = 2000
@@ -431,17 +431,18 @@ async def my_notices(
     if household_id is None:
         return Page(items=[], keys=[], has_next=False)
     stmt = (
-        select(NoticeReceipt, Notice)
-        .join(Notice, Notice.id == NoticeReceipt.notice_id)
+        select(Notice, NoticeReceipt)
+        .join(NoticeReceipt, NoticeReceipt.notice_id == Notice.id)
         .where(NoticeReceipt.household_id == household_id)
     )
+    # Both entities of each row (keyset_page keeps only the first), so the keyset is applied here.
     key = [Notice.published_at, Notice.id]
-    page = await keyset_page(
-        stmt, session=session, key_columns=key, first=first, after=after, descending=True
-    )
-    # keyset_page keeps each row's first entity; the notice of each receipt is in the identity map.
-    items = [Reading(await session.get(Notice, receipt.notice_id), receipt) for receipt in page.items]
-    return Page(items=items, keys=page.keys, has_next=page.has_next)
+    if after is not None:
+        stmt = stmt.where(tuple_(*key) < tuple_(*after))
+    rows = (await session.execute(stmt.order_by(*(column.desc() for column in key)).limit(first + 1))).all()
+    items = [Reading(notice, receipt) for notice, receipt in rows[:first]]
+    keys = [(item.notice.published_at, item.notice.id) for item in items]
+    return Page(items=items, keys=keys, has_next=len(rows) > first)
 
 
 @dataclass(frozen=True)
@@ -481,26 +482,25 @@ async def read_receipts(
     """The households reached, by address: whom staff may call because no one of it has read it."""
     notice = await published_notice(session=session, viewer=viewer, notice_id=notice_id)
     stmt = (
-        select(NoticeReceipt.household_id)
+        select(
+            NoticeReceipt.household_id,
+            Household.address,
+            NoticeReceipt.read_at,
+            Person.name,
+            NoticeReceipt.acknowledged_at,
+        )
         .join(Household, Household.id == NoticeReceipt.household_id)
         .outerjoin(Person, Person.id == NoticeReceipt.read_by)
         .where(NoticeReceipt.notice_id == notice_id)
-        .add_columns(NoticeReceipt.read_at, Person.name, NoticeReceipt.acknowledged_at, Household.address)
     )
     if unread_only:
         stmt = stmt.where(NoticeReceipt.read_at.is_(None))
-    # keyset_page keeps only each row's first column: page the full rows by (address, household).
+    # Whole rows, not one entity (what keyset_page keeps), so the keyset is applied here.
     key = [Household.address, NoticeReceipt.household_id]
-    after_clause = None if after is None else tuple(after)
-    if after_clause is not None:
-        stmt = stmt.where(tuple_(*key) > tuple_(*after_clause))
+    if after is not None:
+        stmt = stmt.where(tuple_(*key) > tuple_(*after))
     rows = (await session.execute(stmt.order_by(*key).limit(first + 1))).all()
-    items = [
-        HouseholdReceipt(
-            household_id=household_id, address=address, read_at=read_at, reader_name=name, acknowledged_at=ack
-        )
-        for household_id, read_at, name, ack, address in rows[:first]
-    ]
+    items = [HouseholdReceipt(*row) for row in rows[:first]]
     keys = [(item.address, item.household_id) for item in items]
     return notice, Page(items=items, keys=keys, has_next=len(rows) > first)
 
@@ -528,6 +528,8 @@ async def units_reached(
     *, session: AsyncSession, notice: Notice, household_ids: Sequence[int]
 ) -> dict[int, list[ReachedUnit]]:
     """The units through which each household is reached, as residences stand now."""
+    if not household_ids:
+        return {}
     building_ids = (
         await session.scalars(select(NoticeBuilding.building_id).where(NoticeBuilding.notice_id == notice.id))
     ).all()

@@ -616,3 +616,24 @@ async def test_who_may_not_publish_read_receipts_or_see_a_notice(gql, session, w
         answer = (await gql(mutation, {"id": nid}, token=world.tokens["p5"]))["data"][field_name]
         assert (answer["__typename"], answer["code"]) == ("NotFound", "NOT_FOUND")
     assert await counts(session) == before
+
+
+async def test_my_notices_reads_its_references_in_a_fixed_number_of_statements(gql, world, count_statements):
+    query = """{ myNotices(first: 20) { edges { readAt node { title compound { name } buildings { name }
+      organisation { name } community { name } } } } }"""
+    building_a = {
+        "compoundId": gid("Compound", world.compound),
+        "buildingIds": [gid("Building", world.buildings["A"])],
+    }
+    await publish(gql, world, who="member", **building_a)  # every reference of a notice is there
+    with count_statements() as one:
+        page = await gql(query, token=world.tokens["p1a"])
+    assert len(page["data"]["myNotices"]["edges"]) == 1
+    for _ in range(3):
+        await publish(gql, world, **building_a)
+    await publish(gql, world, compoundId=gid("Compound", world.compound))
+    with count_statements() as five:
+        page = await gql(query, token=world.tokens["p1a"])
+    edges = page["data"]["myNotices"]["edges"]
+    assert len(edges) == 5 and edges[0]["node"]["buildings"] == [] and edges[4]["node"]["organisation"]
+    assert five.count == one.count, "\n\n".join(five.statements)
