@@ -637,3 +637,32 @@ async def test_my_notices_reads_its_references_in_a_fixed_number_of_statements(g
     edges = page["data"]["myNotices"]["edges"]
     assert len(edges) == 5 and edges[0]["node"]["buildings"] == [] and edges[4]["node"]["organisation"]
     assert five.count == one.count, "\n\n".join(five.statements)
+
+
+async def test_marking_the_whole_inbox_read_reads_each_notice_for_the_household(gql, session, world, clock):
+    building_a = {
+        "compoundId": gid("Compound", world.compound),
+        "buildingIds": [gid("Building", world.buildings["A"])],
+    }
+    notices = [await publish(gql, world, title=f"通知{n}", **building_a) for n in range(2)]
+    clock.now = T0 + timedelta(minutes=5)
+    marked = await gql(
+        "mutation { notificationsMarkRead(all: true) { __typename } }", token=world.tokens["p4"]
+    )
+    assert marked["data"]["notificationsMarkRead"]["__typename"] == "NotificationsMarked"
+    for notice in notices:
+        receipts = await session.scalars(
+            select(NoticeReceipt).where(NoticeReceipt.notice_id == notice_pk(notice))
+        )
+        read = {row.household_id: (row.read_at, row.read_by) for row in receipts}
+        assert read == {
+            world.households["h1"]: (None, None),
+            world.households["h2"]: (None, None),
+            world.households["h4"]: (clock.now, world.people["p4"]),
+        }
+    audit = await session.scalar(
+        select(AuditLog).where(
+            AuditLog.action == "notification.mark_read", AuditLog.actor_id == world.people["p4"]
+        )
+    )
+    assert audit.after == {"marked": 2, "all": True, "noticesRead": 2}
