@@ -8,10 +8,13 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import BigInteger, Text, any_, bindparam, cast, func, insert, literal, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from models.affairs import NoticeReceipt
 from models.notifications import Notification, NotificationKind
+from models.people import Person
 from resolvers import audit
 from resolvers.eldercare.feed import Subscriber
 from resolvers.errors import DomainFailure, ErrorCode, NotFound
@@ -106,15 +109,44 @@ async def mark_read(
     )
     if ids is not None:
         stmt = stmt.where(Notification.id.in_(set(ids)))
-    marked = len((await session.scalars(stmt)).all())
+    marked_ids = (await session.scalars(stmt)).all()
+    marked = len(marked_ids)
     if marked:
+        notices = await _read_notices(session=session, person_id=person_id, marked_ids=marked_ids, now=now)
         await audit.record(
             session=session,
             action="notification.mark_read",
             object_id=audit.global_id("Person", person_id),
-            after={"marked": marked, "all": everything},
+            after={"marked": marked, "all": everything, "noticesRead": notices},
         )
     return marked
+
+
+def _global_id_sql(type_name: str, pk):
+    """audit.global_id in SQL: base64url of "<type>:<pk>" without padding (short enough that
+    Postgres's base64 breaks no line)."""
+    encoded = func.encode(func.convert_to(literal(f"{type_name}:") + cast(pk, Text), "UTF8"), "base64")
+    return func.rtrim(func.translate(encoded, "+/", "-_"), "=")
+
+
+async def _read_notices(*, session: AsyncSession, person_id: int, marked_ids, now: datetime) -> int:
+    """A NOTICE row read in the inbox reads the notice for the person's household too (its first
+    reading kept): one UPDATE joining the rows just marked to the household's unread receipts."""
+    household = select(Person.household_id).where(Person.id == person_id).scalar_subquery()
+    stmt = (
+        update(NoticeReceipt)
+        .where(
+            NoticeReceipt.household_id == household,
+            NoticeReceipt.read_at.is_(None),
+            Notification.id == any_(bindparam("marked", list(marked_ids), type_=ARRAY(BigInteger))),
+            Notification.person_id == person_id,
+            Notification.kind == NotificationKind.NOTICE.value,
+            Notification.subject_id == _global_id_sql("Notice", NoticeReceipt.notice_id),
+        )
+        .values(read_at=now, read_by=person_id)
+        .returning(NoticeReceipt.notice_id)
+    )
+    return len((await session.scalars(stmt)).all())
 
 
 # ── The live inbox ────────────────────────────────────────────────────────────

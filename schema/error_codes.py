@@ -28,7 +28,7 @@ MEANINGS: dict[ErrorCode, str] = {
     ErrorCode.COMMUNITY_NOT_FOUND: "`linli user add`: no community of that name.",
     ErrorCode.PHONE_TAKEN: "Another account has this phone number.",
     ErrorCode.OTHER_COMMUNITY: "A community office or its staff may act only in their own community "
-    "(people, devices).",
+    "(people, devices, notices).",
     ErrorCode.HOUSEHOLD_NOT_IN_COMMUNITY: "The household is not in the chosen community.",
     ErrorCode.ROLE_NEEDS_COMMUNITY: "A staff role is held within a community: the person needs one.",
     ErrorCode.ADMIN_ONLY_ROLE: "Only ADMIN grants or revokes ADMIN and COMMUNITY_ADMIN.",
@@ -132,7 +132,8 @@ MEANINGS: dict[ErrorCode, str] = {
     ErrorCode.NOTE_REQUIRED: "Resolving an alert or logging a visit needs a note.",
     ErrorCode.UNKNOWN_VISIT_KIND: "A visit is VISIT, CALL, VIDEO_CALL or ESCORT.",
     ErrorCode.COMMUNITY_REQUIRED: "ADMIN must name the community (elderRegister, deviceRegister, "
-    "makerSpaceCreate, childcareCenterCreate).",
+    "makerSpaceCreate, childcareCenterCreate, noticePublish, where a member of more than one 居委会 "
+    "must too).",
     ErrorCode.ELDER_UNDER_SIXTY: "Elder care serves people aged 60 and over (老年人权益保障法 art. 2).",
     ErrorCode.INVALID_ADDRESS: "An address is at most 200 characters.",
     ErrorCode.INVALID_CONTACT: "At most 5 emergency contacts, each with a name, a mainland mobile "
@@ -207,7 +208,8 @@ MEANINGS: dict[ErrorCode, str] = {
     ErrorCode.INVALID_SLA: "Minutes to accept 1–43200, to resolve at least those and at most 129600.",
     ErrorCode.INVALID_CATEGORY: "`caseCategoryCreate`/`Update`: a code is A–Z, 0–9 and _; the organisation "
     "kinds differ.",
-    ErrorCode.NOTICE_TARGET: "`noticePublish`: buildings must belong to the compound named (and need one).",
+    ErrorCode.NOTICE_TARGET: "`noticePublish`: the compound must be of the community, and buildings of the "
+    "compound named (and need one).",
     ErrorCode.INVALID_TITLE: "`noticePublish`: the title is blank or over 100 characters.",
     ErrorCode.INVALID_BODY: "`noticePublish`: the text is blank or over 2000 characters.",
     ErrorCode.NO_HOUSEHOLDS: "`noticePublish`: no household is registered where the notice is aimed.",

@@ -3,16 +3,17 @@
 import strawberry
 
 from schema.affairs.cases import CasesMutation, CasesQuery, CasesSubscription
+from schema.affairs.notices import NoticesMutation, NoticesQuery
 from schema.affairs.organisation import OrganisationMutation, OrganisationQuery
 
 
 @strawberry.type
-class AffairsQuery(OrganisationQuery, CasesQuery):
+class AffairsQuery(OrganisationQuery, CasesQuery, NoticesQuery):
     pass
 
 
 @strawberry.type
-class AffairsMutation(OrganisationMutation, CasesMutation):
+class AffairsMutation(OrganisationMutation, CasesMutation, NoticesMutation):
     pass
 
 
