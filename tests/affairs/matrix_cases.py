@@ -54,6 +54,7 @@ OFFICE_CREATE = by_caller(
 )
 ADMIN_ONLY = by_caller(FORBIDDEN, anonymous=UNAUTH, admin=OK)
 OFFICE_SECTION = "community affairs: 矩阵小区 of community 1, run by its community office"
+NOTICES = "community affairs: notice N of the 居委会 of community 1, to another household"
 
 ROWS: dict[str, tuple[Row, ...]] = {
     PUBLIC: (
@@ -66,6 +67,51 @@ ROWS: dict[str, tuple[Row, ...]] = {
         Row("node_organisation", "`node` → Organisation", ("Query.node:Organisation",), everyone(OK)),
         Row("node_building", "`node` → Building", ("Query.node:Building",), everyone(OK)),
         Row("node_unit", "`node` → Unit", ("Query.node:Unit",), everyone(OK)),
+    ),
+    NOTICES: (
+        Row(
+            "node_notice",
+            "`node` → notice N",
+            ("Query.node:Notice",),
+            by_caller(NULL, committee_staff=OK, community_admin=OK, admin=OK),
+        ),
+        Row(
+            "my_notices",
+            "`myNotices`: N did not reach the caller's household",
+            ("Query.myNotices",),
+            signed_in(OWN),
+        ),
+        Row(
+            "notice_read_receipts",
+            "`noticeReadReceipts` of N",
+            ("Query.noticeReadReceipts",),
+            by_caller(NOT_FOUND, anonymous=UNAUTH, committee_staff=OK, community_admin=OK, admin=OK),
+        ),
+        Row(
+            "notice_publish",
+            "`noticePublish` to 矩阵小区 of community 1",
+            ("Mutation.noticePublish",),
+            by_caller(
+                FORBIDDEN,
+                anonymous=UNAUTH,
+                committee_staff=OK,
+                community_admin=OK,
+                community_admin_other=REFUSED,
+                admin=OK,
+            ),
+        ),
+        Row(
+            "notice_mark_read",
+            "`noticeMarkRead` of N (another household's)",
+            ("Mutation.noticeMarkRead",),
+            by_caller(NOT_FOUND, anonymous=UNAUTH),
+        ),
+        Row(
+            "notice_acknowledge",
+            "`noticeAcknowledge` of N (another household's)",
+            ("Mutation.noticeAcknowledge",),
+            by_caller(NOT_FOUND, anonymous=UNAUTH),
+        ),
     ),
     AFFAIRS: (
         Row(
@@ -511,3 +557,55 @@ async def case_category_update(call: Call) -> str:
         "__typename ... on DomainError { code } } }"
     )
     return await mutate(call, text, "caseCategoryUpdate", "CaseCategory")
+
+
+# ── Notices ───────────────────────────────────────────────────────────────────
+
+
+@runner("node_notice")
+async def node_notice(call: Call) -> str:
+    return await node_outcome(call, call.world.ids["notice_n"], "... on Notice { title }")
+
+
+@runner("my_notices")
+async def my_notices(call: Call) -> str:
+    body = await call.query("{ myNotices { edges { node { id } } } }")
+    if code := refusal(body):
+        return code
+    return own_list(ids_of(body["data"]["myNotices"]), [], call.world.ids["notice_n"])
+
+
+@runner("notice_read_receipts")
+async def notice_read_receipts(call: Call) -> str:
+    body = await call.query(
+        "query($id: ID!) { noticeReadReceipts(id: $id) { households edges { node { readAt } } } }",
+        id=call.world.ids["notice_n"],
+    )
+    return outcome_of(body, "noticeReadReceipts", lambda found: OK if found["households"] == 1 else EMPTY)
+
+
+@runner("notice_publish")
+async def notice_publish(call: Call) -> str:
+    body = await call.query(
+        "mutation($c: ID!, $compound: ID!) { noticePublish(input: {communityId: $c, compoundId: $compound, "
+        'title: "矩阵：通知", body: "矩阵：内容"}) { '
+        "__typename ... on Notice { id } ... on DomainError { code } } }",
+        c=community_one(call),
+        compound=call.world.ids["compound"],
+    )
+    return outcome_of(body, "noticePublish", office_judge("Notice"))
+
+
+NOTICE_READING = "__typename ... on NoticeReading { readAt } ... on DomainError { code }"
+
+
+@runner("notice_mark_read")
+async def notice_mark_read(call: Call) -> str:
+    text = "mutation($id: ID!) { noticeMarkRead(id: $id) { " + NOTICE_READING + " } }"
+    return await mutate(call, text, "noticeMarkRead", "NoticeReading", id=call.world.ids["notice_n"])
+
+
+@runner("notice_acknowledge")
+async def notice_acknowledge(call: Call) -> str:
+    text = "mutation($id: ID!) { noticeAcknowledge(id: $id) { " + NOTICE_READING + " } }"
+    return await mutate(call, text, "noticeAcknowledge", "NoticeReading", id=call.world.ids["notice_n"])

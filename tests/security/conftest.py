@@ -25,6 +25,8 @@ from models.affairs import (
     CasePhoto,
     Compound,
     CompoundOrganisation,
+    Notice,
+    NoticeReceipt,
     Organisation,
     OrganisationMember,
     Residence,
@@ -526,6 +528,22 @@ async def add_affairs(session: AsyncSession, now: datetime, people: dict, commun
     session.add_all([case_c, done])
     await session.flush()
     photo = CasePhoto(case_id=case_c.id, position=1, content_type="image/jpeg", data=JPEG)
+    # Notice N of the 居委会 (published by its staff), which reached the holder's household.
+    notice = Notice(
+        community_id=one,
+        publisher_id=people["committee_staff"].person_id,
+        organisation_id=organisations["committee"].id,
+        compound_id=compound.id,
+        audience="ALL",
+        title="矩阵：停水通知",
+        body="矩阵小区明日 9:00–12:00 停水。",
+        requires_acknowledgement=True,
+        published_at=now - timedelta(hours=2),
+        households=1,
+    )
+    session.add(notice)
+    await session.flush()
+    session.add(NoticeReceipt(notice_id=notice.id, household_id=household.id))
     # The holder's notification just before C's: a replay after it starts where C's begins.
     marker = Notification(person_id=holder.id, kind="CASE_UPDATED", title="矩阵：标记", body="矩阵")
     session.add(marker)
@@ -560,6 +578,7 @@ async def add_affairs(session: AsyncSession, now: datetime, people: dict, commun
             "case_done": encode_global_id("Case", done.id),
             "photo_c": encode_global_id("CasePhoto", photo.id),
             "before_case_notice": encode_global_id("Notification", marker.id),
+            "notice_n": encode_global_id("Notice", notice.id),
         },
     }
 
