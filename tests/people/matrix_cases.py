@@ -412,10 +412,20 @@ async def notifications_for(call: Call) -> tuple[str, str | None, str]:
 @runner("my_notifications")
 async def my_notifications(call: Call) -> str:
     first, own, target = await notifications_for(call)
+    member = call.world.member(call.caller)
+    earlier = set()
+    if member is not None:  # what the world told the caller before the cell (a case, for its 物业)
+        async with call.sessions() as session:
+            rows = await session.scalars(
+                select(Notification.id).where(Notification.person_id == member.person_id)
+            )
+            earlier = {encode_global_id("Notification", pk) for pk in rows} - {own}
 
     def judge(inbox: dict) -> str:
         listed = [edge["node"]["id"] for edge in inbox["edges"]]
-        return own_list([pk for pk in listed if pk != first], [own] if own else [], target)
+        return own_list(
+            [pk for pk in listed if pk != first and pk not in earlier], [own] if own else [], target
+        )
 
     return outcome_of(await call.query(MY_NOTIFICATIONS), "myNotifications", judge)
 
