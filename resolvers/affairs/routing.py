@@ -160,8 +160,10 @@ async def set_rule(*, session: AsyncSession, viewer: Viewer, fields: RuleFields)
         "category_id": category.id,
         "organisation_id": fields.organisation_id,
         "informed_organisation_id": fields.informed_organisation_id,
-        "accept_minutes": fields.accept_minutes or category.accept_minutes,
-        "resolve_minutes": fields.resolve_minutes or category.resolve_minutes,
+        "accept_minutes": category.accept_minutes if fields.accept_minutes is None else fields.accept_minutes,
+        "resolve_minutes": category.resolve_minutes
+        if fields.resolve_minutes is None
+        else fields.resolve_minutes,
     }
     before = await session.scalar(
         select(CaseRoutingRule).where(
