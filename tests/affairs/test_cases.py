@@ -5,11 +5,14 @@ change nothing. Built on the demo 南睦苑 (seeds/affairs.py), inside each test
 
 import asyncio
 import base64
+import json
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from websockets.asyncio.client import connect
 
 from models.affairs import Case, CaseAccessLog, CaseEvent, CasePhoto, Compound, Organisation
 from models.audit import AuditLog
@@ -444,3 +447,70 @@ async def test_two_staff_accepting_at_once_one_wins(engine, people):
 
 def clock_now():
     return datetime.now(UTC)
+
+
+async def test_the_reporter_sees_the_case_move_live(engine, live_server, settings):
+    """Over a real server and WebSocket: the reporter's `myCaseUpdates` delivers the case as the
+    物业 accepts and resolves it (committed, so cleaned up after; the figures are put back)."""
+    service = TokenService(settings)
+    async with engine.connect() as connection:
+        session = AsyncSession(bind=connection)
+        resident = await session.scalar(select(Person).where(Person.phone == RESIDENT))
+        staff = await session.scalar(select(Person).where(Person.phone == PROPERTY))
+        for person in (resident, staff):
+            await session.refresh(person, ["roles"])
+        tokens = {RESIDENT: service.issue(resident)[0], PROPERTY: service.issue(staff)[0]}
+        figures = (await connection.execute(text("SELECT * FROM case_monthly_figures"))).mappings().all()
+        minutes = (await connection.execute(text("SELECT * FROM case_resolution_minutes"))).mappings().all()
+    made_id = None
+    try:
+        async with httpx.AsyncClient(base_url=f"http://{live_server}") as http:
+
+            async def post(query: str, variables: dict, phone: str) -> dict:
+                response = await http.post(
+                    "/graphql",
+                    json={"query": query, "variables": variables},
+                    headers={"Authorization": f"Bearer {tokens[phone]}"},
+                )
+                return response.json()["data"]
+
+            init = {"type": "connection_init", "payload": {"Authorization": f"Bearer {tokens[RESIDENT]}"}}
+            url = f"ws://{live_server}/graphql"
+            async with connect(url, subprotocols=["graphql-transport-ws"]) as socket:
+                await socket.send(json.dumps(init))
+                assert json.loads(await socket.recv())["type"] == "connection_ack"
+                updates = (
+                    "subscription { myCaseUpdates { notificationId case { id status resolutionNote } } }"
+                )
+                await socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": updates}}))
+                await asyncio.sleep(0.5)  # the subscription is placed
+                made = (
+                    await post(
+                        REPORT, {"input": {"category": "PARKING", "description": "车位被占"}}, RESIDENT
+                    )
+                )["caseReport"]
+                made_id = made["id"]
+                await post(ACCEPT, {"id": made_id}, PROPERTY)
+                await post(RESOLVE, {"id": made_id, "note": "已联系车主挪车"}, PROPERTY)
+                seen = []
+                for _ in range(2):
+                    message = json.loads(await asyncio.wait_for(socket.recv(), 10))
+                    assert message["type"] == "next", message
+                    seen.append(message["payload"]["data"]["myCaseUpdates"]["case"])
+                # Each delivery reads the case as it stands then: by the second it is resolved
+                assert [case["id"] for case in seen] == [made_id, made_id]
+                assert seen[-1] == {"id": made_id, "status": "RESOLVED", "resolutionNote": "已联系车主挪车"}
+    finally:
+        if made_id is not None:
+            async with engine.begin() as connection:
+                await connection.execute(delete(Notification).where(Notification.subject_id == made_id))
+                await connection.execute(delete(Case).where(Case.id == int(base64_pk(made_id))))
+                await connection.execute(text("DELETE FROM case_monthly_figures"))
+                await connection.execute(text("DELETE FROM case_resolution_minutes"))
+                for table, rows in (("case_monthly_figures", figures), ("case_resolution_minutes", minutes)):
+                    for row in rows:
+                        columns = ", ".join(row.keys())
+                        values = ", ".join(f":{key}" for key in row.keys())
+                        await connection.execute(
+                            text(f"INSERT INTO {table} ({columns}) VALUES ({values})"), dict(row)
+                        )
