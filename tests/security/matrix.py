@@ -57,7 +57,13 @@ community 1, and one reservation and one sign-in session of each signed-in calle
 that session's). Every staff role has two callers: one
 of community 1, where the targets are, and one of community 2, which has elder B but no childcare
 centre and no maker space (a structure test fails when a community-scoped role lacks either). The
-device gateway and the admin belong to no community.
+device gateway and the admin belong to no community. Community affairs (#18): 矩阵小区 in
+community 1, where R's holder's household lives, with its 物业 and the community's 居委会, and
+矩阵二小区 in community 2 with its own; case **C** of R's holder (reported, with a photo, routed to
+the 物业) and a resolved one; notice **N** of the 居委会, which reached the holder's household.
+Three callers act for an organisation by membership (they are residents otherwise, and in every
+other row get the resident's cell unless it names them): the staff of C's 物业, of community 1's
+居委会 (another organisation), and of community 2's 物业 (another community).
 
 The policy the cells follow:
 
@@ -130,6 +136,20 @@ The policy the cells follow:
 - **Phone numbers**: `Viewer.phone` is the caller's own. `PickupPerson.phone` is whole for the
   child's guardians and for childcare staff (they verify the adult at the gate), masked for admin.
   `ReservationHolder.phone` is whole for the holder, masked for maker-space staff and admin.
+- **Community affairs**: compounds, organisations, buildings, units and the case categories are
+  public; `Organisation.members` shows names to the signed-in, phones whole to the office of the
+  organisation's community and admin, masked to everyone else. A case is seen by its reporter, the
+  members of the organisation it was routed to, the office of its community and admin; the members
+  of an organisation only informed of it see the case without its reporter or photos; nobody else
+  (`node` null, actions `NOT_FOUND`). Only the organisation's members, the office and admin accept
+  and resolve it; only the reporter rates or reopens it. Reading a case's reporter or photos (in
+  the graph or `GET /affairs/photos/<id>`) by anyone but the reporter writes one
+  `case_access_log` row per case per request (the **case log** column). Any signed-in person with a
+  community may report (`caseReport`; the device gateway may not; the admin, with no community,
+  is refused). A notice is seen by the households it reached, the office and the 居委会 it was
+  published for; only they read its receipts; only the office and that community's 居委会 members
+  publish. Compounds, organisations, members, residences and routing rules are the office's (its
+  own community's), the category list admin's.
 - A refusal never tells whether the object exists: `node(id:)` answers null and an action answers
   `NOT_FOUND`, as for an id that names nothing; `FORBIDDEN` is for a role that may never call the
   field at all.
@@ -140,11 +160,12 @@ def render_markdown() -> str:
     """The matrix section of docs/SECURITY.md (what lies between the markers)."""
     lines = [INTRO, "Outcomes:", ""]
     lines += [f"- `{outcome}` — {meaning}" for outcome, meaning in OUTCOMES.items()]
-    lines += ["", "| operation | " + " | ".join(CALLERS.values()) + " | log | child log |"]
-    lines.append("|---" * (len(CALLERS) + 3) + "|")
+    lines += ["", "| operation | " + " | ".join(CALLERS.values()) + " | log | child log | case log |"]
+    lines.append("|---" * (len(CALLERS) + 4) + "|")
     for row in ROWS:
         cells = " | ".join(f"`{cell}`" for cell in row.cells)
-        logs = f"{'yes' if row.logged else ''} | {'yes' if row.child_logged else ''}"
+        flags = (row.logged, row.child_logged, row.case_logged)
+        logs = " | ".join("yes" if flag else "" for flag in flags)
         lines.append(f"| {row.operation} | {cells} | {logs} |")
     return "\n".join(lines) + "\n"
 
