@@ -59,6 +59,7 @@ NODE_TABLES = {
     "Organisation": "organisations",
     "Case": "cases",
     "CasePhoto": "case_photos",
+    "Notice": "notices",
 }
 
 
