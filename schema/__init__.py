@@ -19,6 +19,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
 
 from schema.abuse import MutationGuard
+from schema.affairs.figures import CaseFiguresQuery
 from schema.childcare import ChildcareMutation, ChildcareQuery
 from schema.common import Node, NotFound, RuleViolation
 from schema.context import GuardDelivery
@@ -45,7 +46,13 @@ from schema.validation import ChargeCost, alias_limit_rule, query_cost_rule, que
     "answered in Asia/Shanghai time."
 )
 class Query(
-    PeopleQuery, NotificationsQuery, FacilitiesQuery, MakerSpaceQuery, ChildcareQuery, ElderCareQuery
+    PeopleQuery,
+    NotificationsQuery,
+    FacilitiesQuery,
+    MakerSpaceQuery,
+    ChildcareQuery,
+    ElderCareQuery,
+    CaseFiguresQuery,
 ):
     @strawberry.field(description="Fetch any object by its global ID; null if absent or not yours to see.")
     async def node(

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from geoalchemy2.elements import WKTElement
-from sqlalchemy import and_, case, func, insert, or_, select, update
+from sqlalchemy import DateTime, and_, case, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.affairs import (
@@ -593,8 +593,10 @@ async def reopen_case(
             "status": CaseStatus.REOPENED.value,
             "reopened_at": now,
             "reopened_count": Case.reopened_count + 1,
-            "accept_due_at": now + (Case.accept_due_at - Case.reported_at),
-            "resolve_due_at": now + (Case.resolve_due_at - Case.reported_at),
+            # `now` typed as timestamptz: bare, it would be bound as a naive timestamp
+            "accept_due_at": literal(now, DateTime(timezone=True)) + (Case.accept_due_at - Case.reported_at),
+            "resolve_due_at": literal(now, DateTime(timezone=True))
+            + (Case.resolve_due_at - Case.reported_at),
             "escalation": None,
             "escalated_at": None,
         },

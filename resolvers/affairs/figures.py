@@ -1,0 +1,181 @@
+"""The community office's monthly figures of cases (#18): per organisation and month (Asia/Shanghai),
+cases received, the share accepted within the SLA, the median minutes to resolution, the average
+rating and the reopen rate.
+
+Read only from what the cases' trigger keeps (migration 0020): case_monthly_figures, one row per
+organisation and month, and case_resolution_minutes, a histogram of whole minutes to resolution.
+The cases themselves are never read, so the cost follows the months and organisations asked, not
+the number of cases. Received and first acceptances in time count in the month the case was
+reported; resolutions (and their minutes), ratings and reopenings in the month they happened.
+
+Who reads: the community office (ADMIN; the COMMUNITY_ADMIN of that community) every organisation
+of the community; a member of an organisation that organisation's rows. Anyone else who holds
+such a standing somewhere: NotFound (another community's figures are as if absent).
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Date, Float, and_, cast, func, select, true, values
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Select, column
+
+from models.affairs import CaseMonthlyFigures, CaseResolutionMinutes, Organisation, OrganisationMember
+from models.people import Community, Role
+from resolvers.actor import Viewer
+from resolvers.affairs.access import is_member, is_office
+from resolvers.errors import NotFound
+
+MAX_MONTHS = 24
+
+
+@dataclass(frozen=True)
+class MonthFigures:
+    """One organisation's figures for one month; zeros (and nulls) when nothing happened."""
+
+    organisation: Organisation
+    month: date  # its first day
+    received: int
+    accepted_in_time: int
+    resolved: int
+    rated: int
+    rating_sum: int
+    reopened: int
+    median_resolution_minutes: float | None
+
+    @property
+    def answered_in_time(self) -> float | None:
+        return self.accepted_in_time / self.received if self.received else None
+
+    @property
+    def average_rating(self) -> float | None:
+        return self.rating_sum / self.rated if self.rated else None
+
+    @property
+    def reopen_rate(self) -> float | None:
+        return self.reopened / self.resolved if self.resolved else None
+
+
+def months_between(first: date, last: date) -> list[date]:
+    """The first days of the months from `first`'s to `last`'s, both included; ValueError when
+    `last` is before `first` or they span more than MAX_MONTHS months (the schema says BAD_REQUEST)."""
+    start = first.year * 12 + first.month - 1
+    end = last.year * 12 + last.month - 1
+    if end < start or end - start >= MAX_MONTHS:
+        raise ValueError(f"月份区间须为 1–{MAX_MONTHS} 个月，且结束月不早于起始月")
+    return [date(index // 12, index % 12 + 1, 1) for index in range(start, end + 1)]
+
+
+def median_rows(organisations, first: date, last: date):
+    """The exact median of each month's minutes to resolution, from the histogram: with n
+    resolutions, the lower middle is the ⌊(n+1)/2⌋-th value and the upper the (⌊n/2⌋+1)-th (the
+    same when n is odd); the k-th value is the smallest minute whose running count reaches k."""
+    histogram = CaseResolutionMinutes
+    partition = (histogram.organisation_id, histogram.month)
+    running = (
+        select(
+            histogram.organisation_id,
+            histogram.month,
+            histogram.minutes,
+            func.sum(histogram.cases).over(partition_by=partition, order_by=histogram.minutes).label("upto"),
+            func.sum(histogram.cases).over(partition_by=partition).label("total"),
+        )
+        .where(histogram.organisation_id.in_(organisations), histogram.month.between(first, last))
+        .subquery("running")
+    )
+    lower = func.min(running.c.minutes).filter(running.c.upto >= (running.c.total + 1) // 2)
+    upper = func.min(running.c.minutes).filter(running.c.upto >= running.c.total // 2 + 1)
+    return (
+        select(
+            running.c.organisation_id,
+            running.c.month,
+            cast((lower + upper) / 2.0, Float).label("median"),
+        )
+        .group_by(running.c.organisation_id, running.c.month)
+        .subquery("medians")
+    )
+
+
+def figures_statement(*, community_id: int, months: Sequence[date], organisation_id: int | None) -> Select:
+    """One statement: every organisation asked × every month, its kept counts and its median."""
+    asked = select(Organisation.id).where(Organisation.community_id == community_id)
+    if organisation_id is not None:
+        asked = asked.where(Organisation.id == organisation_id)
+    month_list = values(column("month", Date), name="months").data([(month,) for month in months])
+    kept = CaseMonthlyFigures
+    medians = median_rows(asked.scalar_subquery(), months[0], months[-1])
+    stmt = (
+        select(
+            Organisation,
+            month_list.c.month,
+            func.coalesce(kept.received, 0),
+            func.coalesce(kept.accepted_in_time, 0),
+            func.coalesce(kept.resolved, 0),
+            func.coalesce(kept.rated, 0),
+            func.coalesce(kept.rating_sum, 0),
+            func.coalesce(kept.reopened, 0),
+            medians.c.median,
+        )
+        .select_from(Organisation)
+        .join(month_list, true())
+        .outerjoin(kept, and_(kept.organisation_id == Organisation.id, kept.month == month_list.c.month))
+        .outerjoin(
+            medians,
+            and_(medians.c.organisation_id == Organisation.id, medians.c.month == month_list.c.month),
+        )
+        .where(Organisation.community_id == community_id)
+        .order_by(Organisation.id, month_list.c.month)
+    )
+    if organisation_id is not None:
+        stmt = stmt.where(Organisation.id == organisation_id)
+    return stmt
+
+
+async def may_read_some_figures(*, session: AsyncSession, viewer: Viewer) -> bool:
+    """Whether the viewer could read figures anywhere: an office, or a member of an organisation."""
+    if viewer.has_role(Role.ADMIN.value, Role.COMMUNITY_ADMIN.value):
+        return True
+    found = await session.scalar(
+        select(OrganisationMember.organisation_id).where(OrganisationMember.person_id == viewer.person_id)
+    )
+    return found is not None
+
+
+async def check_reader(
+    *, session: AsyncSession, viewer: Viewer, community_id: int, organisation_id: int | None
+) -> None:
+    if await session.get(Community, community_id) is None:
+        raise NotFound("该社区")
+    if organisation_id is not None:
+        organisation = await session.get(Organisation, organisation_id)
+        if organisation is None or organisation.community_id != community_id:
+            raise NotFound("该组织")
+    if is_office(viewer, community_id):
+        return
+    if organisation_id is not None and await is_member(
+        session=session, person_id=viewer.person_id, organisation_id=organisation_id
+    ):
+        return
+    raise NotFound("该社区的办件统计")
+
+
+async def case_figures(
+    *,
+    session: AsyncSession,
+    viewer: Viewer,
+    community_id: int,
+    first_month: date,
+    last_month: date,
+    organisation_id: int | None = None,
+) -> list[MonthFigures]:
+    """Every organisation of the community (or the one named) for every month from first_month's to
+    last_month's, in the order the organisations were created, then by month."""
+    months = months_between(first_month, last_month)
+    await check_reader(
+        session=session, viewer=viewer, community_id=community_id, organisation_id=organisation_id
+    )
+    rows = await session.execute(
+        figures_statement(community_id=community_id, months=months, organisation_id=organisation_id)
+    )
+    return [MonthFigures(*row) for row in rows.all()]
