@@ -2,26 +2,35 @@
 cases received, the share accepted within the SLA, the median minutes to resolution, the average
 rating and the reopen rate.
 
-Read only from what the cases' trigger keeps (migration 0020): case_monthly_figures, one row per
-organisation and month, and case_resolution_minutes, a histogram of whole minutes to resolution.
+Read only from what the cases' trigger keeps (migrations 0020, 0022): case_monthly_figures, one row
+per organisation and month, and the counts of resolutions by whole hour and whole minute they took
+(case_resolution_hours, case_resolution_minutes), from which the median is found.
 The cases themselves are never read, so the cost follows the months and organisations asked, not
 the number of cases. Received and first acceptances in time count in the month the case was
 reported; resolutions (and their minutes), ratings and reopenings in the month they happened.
 
 Who reads: the community office (ADMIN; the COMMUNITY_ADMIN of that community) every organisation
-of the community; a member of an organisation that organisation's rows. Anyone else who holds
-such a standing somewhere: NotFound (another community's figures are as if absent).
+of the community; a member of an organisation that organisation's rows (naming it). An office or a
+member asking beyond that: NotFound (another community's figures are as if absent); someone who is
+neither an office nor a member of any organisation may read no figures at all (the schema answers
+FORBIDDEN, asking may_read_some_figures).
 """
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Date, Float, and_, cast, func, select, true, values
+from sqlalchemy import Date, Float, Integer, and_, case, cast, func, select, true, values
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Select, column
 
-from models.affairs import CaseMonthlyFigures, CaseResolutionMinutes, Organisation, OrganisationMember
+from models.affairs import (
+    CaseMonthlyFigures,
+    CaseResolutionHours,
+    CaseResolutionMinutes,
+    Organisation,
+    OrganisationMember,
+)
 from models.people import Community, Role
 from resolvers.actor import Viewer
 from resolvers.affairs.access import is_member, is_office
@@ -68,31 +77,75 @@ def months_between(first: date, last: date) -> list[date]:
 
 
 def median_rows(organisations, first: date, last: date):
-    """The exact median of each month's minutes to resolution, from the histogram: with n
-    resolutions, the lower middle is the ⌊(n+1)/2⌋-th value and the upper the (⌊n/2⌋+1)-th (the
-    same when n is odd); the k-th value is the smallest minute whose running count reaches k."""
-    histogram = CaseResolutionMinutes
-    partition = (histogram.organisation_id, histogram.month)
-    running = (
+    """The exact median of each month's whole minutes to resolution, read from the kept counts in two
+    steps. With n resolutions, the lower middle is the ⌊(n+1)/2⌋-th value and the upper the
+    (⌊n/2⌋+1)-th (the same when n is odd): first the hour each falls in, from a running count over
+    the month's hours (case_resolution_hours: at most one row per hour resolutions took), then its
+    minute within that hour, from a running count over the hour's at most 60 minute rows
+    (case_resolution_minutes). The median is the mean of the two."""
+    hours, minutes = CaseResolutionHours, CaseResolutionMinutes
+    month_of = (hours.organisation_id, hours.month)
+    by_hour = (
         select(
-            histogram.organisation_id,
-            histogram.month,
-            histogram.minutes,
-            func.sum(histogram.cases).over(partition_by=partition, order_by=histogram.minutes).label("upto"),
-            func.sum(histogram.cases).over(partition_by=partition).label("total"),
+            hours.organisation_id,
+            hours.month,
+            hours.hours,
+            hours.cases,
+            func.sum(hours.cases).over(partition_by=month_of, order_by=hours.hours).label("upto"),
+            func.sum(hours.cases).over(partition_by=month_of).label("total"),
         )
-        .where(histogram.organisation_id.in_(organisations), histogram.month.between(first, last))
-        .subquery("running")
+        .where(hours.organisation_id.in_(organisations), hours.month.between(first, last))
+        .subquery("by_hour")
     )
-    lower = func.min(running.c.minutes).filter(running.c.upto >= (running.c.total + 1) // 2)
-    upper = func.min(running.c.minutes).filter(running.c.upto >= running.c.total // 2 + 1)
+    middles = values(column("middle", Integer), name="middles").data([(0,), (1,)])
+    position = case((middles.c.middle == 0, (by_hour.c.total + 1) // 2), else_=by_hour.c.total // 2 + 1)
+    before = by_hour.c.upto - by_hour.c.cases  # resolutions in the month's earlier hours
+    in_hour = (
+        select(
+            by_hour.c.organisation_id,
+            by_hour.c.month,
+            middles.c.middle,
+            by_hour.c.hours,
+            (position - before).label("rank"),
+        )
+        .join(middles, true())
+        .where(before < position, position <= by_hour.c.upto)
+        .subquery("in_hour")
+    )
+    key = (in_hour.c.organisation_id, in_hour.c.month, in_hour.c.middle)
+    by_minute = (
+        select(
+            *key,
+            in_hour.c.rank,
+            minutes.minutes,
+            func.sum(minutes.cases).over(partition_by=key, order_by=minutes.minutes).label("upto"),
+        )
+        .join(
+            minutes,
+            and_(
+                minutes.organisation_id == in_hour.c.organisation_id,
+                minutes.month == in_hour.c.month,
+                minutes.minutes.between(in_hour.c.hours * 60, in_hour.c.hours * 60 + 59),
+            ),
+        )
+        .subquery("by_minute")
+    )
+    middle_values = (
+        select(
+            by_minute.c.organisation_id,
+            by_minute.c.month,
+            func.min(by_minute.c.minutes).filter(by_minute.c.upto >= by_minute.c.rank).label("minutes"),
+        )
+        .group_by(by_minute.c.organisation_id, by_minute.c.month, by_minute.c.middle)
+        .subquery("middle_values")
+    )
     return (
         select(
-            running.c.organisation_id,
-            running.c.month,
-            cast((lower + upper) / 2.0, Float).label("median"),
+            middle_values.c.organisation_id,
+            middle_values.c.month,
+            cast(func.avg(middle_values.c.minutes), Float).label("median"),
         )
-        .group_by(running.c.organisation_id, running.c.month)
+        .group_by(middle_values.c.organisation_id, middle_values.c.month)
         .subquery("medians")
     )
 
