@@ -61,6 +61,20 @@ BENCHMARKS = {
         [PYTHON, "bench/alerts_scale.py", "--sizes", "1000,2000", "--requests", "10", "--concurrency", "2"],
         [r"worst p50 ratio 2000/1000 = "],
     ),
+    "case_figures_scale": (
+        [
+            PYTHON,
+            "bench/case_figures_scale.py",
+            "--sizes",
+            "300,600",
+            "--requests",
+            "10",
+            "--concurrency",
+            "2",
+        ],
+        # the figures the graph answers agree with the cases counted, at both sizes
+        [r"check caseFigures = counted from cases \(12 months\) ok", r"^p50 ratio 600/300 one organisation "],
+    ),
     "availability_scale": (
         [
             PYTHON,
