@@ -3,12 +3,13 @@
 import strawberry
 
 from schema.affairs.cases import CasesMutation, CasesQuery, CasesSubscription
+from schema.affairs.figures import CaseFiguresQuery
 from schema.affairs.notices import NoticesMutation, NoticesQuery
 from schema.affairs.organisation import OrganisationMutation, OrganisationQuery
 
 
 @strawberry.type
-class AffairsQuery(OrganisationQuery, CasesQuery, NoticesQuery):
+class AffairsQuery(OrganisationQuery, CasesQuery, NoticesQuery, CaseFiguresQuery):
     pass
 
 

@@ -227,6 +227,21 @@ ROWS: dict[str, tuple[Row, ...]] = {
             ("Mutation.caseRoutingRuleSet",),
             OFFICE_ACT,
         ),
+        Row(
+            "case_figures",
+            "`caseFigures` of C's 物业, this month",
+            ("Query.caseFigures",),
+            by_caller(
+                FORBIDDEN,
+                anonymous=UNAUTH,
+                org_staff=OK,
+                committee_staff=NOT_FOUND,
+                org_staff_other=NOT_FOUND,
+                community_admin=OK,
+                community_admin_other=NOT_FOUND,
+                admin=OK,
+            ),
+        ),
         Row("case_category_create", "`caseCategoryCreate`", ("Mutation.caseCategoryCreate",), ADMIN_ONLY),
         Row("case_category_update", "`caseCategoryUpdate`", ("Mutation.caseCategoryUpdate",), ADMIN_ONLY),
     ),
@@ -609,3 +624,22 @@ async def notice_mark_read(call: Call) -> str:
 async def notice_acknowledge(call: Call) -> str:
     text = "mutation($id: ID!) { noticeAcknowledge(id: $id) { " + NOTICE_READING + " } }"
     return await mutate(call, text, "noticeAcknowledge", "NoticeReading", id=call.world.ids["notice_n"])
+
+
+@runner("case_figures")
+async def case_figures(call: Call) -> str:
+    month = call.world.now.strftime("%Y-%m")
+    body = await call.query(
+        "query($c: ID!, $o: ID!, $m: String!) { "
+        "caseFigures(communityId: $c, from: $m, to: $m, organisationId: $o) "
+        "{ organisation { name } received } }",
+        c=community_one(call),
+        o=call.world.ids["property"],
+        m=month,
+    )
+    # The 物业's row for the month, whatever its counts.
+    return outcome_of(
+        body,
+        "caseFigures",
+        lambda rows: OK if [row["organisation"]["name"] for row in rows] == ["矩阵一物业"] else str(rows),
+    )
