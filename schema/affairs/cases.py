@@ -640,10 +640,71 @@ class CasesSubscription:
         deliveries = ctx.inbox.events(person_id=ctx.viewer.person_id, after=last)
         async with contextlib.aclosing(deliveries):
             async for rows in deliveries:
-                for row in rows:
-                    if row.kind not in CASE_KINDS or not row.subject_id:
-                        continue
-                    await ctx.release()  # each delivery reads the case and the membership afresh
-                    found = await fetch_case(info, pk_of(row.subject_id, "Case"))
-                    if found is not None:
-                        yield CaseUpdate(notification_id=encode_global_id("Notification", row.id), case=found)
+                await ctx.release()  # each delivery reads the cases and the membership afresh
+                wanted = [row for row in rows if row.kind in CASE_KINDS and row.subject_id]
+                found = await delivered_cases(info, [pk_of(row.subject_id, "Case") for row in wanted])
+                for row in wanted:
+                    case = found.get(pk_of(row.subject_id, "Case"))
+                    if case is not None:
+                        yield CaseUpdate(notification_id=encode_global_id("Notification", row.id), case=case)
+                await ctx.release()  # the delivered cases' fields are resolved by now
+
+
+def selected_case_fields(info: Info) -> set[str]:
+    """The fields the subscriber selects of `case` (through fragments too)."""
+
+    def names(selections) -> set[str]:
+        found: set[str] = set()
+        for selection in selections:
+            name = getattr(selection, "name", None)
+            if name is None:  # a fragment
+                found |= names(selection.selections)
+            else:
+                found.add(name)
+        return found
+
+    under: list = []
+    for field in info.selected_fields:
+        for selection in field.selections:
+            if getattr(selection, "name", None) == "case":
+                under += selection.selections
+            elif getattr(selection, "name", None) is None:
+                under += [inner for inner in selection.selections if getattr(inner, "name", None) == "case"]
+    return names(under)
+
+
+async def delivered_cases(info: Info, ids: list[int]) -> dict[int, Case]:
+    """The cases of one delivery that the viewer may still see, read together, with what the
+    subscriber selects of them loaded for all at once (each update is sent on its own, so its
+    fields would otherwise be read one case at a time)."""
+    ctx = info.context
+    rows = [row for row in await ctx.loader(loaders.case_by_id_loader).load_many(ids) if row is not None]
+    organisations = await viewer_organisations(info)
+    standings = {row.id: case_service.standing_of(ctx.viewer, row, organisations) for row in rows}
+    visible = [row for row in rows if standings[row.id].sees]
+    personal = [row for row in visible if standings[row.id].sees_reporter]
+    fields = selected_case_fields(info)
+    warm = []
+    if "category" in fields:
+        warm.append(
+            ctx.loader(loaders.case_category_by_id_loader).load_many([r.category_id for r in visible])
+        )
+    referred = []
+    if "organisation" in fields:
+        referred += [row.organisation_id for row in visible]
+    if "informedOrganisation" in fields:
+        referred += [row.informed_organisation_id for row in visible if row.informed_organisation_id]
+    if referred:
+        warm.append(organisation_loader(info).load_many(referred))
+    if "compound" in fields:
+        compounds = [row.compound_id for row in visible if row.compound_id]
+        warm.append(ctx.loader(loaders.compound_by_id_loader).load_many(compounds))
+    if "events" in fields:
+        warm.append(ctx.loader(loaders.events_by_case_loader).load_many([row.id for row in visible]))
+    if "reporter" in fields:
+        people = [row.reporter_id for row in personal]
+        warm.append(ctx.loader(people_loaders.person_by_id_loader).load_many(people))
+    if "photos" in fields:
+        warm.append(ctx.loader(loaders.photos_by_case_loader).load_many([row.id for row in personal]))
+    await asyncio.gather(*warm)
+    return {row.id: Case.from_model(row) for row in visible}
