@@ -719,18 +719,6 @@ async def case_queue(
     )
 
 
-async def events_of(*, session: AsyncSession, case_ids: Sequence[int]) -> dict[int, list[CaseEvent]]:
-    rows = await session.scalars(
-        select(CaseEvent)
-        .where(CaseEvent.case_id.in_(list(case_ids)))
-        .order_by(CaseEvent.case_id, CaseEvent.id)
-    )
-    result: dict[int, list[CaseEvent]] = {pk: [] for pk in case_ids}
-    for event in rows:
-        result[event.case_id].append(event)
-    return result
-
-
 # ── Photos added after the report (larger than a GraphQL body may carry) ──────
 
 

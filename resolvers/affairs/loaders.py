@@ -39,8 +39,8 @@ async def units_of_buildings(*, session: AsyncSession, ids: Sequence[int]) -> li
 
 
 async def compounds_served_by(*, session: AsyncSession, ids: Sequence[int]) -> list[list[Compound]]:
-    """What queries.compounds_served answers, for many organisations: a 居委会 serves every compound
-    of its community; a 业委会 or 物业 those it was given."""
+    """The compounds each organisation serves, by name: a 居委会 every compound of its community; a
+    业委会 or 物业 those it was given."""
     served = or_(
         and_(
             Organisation.kind == OrganisationKind.RESIDENTS_COMMITTEE.value,
@@ -66,7 +66,7 @@ async def compounds_served_by(*, session: AsyncSession, ids: Sequence[int]) -> l
 async def members_of_organisations(
     *, session: AsyncSession, ids: Sequence[int]
 ) -> list[list[tuple[str, str, str | None]]]:
-    """(name, phone, title) of those who act for each, by name (as queries.members_of_organisation)."""
+    """(name, phone, title) of those who act for each, by name."""
     rows = await session.execute(
         select(OrganisationMember.organisation_id, Person.name, Person.phone, OrganisationMember.title)
         .join(OrganisationMember, OrganisationMember.person_id == Person.id)
