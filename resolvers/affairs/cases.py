@@ -121,62 +121,77 @@ class Route:
     resolve_minutes: int
 
 
-async def organisation_of_kind(
-    *, session: AsyncSession, community_id: int, compound_id: int | None, kind: str
-) -> int | None:
-    if kind == OrganisationKind.RESIDENTS_COMMITTEE.value:
-        return await session.scalar(
-            select(Organisation.id).where(
-                Organisation.community_id == community_id, Organisation.kind == kind
-            )
+@dataclass(frozen=True)
+class Ways:
+    """What routing reads of a community and some of its compounds, read once for many reports."""
+
+    committee: int | None  # the community's 居委会
+    by_kind: dict[tuple[int, str], int]  # (compound, 业委会 or 物业) → the organisation
+    rules: dict[tuple[int, int], CaseRoutingRule]  # (compound, category) → the compound's rule
+
+
+async def ways_of(*, session: AsyncSession, community_id: int, compound_ids: Sequence[int]) -> Ways:
+    """Three statements, however many compounds and categories are routed with them."""
+    committee = await session.scalar(
+        select(Organisation.id).where(
+            Organisation.community_id == community_id,
+            Organisation.kind == OrganisationKind.RESIDENTS_COMMITTEE.value,
         )
+    )
+    by_kind: dict[tuple[int, str], int] = {}
+    rules: dict[tuple[int, int], CaseRoutingRule] = {}
+    if compound_ids:
+        served = await session.execute(
+            select(
+                CompoundOrganisation.compound_id,
+                CompoundOrganisation.kind,
+                CompoundOrganisation.organisation_id,
+            ).where(CompoundOrganisation.compound_id.in_(list(compound_ids)))
+        )
+        by_kind = {(compound, kind): organisation for compound, kind, organisation in served}
+        found = await session.scalars(
+            select(CaseRoutingRule).where(CaseRoutingRule.compound_id.in_(list(compound_ids)))
+        )
+        rules = {(rule.compound_id, rule.category_id): rule for rule in found}
+    return Ways(committee, by_kind, rules)
+
+
+def organisation_of_kind(ways: Ways, compound_id: int | None, kind: str) -> int | None:
+    if kind == OrganisationKind.RESIDENTS_COMMITTEE.value:
+        return ways.committee
     if compound_id is None:
         return None
-    return await session.scalar(
-        select(CompoundOrganisation.organisation_id).where(
-            CompoundOrganisation.compound_id == compound_id, CompoundOrganisation.kind == kind
-        )
-    )
+    return ways.by_kind.get((compound_id, kind))
 
 
-async def route(
-    *, session: AsyncSession, community_id: int, compound_id: int | None, category: CaseCategory
-) -> Route:
+def route_by(ways: Ways, compound_id: int | None, category: CaseCategory) -> Route:
     """The compound's rule for the category; else the category's default kind of organisation in
     that compound; else the community's 居委会 (DOMAIN.md)."""
-    if compound_id is not None:
-        rule = await session.scalar(
-            select(CaseRoutingRule).where(
-                CaseRoutingRule.compound_id == compound_id, CaseRoutingRule.category_id == category.id
-            )
+    rule = ways.rules.get((compound_id, category.id)) if compound_id is not None else None
+    if rule is not None:
+        return Route(
+            rule.organisation_id, rule.informed_organisation_id, rule.accept_minutes, rule.resolve_minutes
         )
-        if rule is not None:
-            return Route(
-                rule.organisation_id, rule.informed_organisation_id, rule.accept_minutes, rule.resolve_minutes
-            )
-    committee = await organisation_of_kind(
-        session=session,
-        community_id=community_id,
-        compound_id=None,
-        kind=OrganisationKind.RESIDENTS_COMMITTEE.value,
-    )
-    responsible = await organisation_of_kind(
-        session=session, community_id=community_id, compound_id=compound_id, kind=category.default_kind
-    )
-    responsible = responsible or committee
+    responsible = organisation_of_kind(ways, compound_id, category.default_kind) or ways.committee
     if responsible is None:
         raise DomainFailure(ErrorCode.NO_ORGANISATION, "本社区尚未设立居委会，暂时无法受理，请联系社区办公室")
     informed = None
     if category.informed_kind is not None:
-        informed = await organisation_of_kind(
-            session=session, community_id=community_id, compound_id=compound_id, kind=category.informed_kind
-        )
+        informed = organisation_of_kind(ways, compound_id, category.informed_kind)
     return Route(
         responsible,
         informed if informed != responsible else None,
         category.accept_minutes,
         category.resolve_minutes,
     )
+
+
+async def route(
+    *, session: AsyncSession, community_id: int, compound_id: int | None, category: CaseCategory
+) -> Route:
+    compounds = [compound_id] if compound_id is not None else []
+    ways = await ways_of(session=session, community_id=community_id, compound_ids=compounds)
+    return route_by(ways, compound_id, category)
 
 
 async def members_of(*, session: AsyncSession, organisation_ids: Sequence[int | None]) -> list[int]:
@@ -702,18 +717,6 @@ async def case_queue(
         after=after,
         descending=True,
     )
-
-
-async def events_of(*, session: AsyncSession, case_ids: Sequence[int]) -> dict[int, list[CaseEvent]]:
-    rows = await session.scalars(
-        select(CaseEvent)
-        .where(CaseEvent.case_id.in_(list(case_ids)))
-        .order_by(CaseEvent.case_id, CaseEvent.id)
-    )
-    result: dict[int, list[CaseEvent]] = {pk: [] for pk in case_ids}
-    for event in rows:
-        result[event.case_id].append(event)
-    return result
 
 
 # ── Photos added after the report (larger than a GraphQL body may carry) ──────

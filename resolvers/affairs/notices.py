@@ -22,7 +22,6 @@ from models.affairs import (
     NoticeAudience,
     NoticeBuilding,
     NoticeReceipt,
-    Organisation,
     OrganisationKind,
     Residence,
     Tenure,
@@ -33,7 +32,7 @@ from models.people import Community, Household, Person, Role
 from resolvers import audit, notifications
 from resolvers.actor import Viewer
 from resolvers.affairs.access import is_admin, is_office, member_organisations
-from resolvers.batching import batch, by_ids
+from resolvers.batching import in_order
 from resolvers.errors import DomainFailure, ErrorCode, NotFound
 from resolvers.pagination import Page
 
@@ -280,16 +279,35 @@ async def receipt_of(
 
 async def notice_seen_by(*, session: AsyncSession, viewer: Viewer | None, notice_id: int) -> Notice | None:
     """The notice if the viewer may see it; None otherwise (absent or not theirs: not told apart)."""
+    return (await notices_seen_by(session=session, viewer=viewer, ids=[notice_id]))[0]
+
+
+async def notices_seen_by(
+    *, session: AsyncSession, viewer: Viewer | None, ids: Sequence[int]
+) -> list[Notice | None]:
+    """`notice_seen_by` of many notices at once (a list of ids asked by alias): the same rule, in at
+    most four statements however many there are."""
     if viewer is None:
-        return None
-    notice = await session.get(Notice, notice_id)
-    if notice is None:
-        return None
-    if await publishes(session=session, viewer=viewer, notice=notice):
-        return notice
-    household_id = await household_of(session=session, person_id=viewer.person_id)
-    receipt = await receipt_of(session=session, notice_id=notice_id, household_id=household_id)
-    return notice if receipt is not None else None
+        return [None] * len(ids)
+    notices = in_order(await session.scalars(select(Notice).where(Notice.id.in_(list(ids)))), ids)
+    found = [notice for notice in notices if notice is not None]
+    # The publisher side: the office of its community, members of the 居委会 it was published for.
+    seen = {notice.id for notice in found if is_office(viewer, notice.community_id)}
+    if any(notice.organisation_id is not None for notice in found if notice.id not in seen):
+        organisations = await member_organisations(session=session, person_id=viewer.person_id)
+        seen |= {notice.id for notice in found if notice.organisation_id in organisations}
+    # The people of a household it reached.
+    rest = [notice.id for notice in found if notice.id not in seen]
+    household_id = await household_of(session=session, person_id=viewer.person_id) if rest else None
+    if household_id is not None:
+        seen |= set(
+            await session.scalars(
+                select(NoticeReceipt.notice_id).where(
+                    NoticeReceipt.household_id == household_id, NoticeReceipt.notice_id.in_(rest)
+                )
+            )
+        )
+    return [notice if notice is not None and notice.id in seen else None for notice in notices]
 
 
 # ── A household reads and acknowledges ───────────────────────────────────────
@@ -546,7 +564,7 @@ async def units_reached(
     return result
 
 
-# ── Loaders ───────────────────────────────────────────────────────────────────
+# ── Batch reads (resolvers.affairs.loaders) ──────────────────────────────────
 
 
 async def buildings_of_notices(*, session: AsyncSession, ids: Sequence[int]) -> list[list[Building]]:
@@ -560,8 +578,3 @@ async def buildings_of_notices(*, session: AsyncSession, ids: Sequence[int]) -> 
     for notice_id, building in rows:
         groups[notice_id].append(building)
     return [groups[pk] for pk in ids]
-
-
-buildings_by_notice_loader = batch(buildings_of_notices, "BuildingsByNoticeLoader")
-compound_by_id_loader = batch(by_ids(Compound), "CompoundByIdLoader")
-organisation_by_id_loader = batch(by_ids(Organisation), "OrganisationByIdLoader")

@@ -107,23 +107,28 @@ async def create_compound(
         name=clean_name(name, "小区"),
         address=(address or "").strip()[:200] or None,
     )
+    if any(len(building.units) > MAX_UNITS for building in buildings):
+        raise DomainFailure(ErrorCode.TOO_MANY_UNITS, f"每栋楼至多 {MAX_UNITS} 户")
+    named = [
+        (clean_name(building.name, "楼栋", 50), [clean_name(unit, "单元户号", 50) for unit in building.units])
+        for building in buildings
+    ]
     async with savepoint(session=session, meanings=TAKEN):
         session.add(compound)
         await session.flush()
-        for building in buildings:
-            if len(building.units) > MAX_UNITS:
-                raise DomainFailure(ErrorCode.TOO_MANY_UNITS, f"每栋楼至多 {MAX_UNITS} 户")
-            row = Building(compound_id=compound.id, name=clean_name(building.name, "楼栋", 50))
-            session.add(row)
-            await session.flush()
-            if building.units:
-                await session.execute(
-                    insert(Unit),
-                    [
-                        {"building_id": row.id, "name": clean_name(unit, "单元户号", 50)}
-                        for unit in building.units
-                    ],
-                )
+        # One statement for the buildings and one for their units, however many there are.
+        if named:
+            made = await session.execute(
+                insert(Building).returning(Building.id, Building.name, sort_by_parameter_order=True),
+                [{"compound_id": compound.id, "name": building} for building, _ in named],
+            )
+            units = [
+                {"building_id": building_id, "name": unit}
+                for (building_id, _), (_, names) in zip(made.all(), named, strict=True)
+                for unit in names
+            ]
+            if units:
+                await session.execute(insert(Unit), units)
     await audit.record(
         session=session,
         action="compound.create",

@@ -14,7 +14,7 @@ from models.people import Person
 from resolvers import audit
 from resolvers.actor import Viewer
 from resolvers.affairs.access import is_admin
-from resolvers.affairs.cases import category_by_code, reporter_compounds, route
+from resolvers.affairs.cases import category_by_code, reporter_compounds, route_by, ways_of
 from resolvers.affairs.organisation import compound_run_by, organisation_run_by
 from resolvers.errors import DomainFailure, ErrorCode, NotFound, flush_or_fail, savepoint
 
@@ -258,18 +258,25 @@ async def contacts(*, session: AsyncSession, viewer: Viewer) -> list[Contact]:
             select(CaseCategory).where(CaseCategory.retired_at.is_(None)).order_by(CaseCategory.position)
         )
     )
+    # One read of the routing of all the household's compounds (not one per compound and category).
+    ways = await ways_of(
+        session=session,
+        community_id=person.community_id,
+        compound_ids=[pk for pk in compound_ids if pk is not None],
+    )
+    compounds = {
+        row.id: row
+        for row in await session.scalars(
+            select(Compound).where(Compound.id.in_([pk for pk in compound_ids if pk is not None]))
+        )
+    }
     found: list[Contact] = []
     for compound_id in compound_ids:
-        compound = await session.get(Compound, compound_id) if compound_id is not None else None
+        compound = compounds.get(compound_id) if compound_id is not None else None
         by_organisation: dict[int, list[str]] = {}
         for category in categories:
             try:
-                way = await route(
-                    session=session,
-                    community_id=person.community_id,
-                    compound_id=compound_id,
-                    category=category,
-                )
+                way = route_by(ways, compound_id, category)
             except DomainFailure:
                 continue  # no 居委会 yet: nobody to name
             by_organisation.setdefault(way.organisation_id, []).append(category.name)

@@ -1,5 +1,6 @@
 """有事一键找 in the graph: categories, reporting, the steps, the queues, the reporter's live updates."""
 
+import asyncio
 import contextlib
 from collections.abc import AsyncGenerator
 from datetime import datetime
@@ -10,13 +11,14 @@ from strawberry.types import Info
 
 from models import affairs as affairs_models
 from models.notifications import NotificationKind
-from models.people import Person, Role
+from models.people import Role
 from resolvers.affairs import cases as case_service
-from resolvers.affairs import queries
+from resolvers.affairs import loaders, queries
 from resolvers.affairs.access import is_office
 from resolvers.coordinates import CoordinateSystem as CoordinateSystemValue
 from resolvers.coordinates import from_wgs84
 from resolvers.facilities.hours import wgs84_point
+from resolvers.people import loaders as people_loaders
 from resolvers.people import mask_phone
 from resolvers.ratelimit import Quota
 from schema.abuse import CountsAttempts
@@ -84,13 +86,20 @@ async def viewer_organisations(info: Info) -> set[int]:
     longer: removing a member ends their rights at their next request)."""
     cache = info.context.loaders
     if "affairs.organisations" not in cache:
-        viewer = info.context.viewer
-        cache["affairs.organisations"] = (
-            set()
-            if viewer is None
-            else await case_service.organisations_of(session=info.context.session, person_id=viewer.person_id)
-        )
-    return cache["affairs.organisations"]
+        # The read itself is kept, so the cases of a list that ask at once share it.
+        cache["affairs.organisations"] = asyncio.ensure_future(_organisations_of(info.context))
+    return await cache["affairs.organisations"]
+
+
+async def _organisations_of(context) -> set[int]:
+    viewer = context.viewer
+    if viewer is None:
+        return set()
+    return await case_service.organisations_of(session=context.session, person_id=viewer.person_id)
+
+
+def organisation_loader(info: Info):
+    return info.context.loader(loaders.organisation_by_id_loader)
 
 
 @strawberry.type(
@@ -209,18 +218,18 @@ class Case(Node):
 
     @strawberry.field(description="Its category.")
     async def category(self, info: Info) -> CaseCategory:
-        row = await info.context.session.get(affairs_models.CaseCategory, self.model.category_id)
+        row = await info.context.loader(loaders.case_category_by_id_loader).load(self.model.category_id)
         return CaseCategory.from_model(row)
 
     @strawberry.field(description="The organisation responsible for it.")
     async def organisation(self, info: Info) -> Organisation:
-        row = await info.context.session.get(affairs_models.Organisation, self.model.organisation_id)
+        row = await organisation_loader(info).load(self.model.organisation_id)
         return Organisation.from_model(row)
 
     @strawberry.field(description="An organisation also told of it (安全隐患 → the 居委会); null if none.")
     async def informed_organisation(self, info: Info) -> Organisation | None:
         pk = self.model.informed_organisation_id
-        row = await info.context.session.get(affairs_models.Organisation, pk) if pk else None
+        row = await organisation_loader(info).load(pk) if pk else None
         return Organisation.from_model(row) if row is not None else None
 
     @strawberry.field(
@@ -228,7 +237,7 @@ class Case(Node):
     )
     async def compound(self, info: Info) -> Compound | None:
         pk = self.model.compound_id
-        row = await info.context.session.get(affairs_models.Compound, pk) if pk else None
+        row = await info.context.loader(loaders.compound_by_id_loader).load(pk) if pk else None
         return Compound.from_model(row) if row is not None else None
 
     @strawberry.field(description="Where it is, if the reporter marked it on the map; null otherwise.")
@@ -264,7 +273,7 @@ class Case(Node):
         standing = await self._standing(info)
         if not standing.sees_reporter:
             return None
-        person = await info.context.session.get(Person, self.model.reporter_id)
+        person = await info.context.loader(people_loaders.person_by_id_loader).load(self.model.reporter_id)
         if not standing.reporter:
             info.context.note_case_read(self.model.id, "reporter")
         whole = standing.reporter or is_office(info.context.viewer, self.model.community_id)
@@ -278,7 +287,7 @@ class Case(Node):
         standing = await self._standing(info)
         if not standing.sees_reporter:
             return []
-        rows = await queries.photos_of(session=info.context.session, case_id=self.model.id)
+        rows = await info.context.loader(loaders.photos_by_case_loader).load(self.model.id)
         photos = [
             CasePhoto(
                 id=encode_global_id("CasePhoto", pk),
@@ -295,9 +304,7 @@ class Case(Node):
 
     @strawberry.field(description="Its steps, oldest first.")
     async def events(self, info: Info) -> list[CaseEvent]:
-        rows = (await case_service.events_of(session=info.context.session, case_ids=[self.model.id]))[
-            self.model.id
-        ]
+        rows = await info.context.loader(loaders.events_by_case_loader).load(self.model.id)
         reporter = self.model.reporter_id
         return [
             CaseEvent(
@@ -315,7 +322,7 @@ async def fetch_case(info: Info, pk: int) -> Case | None:
     viewer = info.context.viewer
     if viewer is None:
         return None
-    row = await info.context.session.get(affairs_models.Case, pk)
+    row = await info.context.loader(loaders.case_by_id_loader).load(pk)
     if row is None:
         return None
     standing = case_service.standing_of(viewer, row, await viewer_organisations(info))
@@ -633,10 +640,71 @@ class CasesSubscription:
         deliveries = ctx.inbox.events(person_id=ctx.viewer.person_id, after=last)
         async with contextlib.aclosing(deliveries):
             async for rows in deliveries:
-                for row in rows:
-                    if row.kind not in CASE_KINDS or not row.subject_id:
-                        continue
-                    await ctx.release()  # each delivery reads the case and the membership afresh
-                    found = await fetch_case(info, pk_of(row.subject_id, "Case"))
-                    if found is not None:
-                        yield CaseUpdate(notification_id=encode_global_id("Notification", row.id), case=found)
+                await ctx.release()  # each delivery reads the cases and the membership afresh
+                wanted = [row for row in rows if row.kind in CASE_KINDS and row.subject_id]
+                found = await delivered_cases(info, [pk_of(row.subject_id, "Case") for row in wanted])
+                for row in wanted:
+                    case = found.get(pk_of(row.subject_id, "Case"))
+                    if case is not None:
+                        yield CaseUpdate(notification_id=encode_global_id("Notification", row.id), case=case)
+                await ctx.release()  # the delivered cases' fields are resolved by now
+
+
+def selected_case_fields(info: Info) -> set[str]:
+    """The fields the subscriber selects of `case` (through fragments too)."""
+
+    def names(selections) -> set[str]:
+        found: set[str] = set()
+        for selection in selections:
+            name = getattr(selection, "name", None)
+            if name is None:  # a fragment
+                found |= names(selection.selections)
+            else:
+                found.add(name)
+        return found
+
+    under: list = []
+    for field in info.selected_fields:
+        for selection in field.selections:
+            if getattr(selection, "name", None) == "case":
+                under += selection.selections
+            elif getattr(selection, "name", None) is None:
+                under += [inner for inner in selection.selections if getattr(inner, "name", None) == "case"]
+    return names(under)
+
+
+async def delivered_cases(info: Info, ids: list[int]) -> dict[int, Case]:
+    """The cases of one delivery that the viewer may still see, read together, with what the
+    subscriber selects of them loaded for all at once (each update is sent on its own, so its
+    fields would otherwise be read one case at a time)."""
+    ctx = info.context
+    rows = [row for row in await ctx.loader(loaders.case_by_id_loader).load_many(ids) if row is not None]
+    organisations = await viewer_organisations(info)
+    standings = {row.id: case_service.standing_of(ctx.viewer, row, organisations) for row in rows}
+    visible = [row for row in rows if standings[row.id].sees]
+    personal = [row for row in visible if standings[row.id].sees_reporter]
+    fields = selected_case_fields(info)
+    warm = []
+    if "category" in fields:
+        warm.append(
+            ctx.loader(loaders.case_category_by_id_loader).load_many([r.category_id for r in visible])
+        )
+    referred = []
+    if "organisation" in fields:
+        referred += [row.organisation_id for row in visible]
+    if "informedOrganisation" in fields:
+        referred += [row.informed_organisation_id for row in visible if row.informed_organisation_id]
+    if referred:
+        warm.append(organisation_loader(info).load_many(referred))
+    if "compound" in fields:
+        compounds = [row.compound_id for row in visible if row.compound_id]
+        warm.append(ctx.loader(loaders.compound_by_id_loader).load_many(compounds))
+    if "events" in fields:
+        warm.append(ctx.loader(loaders.events_by_case_loader).load_many([row.id for row in visible]))
+    if "reporter" in fields:
+        people = [row.reporter_id for row in personal]
+        warm.append(ctx.loader(people_loaders.person_by_id_loader).load_many(people))
+    if "photos" in fields:
+        warm.append(ctx.loader(loaders.photos_by_case_loader).load_many([row.id for row in personal]))
+    await asyncio.gather(*warm)
+    return {row.id: Case.from_model(row) for row in visible}

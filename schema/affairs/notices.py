@@ -8,6 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from models import affairs as affairs_models
+from resolvers.affairs import loaders
 from resolvers.affairs import notices as notice_service
 from schema.affairs.types import Building, Compound, Organisation, Tenure, Unit
 from schema.common import (
@@ -95,28 +96,27 @@ class Notice(Node):
     async def compound(self, info: Info) -> Compound | None:
         if self.compound_pk is None:
             return None
-        model = await info.context.loader(notice_service.compound_by_id_loader).load(self.compound_pk)
+        model = await info.context.loader(loaders.compound_by_id_loader).load(self.compound_pk)
         return Compound.from_model(model) if model is not None else None
 
     @strawberry.field(
         description="The buildings it was limited to, by name; empty: its whole compound or community."
     )
     async def buildings(self, info: Info) -> list[Building]:
-        rows = await info.context.loader(notice_service.buildings_by_notice_loader).load(self.pk)
+        rows = await info.context.loader(loaders.buildings_by_notice_loader).load(self.pk)
         return [building_of(row) for row in rows]
 
     @strawberry.field(description="The 居委会 it was published for; null: the community office published it.")
     async def organisation(self, info: Info) -> Organisation | None:
         if self.organisation_pk is None:
             return None
-        model = await info.context.loader(notice_service.organisation_by_id_loader).load(self.organisation_pk)
+        model = await info.context.loader(loaders.organisation_by_id_loader).load(self.organisation_pk)
         return Organisation.from_model(model) if model is not None else None
 
 
 @register_node("Notice")
 async def fetch_notice(info: Info, pk: int) -> Notice | None:
-    ctx = info.context
-    model = await notice_service.notice_seen_by(session=ctx.session, viewer=ctx.viewer, notice_id=pk)
+    model = await info.context.loader(loaders.notice_seen_by_id_loader).load(pk)
     return Notice.from_model(model) if model is not None else None
 
 

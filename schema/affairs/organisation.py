@@ -2,6 +2,7 @@
 (whom a resident reaches for what), and the office's mutations: compounds, organisations and their
 members, residences, case categories (ADMIN) and routing rules."""
 
+import asyncio
 from typing import Annotated
 
 import strawberry
@@ -9,8 +10,8 @@ from strawberry.types import Info
 
 from models import affairs as affairs_models
 from models.people import Role
+from resolvers.affairs import loaders, queries
 from resolvers.affairs import organisation as organisation_service
-from resolvers.affairs import queries
 from resolvers.affairs import routing as routing_service
 from schema.affairs.cases import CaseCategory
 from schema.affairs.types import Compound, Organisation, OrganisationKind, Tenure
@@ -148,17 +149,13 @@ def optional_pk(value, type_name: str) -> int | None:
 
 
 async def rule_of(info: Info, rule: affairs_models.CaseRoutingRule, code: str) -> CaseRoutingRule:
-    session = info.context.session
+    organisations = info.context.loader(loaders.organisation_by_id_loader)
     informed = (
-        await session.get(affairs_models.Organisation, rule.informed_organisation_id)
-        if rule.informed_organisation_id
-        else None
+        await organisations.load(rule.informed_organisation_id) if rule.informed_organisation_id else None
     )
     return CaseRoutingRule(
         category=code,
-        organisation=Organisation.from_model(
-            await session.get(affairs_models.Organisation, rule.organisation_id)
-        ),
+        organisation=Organisation.from_model(await organisations.load(rule.organisation_id)),
         informed_organisation=Organisation.from_model(informed) if informed else None,
         accept_minutes=rule.accept_minutes,
         resolve_minutes=rule.resolve_minutes,
@@ -197,17 +194,17 @@ class OrganisationQuery:
         "the organisation each kind of problem goes to, with its members (phones masked). Signed in.",
     )
     async def contacts(self, info: Info) -> list[Contact]:
-        session = info.context.session
-        found = await routing_service.contacts(session=session, viewer=info.context.viewer)
+        found = await routing_service.contacts(session=info.context.session, viewer=info.context.viewer)
+        organisations = await info.context.loader(loaders.organisation_by_id_loader).load_many(
+            [item.organisation_id for item in found]
+        )
         return [
             Contact(
                 compound=Compound.from_model(item.compound) if item.compound is not None else None,
-                organisation=Organisation.from_model(
-                    await session.get(affairs_models.Organisation, item.organisation_id)
-                ),
+                organisation=Organisation.from_model(organisation),
                 categories=item.categories,
             )
-            for item in found
+            for item, organisation in zip(found, organisations, strict=True)
         ]
 
     @strawberry.field(
@@ -227,7 +224,7 @@ class OrganisationQuery:
             )
         )
         rules = await routing_service.rules_of(session=ctx.session, compound_id=compound.id)
-        return [await rule_of(info, rule, code) for rule, code in rules]
+        return list(await asyncio.gather(*(rule_of(info, rule, code) for rule, code in rules)))
 
 
 @strawberry.type

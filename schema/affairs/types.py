@@ -4,7 +4,7 @@ import strawberry
 from strawberry.types import Info
 
 from models import affairs as affairs_models
-from resolvers.affairs import queries
+from resolvers.affairs import loaders
 from resolvers.affairs.access import is_office
 from resolvers.people import mask_phone
 from schema.common import Node, described_enum, encode_global_id
@@ -38,7 +38,7 @@ class Unit(Node):
 
 @register_node("Unit")
 async def fetch_unit(info: Info, pk: int) -> Unit | None:
-    model = await info.context.session.get(affairs_models.Unit, pk)
+    model = await info.context.loader(loaders.unit_by_id_loader).load(pk)
     return Unit(id=encode_global_id("Unit", model.id), name=model.name) if model is not None else None
 
 
@@ -48,7 +48,7 @@ class Building(Node):
 
     @strawberry.field(description="Its units, by name.")
     async def units(self, info: Info) -> list[Unit]:
-        rows = await queries.units_of(session=info.context.session, building_id=self.pk)
+        rows = await info.context.loader(loaders.units_by_building_loader).load(self.pk)
         return [Unit(id=encode_global_id("Unit", row.id), name=row.name) for row in rows]
 
     pk: strawberry.Private[int]
@@ -56,7 +56,7 @@ class Building(Node):
 
 @register_node("Building")
 async def fetch_building(info: Info, pk: int) -> Building | None:
-    model = await info.context.session.get(affairs_models.Building, pk)
+    model = await info.context.loader(loaders.building_by_id_loader).load(pk)
     if model is None:
         return None
     return Building(id=encode_global_id("Building", model.id), name=model.name, pk=model.id)
@@ -85,13 +85,13 @@ class Compound(Node):
 
     @strawberry.field(description="Its buildings, by name.")
     async def buildings(self, info: Info) -> list[Building]:
-        rows = await queries.buildings_of(session=info.context.session, compound_id=self.pk)
+        rows = await info.context.loader(loaders.buildings_by_compound_loader).load(self.pk)
         return [Building(id=encode_global_id("Building", row.id), name=row.name, pk=row.id) for row in rows]
 
 
 @register_node("Compound")
 async def fetch_compound(info: Info, pk: int) -> Compound | None:
-    model = await info.context.session.get(affairs_models.Compound, pk)
+    model = await info.context.loader(loaders.compound_by_id_loader).load(pk)
     return Compound.from_model(model) if model is not None else None
 
 
@@ -132,9 +132,7 @@ class Organisation(Node):
         "those it was given."
     )
     async def compounds(self, info: Info) -> list[Compound]:
-        session = info.context.session
-        organisation = await session.get(affairs_models.Organisation, self.pk)
-        rows = await queries.compounds_served(session=session, organisation=organisation)
+        rows = await info.context.loader(loaders.compounds_by_organisation_loader).load(self.pk)
         return [Compound.from_model(row) for row in rows]
 
     @strawberry.field(
@@ -145,7 +143,7 @@ class Organisation(Node):
         viewer = info.context.viewer
         if viewer is None:
             return []
-        rows = await queries.members_of_organisation(session=info.context.session, organisation_id=self.pk)
+        rows = await info.context.loader(loaders.members_by_organisation_loader).load(self.pk)
         whole = is_office(viewer, self.community_pk)
         return [
             OrganisationMember(name=name, title=title, phone=phone if whole else mask_phone(phone))
@@ -155,5 +153,5 @@ class Organisation(Node):
 
 @register_node("Organisation")
 async def fetch_organisation(info: Info, pk: int) -> Organisation | None:
-    model = await info.context.session.get(affairs_models.Organisation, pk)
+    model = await info.context.loader(loaders.organisation_by_id_loader).load(pk)
     return Organisation.from_model(model) if model is not None else None

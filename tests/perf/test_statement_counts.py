@@ -31,6 +31,7 @@ import pytest
 from websockets.asyncio.client import connect
 
 from schema import build_schema
+from tests.affairs import statement_counts as affairs
 from tests.childcare import statement_counts as childcare
 from tests.conftest import make_settings, running_server
 from tests.eldercare import statement_counts as eldercare
@@ -47,7 +48,7 @@ SETTLE_SECONDS = 0.5
 
 # Each module's CASES (one per root field it owns, one per Node type for node(id:)) and its
 # NODE_ALIASES (the setup of the aliased node(id:) test for each of its Node types).
-DOMAINS = [people, facilities, makerspace, childcare, eldercare]
+DOMAINS = [people, facilities, makerspace, childcare, eldercare, affairs]
 
 CASES: list[Case] = [case for domain in DOMAINS for case in domain.CASES]
 NODE_ALIASES: dict[str, AliasSetup] = {
