@@ -187,7 +187,10 @@ async def set_residence(
     return residence
 
 
-async def remove_residence(*, session: AsyncSession, viewer: Viewer, household_id: int, unit_id: int) -> int:
+async def remove_residence(
+    *, session: AsyncSession, viewer: Viewer, household_id: int, unit_id: int
+) -> Residence:
+    """The household no longer lives in the unit (moved out): the registration as it was."""
     household = await session.get(Household, household_id)
     if household is None or not is_office(viewer, household.community_id):
         raise NotFound("该住户")
@@ -205,7 +208,7 @@ async def remove_residence(*, session: AsyncSession, viewer: Viewer, household_i
         community_id=household.community_id,
         before={"unitId": unit_id, "tenure": removed},
     )
-    return household_id
+    return Residence(household_id=household_id, unit_id=unit_id, tenure=removed)
 
 
 # ── Organisations and their members ──────────────────────────────────────────

@@ -144,6 +144,14 @@ CaseCategoryResult = result("CaseCategoryResult", CaseCategory, "The category")
 CaseRoutingRuleResult = result("CaseRoutingRuleResult", CaseRoutingRule, "The rule as it now stands")
 
 
+def residence_of(row: affairs_models.Residence) -> Residence:
+    return Residence(
+        household_id=encode_global_id("Household", row.household_id),
+        unit_id=encode_global_id("Unit", row.unit_id),
+        tenure=Tenure(row.tenure),
+    )
+
+
 def optional_pk(value, type_name: str) -> int | None:
     return pk_of(value, type_name) if value else None
 
@@ -334,15 +342,27 @@ class OrganisationMutation:
             unit_id=pk_of(unit_id, "Unit"),
             tenure=affairs_models.Tenure(tenure.value),
         )
-        return await mutation_result(
-            info,
-            work,
-            lambda row: Residence(
-                household_id=encode_global_id("Household", row.household_id),
-                unit_id=encode_global_id("Unit", row.unit_id),
-                tenure=Tenure(row.tenure),
-            ),
+        return await mutation_result(info, work, residence_of)
+
+    @strawberry.mutation(
+        extensions=has_role(*OFFICE),
+        description="A household no longer lives in a unit (moved out): the registration as it was. Its "
+        "community office; no such registration: NOT_FOUND.",
+    )
+    async def residence_remove(
+        self,
+        info: Info,
+        household_id: Annotated[strawberry.ID, strawberry.argument(description="The Household.")],
+        unit_id: Annotated[strawberry.ID, strawberry.argument(description="The Unit.")],
+    ) -> ResidenceResult:
+        ctx = info.context
+        work = organisation_service.remove_residence(
+            session=ctx.session,
+            viewer=ctx.viewer,
+            household_id=pk_of(household_id, "Household"),
+            unit_id=pk_of(unit_id, "Unit"),
         )
+        return await mutation_result(info, work, residence_of)
 
     @strawberry.mutation(
         extensions=has_role(Role.ADMIN),
@@ -417,3 +437,23 @@ class OrganisationMutation:
             return await rule_of(info, rule, input.category.strip().upper())
 
         return await mutation_result(info, work(), lambda made: made)
+
+    @strawberry.mutation(
+        extensions=has_role(*OFFICE),
+        description="Remove a compound's rule for a category: its default routing applies again. Its "
+        "community office; no such rule: NOT_FOUND.",
+    )
+    async def case_routing_rule_remove(
+        self,
+        info: Info,
+        compound_id: Annotated[strawberry.ID, strawberry.argument(description="The Compound.")],
+        category: Annotated[str, strawberry.argument(description="The category's code.")],
+    ) -> CompoundResult:
+        ctx = info.context
+        work = routing_service.remove_rule(
+            session=ctx.session,
+            viewer=ctx.viewer,
+            compound_id=pk_of(compound_id, "Compound"),
+            category_code=category,
+        )
+        return await mutation_result(info, work, Compound.from_model)

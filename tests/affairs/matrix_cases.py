@@ -6,9 +6,10 @@ Read by tests/security/matrix.py (the table) and tests/security/test_authorizati
 runs every cell); the world the runners act on is built in tests/security/conftest.py.
 """
 
-from sqlalchemy import update
+from sqlalchemy import insert, select, update
 
-from models.affairs import Case
+from models.affairs import Case, CaseCategory, CaseRoutingRule
+from schema.common import pk_of
 from tests.security.calls import (
     Call,
     Runner,
@@ -211,6 +212,18 @@ ROWS: dict[str, tuple[Row, ...]] = {
             "residence_set",
             "`residenceSet` of the holder's household in another unit of 矩阵小区",
             ("Mutation.residenceSet",),
+            OFFICE_ACT,
+        ),
+        Row(
+            "residence_remove",
+            "`residenceRemove` of the holder's household from its unit",
+            ("Mutation.residenceRemove",),
+            OFFICE_ACT,
+        ),
+        Row(
+            "case_routing_rule_remove",
+            "`caseRoutingRuleRemove` of 矩阵小区's NOISE rule (set first)",
+            ("Mutation.caseRoutingRuleRemove",),
             OFFICE_ACT,
         ),
         Row(
@@ -643,3 +656,35 @@ async def case_figures(call: Call) -> str:
         "caseFigures",
         lambda rows: OK if [row["organisation"]["name"] for row in rows] == ["矩阵一物业"] else str(rows),
     )
+
+
+@runner("residence_remove")
+async def residence_remove(call: Call) -> str:
+    text = (
+        "mutation($h: ID!, $u: ID!) { residenceRemove(householdId: $h, unitId: $u) { "
+        "__typename ... on DomainError { code } } }"
+    )
+    return await mutate(
+        call, text, "residenceRemove", "Residence", h=call.world.ids["household"], u=call.world.ids["unit"]
+    )
+
+
+@runner("case_routing_rule_remove")
+async def case_routing_rule_remove(call: Call) -> str:
+    async with call.sessions() as session:  # the rule exists first, set as the office would
+        await session.execute(
+            insert(CaseRoutingRule).values(
+                community_id=pk_of(call.world.ids["community"], "Community"),
+                compound_id=pk_of(call.world.ids["compound"], "Compound"),
+                category_id=select(CaseCategory.id).where(CaseCategory.code == "NOISE").scalar_subquery(),
+                organisation_id=pk_of(call.world.ids["property"], "Organisation"),
+                accept_minutes=60,
+                resolve_minutes=600,
+            )
+        )
+        await session.commit()
+    text = (
+        'mutation($c: ID!) { caseRoutingRuleRemove(compoundId: $c, category: "NOISE") { '
+        "__typename ... on DomainError { code } } }"
+    )
+    return await mutate(call, text, "caseRoutingRuleRemove", "Compound", c=call.world.ids["compound"])

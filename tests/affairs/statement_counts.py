@@ -462,6 +462,18 @@ async def residence_set(w: World, n: int) -> Run:
     return Run({"h": gid("Household", household), "u": gid("Unit", unit)}, token=w.tokens["ADMIN"])
 
 
+RESIDENCE_REMOVE = """mutation($h: ID!, $u: ID!) { residenceRemove(householdId: $h, unitId: $u) {
+  __typename ... on Residence { householdId unitId tenure } ... on DomainError { code message } } }"""
+
+
+async def residence_remove(w: World, n: int) -> Run:
+    place = await add_place(w)
+    unit = place.units[place.buildings[place.compounds[0]][0]][0]
+    household = await household_in(w, place, [unit])
+    await w.commit()
+    return Run({"h": gid("Household", household), "u": gid("Unit", unit)}, token=w.tokens["ADMIN"])
+
+
 CATEGORY_RESULT = """__typename ... on CaseCategory { categoryCode: code name defaultKind informedKind
   acceptMinutes resolveMinutes retired } ... on DomainError { code message }"""
 CATEGORY_CREATE = (
@@ -510,6 +522,28 @@ async def rule_set(w: World, n: int) -> Run:
         }
     }
     return Run(variables, token=w.tokens["ADMIN"])
+
+
+RULE_REMOVE = """mutation($c: ID!, $k: String!) { caseRoutingRuleRemove(compoundId: $c, category: $k) {
+  __typename ... on Compound { id name } ... on DomainError { code message } } }"""
+
+
+async def rule_remove(w: World, n: int) -> Run:
+    """A compound's rule for a category, set first."""
+    place = await add_place(w)
+    category = await w.session.scalar(select(CaseCategory).order_by(CaseCategory.position).limit(1))
+    w.session.add(
+        CaseRoutingRule(
+            community_id=place.community,
+            compound_id=place.compounds[0],
+            category_id=category.id,
+            organisation_id=place.properties[0],
+            accept_minutes=30,
+            resolve_minutes=600,
+        )
+    )
+    await w.commit()
+    return Run({"c": gid("Compound", place.compounds[0]), "k": category.code}, token=w.tokens["ADMIN"])
 
 
 # Mutations: cases -----------------------------------------------------------------
@@ -751,6 +785,22 @@ CASES = [
         None,
         sizes=(1, 1),
         why_fixed="a category is one row with no list; cases keep the SLAs they were reported with",
+    ),
+    Case(
+        "Mutation.residenceRemove",
+        RESIDENCE_REMOVE,
+        residence_remove,
+        None,
+        sizes=(1, 1),
+        why_fixed="a registration is one row; its answer names the household, the unit and the tenure",
+    ),
+    Case(
+        "Mutation.caseRoutingRuleRemove",
+        RULE_REMOVE,
+        rule_remove,
+        None,
+        sizes=(1, 1),
+        why_fixed="a compound has at most one rule per category; the answer is the compound alone",
     ),
     Case(
         "Mutation.caseRoutingRuleSet",

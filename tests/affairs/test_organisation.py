@@ -352,3 +352,48 @@ async def test_the_admin_keeps_the_category_list_and_offices_set_their_rules(gql
         "__typename": "CaseRoutingRule",
         "category": "NOISE",
     }
+
+
+async def test_a_household_moves_out_and_a_rule_is_removed(gql, tokens, session):
+    # The demo resident's household moves out of 南睦苑3幢2单元501: contacts fall back to the community
+    household = await session.scalar(select(Household.id).where(Household.address == "南睦苑3幢2单元501"))
+    unit = await session.scalar(select(Residence.unit_id).where(Residence.household_id == household))
+    remove = """mutation($h: ID!, $u: ID!) { residenceRemove(householdId: $h, unitId: $u) {
+      __typename ... on Residence { tenure } ... on DomainError { code } } }"""
+    variables = {"h": encode_global_id("Household", household), "u": encode_global_id("Unit", unit)}
+    moved = await gql(remove, variables, token=tokens[OFFICE])
+    assert moved["data"]["residenceRemove"] == {"__typename": "Residence", "tenure": "OWNER"}
+    again = await gql(remove, variables, token=tokens[OFFICE])
+    assert again["data"]["residenceRemove"]["code"] == "NOT_FOUND"
+    contacts = (await gql(CONTACTS, token=tokens[RESIDENT]))["data"]["contacts"]
+    assert {item["compound"] is None for item in contacts} == {True}
+    assert {item["organisation"]["name"] for item in contacts} == {
+        "南睦社区居委会"
+    }  # no compound: its 居委会
+
+    # A rule sends 南睦苑's noise to its 物业; removing it restores the default (the 居委会)
+    nanmu = encode_global_id(
+        "Compound", await session.scalar(select(Compound.id).where(Compound.name == "南睦苑"))
+    )
+    property_ = await session.scalar(select(Organisation.id).where(Organisation.name == "南睦苑物业服务中心"))
+    rule = {
+        "compoundId": nanmu,
+        "category": "NOISE",
+        "organisationId": encode_global_id("Organisation", property_),
+    }
+    assert (await gql(RULE, {"input": rule}, token=tokens[OFFICE]))["data"]["caseRoutingRuleSet"][
+        "category"
+    ] == "NOISE"
+    rules = "query($c: ID!) { caseRoutingRules(compoundId: $c) { category organisation { name } } }"
+    listed = await gql(rules, {"c": nanmu}, token=tokens[OFFICE])
+    assert listed["data"]["caseRoutingRules"] == [
+        {"category": "NOISE", "organisation": {"name": "南睦苑物业服务中心"}}
+    ]
+    remove_rule = """mutation($c: ID!) { caseRoutingRuleRemove(compoundId: $c, category: "NOISE") {
+      __typename ... on DomainError { code } } }"""
+    assert (await gql(remove_rule, {"c": nanmu}, token=tokens[OFFICE]))["data"]["caseRoutingRuleRemove"] == {
+        "__typename": "Compound"
+    }
+    assert (await gql(rules, {"c": nanmu}, token=tokens[OFFICE]))["data"]["caseRoutingRules"] == []
+    gone = await gql(remove_rule, {"c": nanmu}, token=tokens[OFFICE])
+    assert gone["data"]["caseRoutingRuleRemove"]["code"] == "NOT_FOUND"

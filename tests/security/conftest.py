@@ -570,6 +570,7 @@ async def add_affairs(session: AsyncSession, now: datetime, people: dict, commun
         "ids": {
             "compound": encode_global_id("Compound", compound.id),
             "spare_unit": encode_global_id("Unit", spare.id),
+            "unit": encode_global_id("Unit", unit.id),
             "building": encode_global_id("Building", building.id),
             "household": encode_global_id("Household", household.id),
             "committee": encode_global_id("Organisation", organisations["committee"].id),
