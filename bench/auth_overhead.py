@@ -2,7 +2,7 @@
 from before them, on the same database and machine, taking turns.
 
     .venv/bin/python bench/auth_overhead.py [--baseline 619b230] [--requests 3000] [--rounds 6]
-                                            [--instructions 200]
+                                            [--instructions 200] [--without-sessions]
 
 Builds `<DATABASE_URL's name>_auth` with the current migrations and the demo data (the baseline's
 code runs on it unchanged: it knows nothing of the newer tables). The baseline commit is exported
@@ -13,6 +13,10 @@ revocation registry listening: tokens checked in memory), signs the demo account
 app's own `login`, and sends queries in process (httpx's ASGI transport, one after another). In
 process, because on two cores a load generator beside a server moves the p50 by a quarter from
 round to round, more than the effect measured.
+
+With `--without-sessions` the baseline is this same tree with the session check taken out (every
+token taken as standing, no revocation looked up): what #14's check itself costs a request, apart
+from everything else the baseline commit lacks.
 
 Signed-in queries — `me` and `myReservations` (the resident), `careAlerts(first: 20)` with and
 without its `totalCount` (the care worker) — and W1 of bench/compare without a token (the
@@ -70,6 +74,7 @@ from server.app import create_app
 from server.settings import Settings
 
 CALLGRIND = os.environ.get("LINLI_BENCH_CALLGRIND") == "1"
+WITHOUT_SESSIONS = os.environ.get("LINLI_BENCH_WITHOUT_SESSIONS") == "1"
 
 
 def callgrind(*command):  # this process runs under valgrind's callgrind: steer its counting
@@ -80,6 +85,12 @@ async def main(queries, requests):
     settings = Settings(env="production", jwt_secret="bench-secret-bench-secret-bench-secret-0123",
                         jobs_enabled=False, log_level="WARNING")
     app = create_app(settings)
+    if WITHOUT_SESSIONS:  # the same tree with every token taken as standing: the check's own cost
+
+        async def standing(viewer):
+            return None
+
+        app.state.services.revocations.refusal = standing
     login = ('mutation($p: String!) { login(phone: $p, password: "linli-demo-2026") '
              '{ ... on LoginSuccess { token } } }')
     p50s = {}
@@ -121,6 +132,7 @@ asyncio.run(main(json.loads(sys.argv[1]), int(sys.argv[2])))
 
 
 def measure(tree: Path, env: dict, requests: int) -> dict[str, float]:
+    """`env` may carry LINLI_BENCH_WITHOUT_SESSIONS=1 (`--without-sessions`)."""
     done = subprocess.run(
         [sys.executable, "-c", CHILD, json.dumps(QUERIES), str(requests)],
         env={**env, "PYTHONPATH": str(tree)},
@@ -137,6 +149,7 @@ def count_instructions(tree: Path, env: dict, requests: int, folder: Path) -> di
     """Instructions per request, as valgrind's callgrind counts them: the same for the same code
     whatever else the machine runs, so a rise of a few per cent shows where a p50 on two shared
     cores cannot."""
+    folder.mkdir(exist_ok=True)
     out = folder / f"callgrind.{tree.name}"
     done = subprocess.run(
         [
@@ -188,6 +201,11 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument(
+        "--without-sessions",
+        action="store_true",
+        help="baseline: this tree with the session check taken out (what #14's check itself costs)",
+    )
+    parser.add_argument(
         "--instructions",
         type=int,
         default=200,
@@ -208,15 +226,21 @@ def main() -> None:
     url = base.set(database=f"{base.database}_auth").render_as_string(hide_password=False)
     env = {**os.environ, "DATABASE_URL": url}
     prepare(url, env)
-    print(f"database {make_url(url).database}: migrations and demo data; baseline {args.baseline}")
+    baseline_name = "this tree without the session check" if args.without_sessions else args.baseline
+    print(f"database {make_url(url).database}: migrations and demo data; baseline {baseline_name}")
 
     results: dict[str, list[dict[str, float]]] = {"baseline": [], "current": []}
     instructions: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as folder:
-        trees = {"baseline": export(args.baseline, Path(folder)), "current": ROOT}
+        if args.without_sessions:  # one tree, the session check taken out of the baseline
+            trees = {"baseline": ROOT, "current": ROOT}
+            envs = {"baseline": {**env, "LINLI_BENCH_WITHOUT_SESSIONS": "1"}, "current": env}
+        else:
+            trees = {"baseline": export(args.baseline, Path(folder)), "current": ROOT}
+            envs = {"baseline": env, "current": env}
         for round_number in range(args.rounds):
             for label in ("baseline", "current"):
-                p50s = measure(trees[label], env, args.requests)
+                p50s = measure(trees[label], envs[label], args.requests)
                 results[label].append(p50s)
                 shown = "  ".join(f"{name} {p50:.3f} ms" for name, p50 in p50s.items())
                 print(f"round {round_number + 1} {label:8} p50: {shown}", flush=True)
@@ -224,7 +248,9 @@ def main() -> None:
             print("valgrind is not installed (Debian: apt-get install valgrind): instructions not counted")
         elif args.instructions:
             for label in ("baseline", "current"):
-                instructions[label] = count_instructions(trees[label], env, args.instructions, Path(folder))
+                instructions[label] = count_instructions(
+                    trees[label], envs[label], args.instructions, Path(folder) / label
+                )
                 print(f"{label:8} instructions counted ({args.instructions} requests a query)", flush=True)
 
     worst, worst_cpu = -1.0, -1.0

@@ -101,6 +101,20 @@ BENCHMARKS = {
             r"^worst rise in instructions: not counted",
         ],
     ),
+    "auth_overhead_without_sessions": (
+        [
+            PYTHON,
+            "bench/auth_overhead.py",
+            "--without-sessions",
+            "--rounds",
+            "1",
+            "--requests",
+            "20",
+            "--instructions",
+            "0",
+        ],
+        [r"baseline this tree without the session check$", r"^me ", r"^worst rise in CPU p50 "],
+    ),
     "feed_fanout": (
         [PYTHON, "bench/feed_fanout.py", "--subscribers", "5", "--seconds", "3"],
         # every subscriber of the working tree got every event it may see, none missed
