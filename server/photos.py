@@ -3,6 +3,7 @@ limited to 64 KiB. `PUT /affairs/cases/{id}/photos` adds one (the reporter, up t
 2 MiB, JPEG/PNG/WebP by its bytes); `GET /affairs/photos/{id}` fetches one for whoever may see the
 case's reporter, and the read is written to the case access log before the bytes go out."""
 
+from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -43,7 +44,7 @@ async def signed_in_context(services, request: Request):
 def primary_key(value: str, type_name: str) -> int | None:
     try:
         return decode_global_id(value, type_name)[1]
-    except Exception:  # a malformed ID or one of another type
+    except GraphQLError:  # BAD_REQUEST INVALID_ID: malformed, or of another type
         return None
 
 
@@ -84,11 +85,8 @@ async def photo_put(services, request: Request) -> Response:
             return refused(413, "PHOTO_TOO_LARGE", f"照片不能超过 {MAX_PHOTO_BYTES // 1024 // 1024} MiB")
         try:
             await count_attempt(context, mutation_quotas(context))
-        except Exception as error:  # GraphQLError RATE_LIMITED, as the graph answers it
-            extensions = getattr(error, "extensions", None) or {}
-            if extensions.get("code") != "RATE_LIMITED":
-                raise
-            retry = str(extensions["retryAfter"])
+        except GraphQLError as error:  # RATE_LIMITED, as the graph answers it
+            retry = str(error.extensions["retryAfter"])
             return refused(429, "RATE_LIMITED", str(error), {"Retry-After": retry})
         session = context.session
         try:

@@ -36,6 +36,14 @@ async def member_organisations(*, session: AsyncSession, person_id: int) -> dict
     return {organisation.id: organisation for organisation in rows}
 
 
+async def organisations_of(*, session: AsyncSession, person_id: int) -> set[int]:
+    """The ids of the organisations the person acts for."""
+    rows = await session.scalars(
+        select(OrganisationMember.organisation_id).where(OrganisationMember.person_id == person_id)
+    )
+    return set(rows)
+
+
 async def is_member(*, session: AsyncSession, person_id: int, organisation_id: int) -> bool:
     found = await session.scalar(
         select(OrganisationMember.person_id).where(

@@ -42,7 +42,7 @@ from models.notifications import NotificationKind
 from models.people import Person, PersonRole, Role
 from resolvers import audit, notifications
 from resolvers.actor import Viewer
-from resolvers.affairs.access import is_office
+from resolvers.affairs.access import is_office, organisations_of
 from resolvers.errors import DomainFailure, ErrorCode, NotFound
 from resolvers.pagination import Page, keyset_page
 
@@ -367,13 +367,6 @@ class Standing:
     def sees_reporter(self) -> bool:
         """The reporter's identity and photos: personal information."""
         return self.reporter or self.handler
-
-
-async def organisations_of(*, session: AsyncSession, person_id: int) -> set[int]:
-    rows = await session.scalars(
-        select(OrganisationMember.organisation_id).where(OrganisationMember.person_id == person_id)
-    )
-    return set(rows)
 
 
 def standing_of(viewer: Viewer | None, row: Case, organisations: set[int]) -> Standing:

@@ -22,11 +22,12 @@ from models.affairs import (
     Tenure,
     Unit,
 )
-from models.people import Community, Household, Person
+from models.people import Household, Person
 from resolvers import audit
 from resolvers.actor import Viewer
-from resolvers.affairs.access import is_admin, is_office
+from resolvers.affairs.access import is_office
 from resolvers.errors import DomainFailure, ErrorCode, NotFound, flush_or_fail, savepoint
+from resolvers.people import office as people_office
 
 MAX_BUILDINGS = 200
 MAX_UNITS = 500
@@ -47,15 +48,13 @@ def clean_phone(raw: str | None) -> str | None:
 
 
 async def office_community(*, session: AsyncSession, viewer: Viewer, community_id: int | None) -> int:
-    """The community an office change is made in: ADMIN names it; a COMMUNITY_ADMIN's own."""
-    if not is_admin(viewer):
-        if community_id is not None and community_id != viewer.community_id:
-            raise DomainFailure(ErrorCode.OTHER_COMMUNITY, "只能管理本社区")
-        community_id = viewer.community_id
+    """The community an office change is made in (the people office's rule: ADMIN names it, a
+    COMMUNITY_ADMIN's own), which affairs require."""
+    community_id, _ = await people_office.office_community(
+        session=session, viewer=viewer, community_id=community_id, household_id=None
+    )
     if community_id is None:
         raise DomainFailure(ErrorCode.COMMUNITY_REQUIRED, "请指定所在社区")
-    if await session.get(Community, community_id) is None:
-        raise NotFound("该社区")
     return community_id
 
 

@@ -12,8 +12,8 @@ from strawberry.types import Info
 from models import affairs as affairs_models
 from models.notifications import NotificationKind
 from models.people import Role
+from resolvers.affairs import access, loaders, queries
 from resolvers.affairs import cases as case_service
-from resolvers.affairs import loaders, queries
 from resolvers.affairs.access import is_office
 from resolvers.coordinates import CoordinateSystem as CoordinateSystemValue
 from resolvers.coordinates import from_wgs84
@@ -95,7 +95,7 @@ async def _organisations_of(context) -> set[int]:
     viewer = context.viewer
     if viewer is None:
         return set()
-    return await case_service.organisations_of(session=context.session, person_id=viewer.person_id)
+    return await access.organisations_of(session=context.session, person_id=viewer.person_id)
 
 
 def organisation_loader(info: Info):
