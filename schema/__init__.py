@@ -22,6 +22,7 @@ from schema.abuse import MutationGuard
 from schema.affairs import AffairsMutation, AffairsQuery, AffairsSubscription
 from schema.childcare import ChildcareMutation, ChildcareQuery
 from schema.common import Node, NotFound, RuleViolation
+from schema.compiled import CompiledReads
 from schema.context import GuardDelivery
 from schema.eldercare import ElderCareMutation, ElderCareQuery, ElderCareSubscription
 from schema.eldercare.office import ElderCareOfficeMutation
@@ -192,6 +193,7 @@ def build_schema(settings) -> strawberry.Schema:
             MutationGuard,
             ErrorCodes,
             GuardDelivery,
+            CompiledReads,  # innermost: after every limit and check above
         ],
     )
     return with_fast_enum_output(schema)

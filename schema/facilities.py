@@ -1,5 +1,7 @@
 """The 15-minute life circle in the graph: nearbyFacilities, lifeCircle, Facility."""
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
 from typing import Annotated
@@ -10,8 +12,10 @@ from strawberry.types import Info
 
 from models import facilities as facility_models
 from resolvers import facilities as facility_service
+from resolvers.compiled import Env, Selected, fetch_json
 from resolvers.coordinates import CoordinateSystem as CoordinateSystemValue
 from resolvers.coordinates import from_wgs84, to_wgs84
+from resolvers.facilities import compiled as facilities_compiled
 from resolvers.facilities import loaders as facilities_loaders
 from schema.common import (
     Node,
@@ -20,7 +24,6 @@ from schema.common import (
     check_first,
     decode_cursor,
     described_enum,
-    encode_cursor,
     encode_global_id,
 )
 from schema.node import register_node
@@ -284,12 +287,7 @@ class Facility(Node):
         )
         return [
             OpeningPeriod(
-                weekday=period.weekday,
-                opens=_clock_text(period.open_minute),
-                closes=_clock_text(
-                    period.close_minute if period.close_minute <= 1440 else period.close_minute - 1440
-                ),
-                overnight=period.close_minute > 1440,
+                weekday=period.weekday, opens=period.opens, closes=period.closes, overnight=period.overnight
             )
             for period in periods
         ]
@@ -317,14 +315,12 @@ class FacilityEdge:
     )
 
 
-def make_edge(
-    found: facility_service.FacilityAt, walking: facility_service.Walking, cursor: str
-) -> FacilityEdge:
+def make_edge(found: facility_service.FacilityAt) -> FacilityEdge:
     return FacilityEdge(
-        cursor=cursor,
+        cursor=found.cursor,
         node=Facility.from_model(found.facility),
-        distance_meters=walking.meters(found.distance),
-        walking_minutes=walking.minutes(found.distance),
+        distance_meters=found.distance_meters,
+        walking_minutes=found.walking_minutes,
     )
 
 
@@ -377,8 +373,7 @@ class LifeCircleReport:
     tiers: list[LifeCircleTier] = strawberry.field(description="The tiers, shortest walk first.")
 
 
-def walking_for(info: Info, pace: WalkingPace) -> facility_service.Walking:
-    settings = info.context.settings
+def walking_for(settings, pace: WalkingPace) -> facility_service.Walking:
     meters_per_minute = (
         settings.walking_pace_elderly_m_per_min
         if pace is WalkingPace.ELDERLY
@@ -460,14 +455,64 @@ async def resolve_nearby_facilities(
         ),
     ] = strawberry.UNSET,
 ) -> FacilityConnection:
-    settings = info.context.settings
+    search = nearby_search(
+        info.context.settings,
+        near=near,
+        within_minutes=within_minutes,
+        pace=pace,
+        categories=categories,
+        open_at=open_at,
+        service=service,
+        text=text,
+        first=first,
+        after=after,
+    )
+    found, has_next = await facility_service.search_nearby(
+        session=info.context.session,
+        where=search.where,
+        first=search.first,
+        after=search.after_key,
+        walking=search.walking,
+    )
+    edges = [make_edge(item) for item in found]
+    return FacilityConnection(
+        edges=edges,
+        page_info=PageInfo.of(edges, has_next=has_next, after=search.after),
+        where=search.where,
+    )
+
+
+@dataclass(frozen=True)
+class NearbySearch:
+    """nearbyFacilities' arguments checked and turned into a search, for either read path."""
+
+    where: facility_service.NearbyFilter
+    walking: facility_service.Walking
+    first: int
+    after: str | None
+    after_key: list | None
+
+
+def nearby_search(
+    settings,
+    *,
+    near: GeoPointInput,
+    within_minutes: int,
+    pace: WalkingPace,
+    categories,
+    open_at: datetime | None,
+    service: str | None,
+    text: str | None,
+    first: int,
+    after: str | None,
+) -> NearbySearch:
     check_first(first, settings.max_page_size)
     if not 1 <= within_minutes <= 60:
         raise bad_request(
             f"withinMinutes 必须在 1 到 60 之间，收到 {within_minutes}", "WITHIN_MINUTES_OUT_OF_RANGE"
         )
     lat, lng = wgs84_of(near)
-    walking = walking_for(info, pace)
+    walking = walking_for(settings, pace)
     where = facility_service.NearbyFilter(
         lat=lat,
         lng=lng,
@@ -477,15 +522,37 @@ async def resolve_nearby_facilities(
         service=filter_text(service or None, "service"),
         text=filter_text(text or None, "text"),
     )
-    found, has_next = await facility_service.search_nearby(
-        session=info.context.session, where=where, first=first, after=nearby_cursor(after or None)
+    return NearbySearch(
+        where=where, walking=walking, first=first, after=after or None, after_key=nearby_cursor(after or None)
     )
-    edges = [make_edge(item, walking, encode_cursor([item.distance, item.facility.id])) for item in found]
-    return FacilityConnection(
-        edges=edges,
-        page_info=PageInfo.of(edges, has_next=has_next, after=after or None),
-        where=where,
+
+
+def plan_nearby_facilities(context, selected: Selected, env: Env) -> Callable[[], Awaitable[str]]:
+    """nearbyFacilities on the compiled read path (schema/compiled.py): the same checks as the
+    resolver, then the statement that answers it; what it cannot build raises NotPlannable."""
+    arguments = selected.arguments
+    near = arguments["near"]
+    search = nearby_search(
+        context.settings,
+        near=GeoPointInput(lat=near["lat"], lng=near["lng"], system=near["system"]),
+        within_minutes=arguments["withinMinutes"],
+        pace=arguments["pace"],
+        categories=arguments.get("categories"),
+        open_at=arguments.get("openAt"),
+        service=arguments.get("service"),
+        text=arguments.get("text"),
+        first=arguments["first"],
+        after=arguments.get("after"),
     )
+    prepared, values = facilities_compiled.plan_nearby(
+        selected,
+        where=search.where,
+        walking=search.walking,
+        first=search.first,
+        after=search.after_key,
+        env=env,
+    )
+    return lambda: fetch_json(session=context.session, prepared=prepared, values=values)
 
 
 async def resolve_life_circle(
@@ -501,7 +568,7 @@ async def resolve_life_circle(
     ] = WalkingPace.ADULT,
 ) -> LifeCircleReport:
     lat, lng = wgs84_of(near)
-    walking = walking_for(info, pace)
+    walking = walking_for(info.context.settings, pace)
     results = await facility_service.life_circle(
         session=info.context.session, lat=lat, lng=lng, walking=walking
     )
@@ -517,9 +584,7 @@ async def resolve_life_circle(
                     for category in [result.requirement.category, *result.requirement.also_satisfied_by]
                 ],
                 satisfied=result.satisfied,
-                nearest=make_edge(nearest, walking, encode_cursor([nearest.distance, nearest.facility.id]))
-                if nearest is not None
-                else None,
+                nearest=make_edge(nearest) if nearest is not None else None,
             )
         )
     satisfied = sum(result.satisfied for result in results)

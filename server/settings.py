@@ -95,6 +95,10 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
 
+    # Queries whose fields all have SQL declared are answered by JSON PostgreSQL builds (#19);
+    # off, every query resolves field by field (the differential test compares the two).
+    compiled_reads: bool = True
+
     # /metrics labels requests by these operation names only (trusted documents' names): any other
     # name, being the client's choice, would add series without bound.
     metrics_operations: list[str] = Field(default_factory=list)

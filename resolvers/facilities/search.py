@@ -11,9 +11,31 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
+from typing import Any
 
 from geoalchemy2 import Geography
-from sqlalchemy import Float, and_, cast, exists, func, literal, or_, select, true, tuple_
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Float,
+    Integer,
+    Select,
+    String,
+    Text,
+    and_,
+    bindparam,
+    case,
+    cast,
+    exists,
+    func,
+    literal_column,
+    or_,
+    select,
+    true,
+    tuple_,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -26,11 +48,12 @@ from models.facilities import (
     Service,
 )
 from resolvers.batching import by_ids, grouped
+from resolvers.compiled import base64url
 
 
 @dataclass(frozen=True)
 class Walking:
-    """How whole metres become walking minutes: ceil(metres × detour ÷ pace).
+    """How whole metres become walking minutes: ceil(metres × detour ÷ pace) (edge_columns, in SQL).
 
     Edges show whole metres, and their minutes are computed from those same metres, so what a
     resident reads is consistent; the search radius is derived to agree with it exactly.
@@ -38,13 +61,6 @@ class Walking:
 
     pace_m_per_min: float
     detour_factor: float
-
-    @staticmethod
-    def meters(distance: float) -> int:
-        return math.floor(distance + 0.5)
-
-    def minutes(self, distance: float) -> int:
-        return math.ceil(self.meters(distance) * self.detour_factor / self.pace_m_per_min - EPSILON)
 
     def radius(self, minutes: int) -> float:
         """The exclusive bound on the exact distance: minutes(d) ≤ `minutes` ⟺ d < radius."""
@@ -68,6 +84,46 @@ class NearbyFilter:
     service: str | None = None
     text: str | None = None
 
+    def shape(self, *, after: Sequence | None) -> "NearbyShape":
+        return NearbyShape(
+            categories=bool(self.categories),
+            open_at=self.open_at is not None,
+            service=bool(self.service),
+            text=bool(self.text),
+            after=after is not None,
+        )
+
+    def parameters(self, *, first: int, after: Sequence | None, walking: Walking) -> dict[str, Any]:
+        """The values of the search statement's bind parameters (see nearby_page)."""
+        values: dict[str, Any] = {
+            "lat": self.lat,
+            "lng": self.lng,
+            "radius": self.radius,
+            "first": first,
+            "limit": first + 1,
+            "pace": walking.pace_m_per_min,
+            "detour": walking.detour_factor,
+            "categories": list(self.categories or ()),
+            "open_at": self.open_at,
+            "service": _like(self.service) if self.service else None,
+            "text": _like(self.text) if self.text else None,
+        }
+        if after is not None:
+            values["after_distance"], values["after_id"] = float(after[0]), int(after[1])
+        return values
+
+
+@dataclass(frozen=True)
+class NearbyShape:
+    """Which optional filters a search has: the statement differs by these alone, its values are
+    bind parameters, so one statement per shape is built and prepared."""
+
+    categories: bool = False
+    open_at: bool = False
+    service: bool = False
+    text: bool = False
+    after: bool = False
+
 
 # What a search result shows of a facility: plain rows, not ORM objects (no identity map, no
 # geography decoding), since a page of 50 is read and thrown away within the request.
@@ -90,9 +146,12 @@ LISTED_COLUMNS = (
 class FacilityAt:
     facility: Facility  # or a row of LISTED_COLUMNS: the same attribute names
     distance: float
+    cursor: str
+    distance_meters: int
+    walking_minutes: int
 
 
-def geography_point(lat: float, lng: float):
+def geography_point(lat, lng):
     return cast(func.ST_SetSRID(func.ST_MakePoint(lng, lat), 4326), Geography)
 
 
@@ -111,36 +170,45 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-def _conditions(where: NearbyFilter) -> list:
-    point = geography_point(where.lat, where.lng)
+def _bound(name: str, type_) -> Any:
+    return bindparam(name, type_=type_)
+
+
+def search_point():
+    return geography_point(_bound("lat", Float), _bound("lng", Float))
+
+
+def _conditions(shape: NearbyShape) -> list:
+    point = search_point()
+    radius = _bound("radius", Float)
     conditions = [
         # ST_DWithin on the sphere bounds the GiST scan (wider by the slack and a metre), and the
         # spheroid decides, exclusively, by the measure shown, ordered and paged by.
-        func.ST_DWithin(Facility.location, point, where.radius * SPHERE_SLACK + INDEX_MARGIN_M, False),
-        exact_distance(point) < where.radius,
+        func.ST_DWithin(Facility.location, point, radius * SPHERE_SLACK + INDEX_MARGIN_M, False),
+        exact_distance(point) < radius,
         Facility.closed_at.is_(None),  # a closed facility keeps its row, not its place on the map
     ]
-    if where.categories:
-        conditions.append(Facility.category.in_(list(where.categories)))
-    if where.open_at is not None:
-        conditions.append(func.facility_is_open(Facility.id, where.open_at))
-    if where.service:
+    if shape.categories:
+        conditions.append(Facility.category == func.any(_bound("categories", ARRAY(String))))
+    if shape.open_at:
+        conditions.append(func.facility_is_open(Facility.id, _bound("open_at", DateTime(timezone=True))))
+    if shape.service:
         conditions.append(
             exists()
             .where(FacilityService.facility_id == Facility.id)
             .where(Service.id == FacilityService.service_id)
-            .where(Service.name.ilike(_like(where.service)))
+            .where(Service.name.ilike(_bound("service", String)))
         )
-    if where.text:
-        pattern = _like(where.text)
+    if shape.text:
+        pattern = _bound("text", String)
         conditions.append(or_(Facility.name.ilike(pattern), Facility.address.ilike(pattern)))
     return conditions
 
 
-async def search_nearby(
-    *, session: AsyncSession, where: NearbyFilter, first: int, after: Sequence | None
-) -> tuple[list[FacilityAt], bool]:
-    """Nearest first (ties by id), strictly after the (distance, id) key when paging.
+@lru_cache(maxsize=64)
+def nearby_page(shape: NearbyShape) -> Select:
+    """Nearest first (ties by id), strictly after the (distance, id) key when paging: at most
+    `first` + 1 rows of LISTED_COLUMNS and their `distance`, unordered (order by distance, id).
 
     Two steps in one statement, so the cost follows `first`, not how crowded the map is: a KNN
     index scan (ordered by sphere distance alone, which is what GiST can do) finds how far the
@@ -148,31 +216,83 @@ async def search_nearby(
     is then sorted by its exact distance and id. (The exact first+1 all lie within it: each is
     no farther on the spheroid than the farthest of the sphere's first+1, and the two measures
     differ by less than the slack.) Sorting all matches in the radius instead grows with the
-    density.
+    density. Statements are immutable: one per shape serves every request.
     """
-    point = geography_point(where.lat, where.lng)
+    point = search_point()
     exact = exact_distance(point)
-    conditions = _conditions(where)
-    if after is not None:
+    conditions = _conditions(shape)
+    if shape.after:
         conditions.append(
-            tuple_(exact, Facility.id) > tuple_(literal(float(after[0])), literal(int(after[1])))
+            tuple_(exact, Facility.id)
+            > tuple_(_bound("after_distance", Float), _bound("after_id", BigInteger))
         )
     knn = sphere_distance(point)
-    nearest = select(knn.label("distance")).where(*conditions).order_by(knn).limit(first + 1).cte("nearest")
+    limit = _bound("limit", Integer)
+    nearest = select(knn.label("distance")).where(*conditions).order_by(knn).limit(limit).cte("nearest")
     reach = select(func.max(nearest.c.distance)).scalar_subquery() * SPHERE_SLACK + INDEX_MARGIN_M
-    stmt = (
+    return (
         select(*LISTED_COLUMNS, exact.label("distance"))
         .where(*conditions)
         .where(func.ST_DWithin(Facility.location, point, reach, False))
         .order_by(exact, Facility.id)
-        .limit(first + 1)
+        .limit(limit)
     )
-    rows = (await session.execute(stmt)).all()
-    return [FacilityAt(row, row.distance) for row in rows[:first]], len(rows) > first
+
+
+def edge_columns(distance, facility_id) -> tuple:
+    """An edge's cursor, whole metres and walking minutes, computed from its exact distance the one
+    way both read paths use: ceil(round(metres) × detour ÷ pace) minutes, the cursor carrying
+    (distance, id) as JSON (float8's shortest exact text), base64url."""
+    meters = func.floor(distance + 0.5)
+    minutes = func.ceil(
+        meters * _bound("detour", Float) / _bound("pace", Float) - literal_column("1e-9::float8")
+    )
+    key = func.concat(
+        literal_column("'['"),
+        cast(distance, Text),
+        literal_column("','"),
+        cast(facility_id, Text),
+        literal_column("']'"),
+    )
+    return (
+        base64url(key).label("cursor"),
+        cast(meters, BigInteger).label("distance_meters"),
+        cast(minutes, Integer).label("walking_minutes"),
+    )
+
+
+@lru_cache(maxsize=64)
+def nearby_rows(shape: NearbyShape) -> Select:
+    page = nearby_page(shape).subquery("page")
+    return select(page, *edge_columns(page.c.distance, page.c.id)).order_by(page.c.distance, page.c.id)
+
+
+async def search_nearby(
+    *, session: AsyncSession, where: NearbyFilter, first: int, after: Sequence | None, walking: Walking
+) -> tuple[list[FacilityAt], bool]:
+    rows = (
+        await session.execute(
+            nearby_rows(where.shape(after=after)), where.parameters(first=first, after=after, walking=walking)
+        )
+    ).all()
+    found = [
+        FacilityAt(row, row.distance, row.cursor, row.distance_meters, row.walking_minutes) for row in rows
+    ]
+    return found[:first], len(rows) > first
+
+
+@lru_cache(maxsize=64)
+def nearby_count(shape: NearbyShape) -> Select:
+    return select(func.count()).select_from(Facility).where(*_conditions(shape))
 
 
 async def count_nearby(*, session: AsyncSession, where: NearbyFilter) -> int:
-    return await session.scalar(select(func.count()).select_from(Facility).where(*_conditions(where)))
+    shape = where.shape(after=None)
+    values = where.parameters(first=0, after=None, walking=Walking(1.0, 1.0))
+    return await session.scalar(nearby_count(shape), values)
+
+
+SERVICE_ORDER = (Service.name,)  # names are unique
 
 
 async def services_by_facility_ids(*, session: AsyncSession, ids: Sequence[int]) -> list[list[Service]]:
@@ -180,7 +300,7 @@ async def services_by_facility_ids(*, session: AsyncSession, ids: Sequence[int])
         select(FacilityService.facility_id, Service)
         .join(Service, Service.id == FacilityService.service_id)
         .where(FacilityService.facility_id.in_(ids))
-        .order_by(Service.name)
+        .order_by(*SERVICE_ORDER)
     )
     by_facility: dict[int, list[Service]] = {facility_id: [] for facility_id in ids}
     for facility_id, service in rows:
@@ -188,24 +308,53 @@ async def services_by_facility_ids(*, session: AsyncSession, ids: Sequence[int])
     return [by_facility[facility_id] for facility_id in ids]
 
 
-async def opening_hours_by_facility_ids(
-    *, session: AsyncSession, ids: Sequence[int]
-) -> list[list[OpeningPeriod]]:
-    return await grouped(
-        select(OpeningPeriod)
-        .where(OpeningPeriod.facility_id.in_(ids))
-        .order_by(OpeningPeriod.weekday, OpeningPeriod.open_minute),
-        session=session,
-        ids=ids,
-        key="facility_id",
+def clock_text(minute):
+    """HH:MM of a minute of the day (0–1440; 24:00 is the day's end)."""
+    return func.concat(
+        func.lpad(cast(minute // 60, Text), 2, literal_column("'0'")),
+        literal_column("':'"),
+        func.lpad(cast(minute % 60, Text), 2, literal_column("'0'")),
     )
+
+
+def period_columns(open_minute, close_minute) -> tuple:
+    """A period's opens, closes (a close past midnight shown on the next day's clock) and overnight."""
+    return (
+        clock_text(open_minute).label("opens"),
+        clock_text(case((close_minute <= 1440, close_minute), else_=close_minute - 1440)).label("closes"),
+        (close_minute > 1440).label("overnight"),
+    )
+
+
+OPENING_PERIOD_COLUMNS = (
+    OpeningPeriod.facility_id,
+    OpeningPeriod.weekday,
+    *period_columns(OpeningPeriod.open_minute, OpeningPeriod.close_minute),
+)
+OPENING_PERIOD_ORDER = (OpeningPeriod.weekday, OpeningPeriod.open_minute)
+
+
+async def opening_hours_by_facility_ids(*, session: AsyncSession, ids: Sequence[int]) -> list[list]:
+    """Each facility's weekly periods as rows of OPENING_PERIOD_COLUMNS, by weekday and opening."""
+    rows = await session.execute(
+        select(*OPENING_PERIOD_COLUMNS)
+        .where(OpeningPeriod.facility_id.in_(ids))
+        .order_by(*OPENING_PERIOD_ORDER)
+    )
+    groups: dict[int, list] = {facility_id: [] for facility_id in ids}
+    for row in rows:
+        groups[row.facility_id].append(row)
+    return [groups[facility_id] for facility_id in ids]
+
+
+def is_open(facility_id, closed_at, at):
+    """Open at `at`: operating (not closed for good), by its weekly hours and dated exceptions."""
+    return and_(closed_at.is_(None), func.facility_is_open(facility_id, at))
 
 
 async def open_status(*, session: AsyncSession, ids: Sequence[int], at: datetime) -> list[bool]:
     rows = await session.execute(
-        select(Facility.id, and_(Facility.closed_at.is_(None), func.facility_is_open(Facility.id, at))).where(
-            Facility.id.in_(ids)
-        )
+        select(Facility.id, is_open(Facility.id, Facility.closed_at, at)).where(Facility.id.in_(ids))
     )
     status = dict(rows.all())
     return [bool(status.get(facility_id)) for facility_id in ids]
@@ -249,15 +398,21 @@ async def life_circle(
         .lateral("nearest")
     )
     nearest = aliased(Facility, candidates)
+    cursor, meters, minutes = edge_columns(candidates.c.distance, candidates.c.id)
     rows = await session.execute(
-        select(LifeCircleRequirement, nearest, candidates.c.distance)
+        select(LifeCircleRequirement, nearest, candidates.c.distance, cursor, meters, minutes)
         .outerjoin(candidates, true())
-        .order_by(LifeCircleRequirement.tier_minutes, LifeCircleRequirement.position)
+        .order_by(LifeCircleRequirement.tier_minutes, LifeCircleRequirement.position),
+        {"pace": walking.pace_m_per_min, "detour": walking.detour_factor},
     )
     results = []
-    for requirement, facility, found_distance in rows:
-        found = FacilityAt(facility, found_distance) if facility is not None else None
-        satisfied = found is not None and walking.minutes(found.distance) <= requirement.tier_minutes
+    for requirement, facility, found_distance, found_cursor, found_meters, found_minutes in rows:
+        found = (
+            FacilityAt(facility, found_distance, found_cursor, found_meters, found_minutes)
+            if facility is not None
+            else None
+        )
+        satisfied = found is not None and found.walking_minutes <= requirement.tier_minutes
         results.append(RequirementResult(requirement=requirement, nearest=found, satisfied=satisfied))
     return results
 

@@ -1,0 +1,218 @@
+"""The compiled read path's SQL side (#19): a selection becomes one statement whose JSON PostgreSQL
+builds, prepared once per shape and run with the request's values as bind parameters.
+
+The graph side (schema/compiled.py) hands over a `Selected` tree: what the client asked for, with
+fragments, directives and variables already applied by graphql-core. Each object type the path can
+build declares its fields here in SQL (`ObjectType`); the resolvers read the same expressions, so
+a field's meaning is written once. Anything not declared raises NotPlannable and the operation runs
+through the resolvers instead.
+"""
+
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import chain
+from typing import Any
+
+from sqlalchemy import Text, bindparam, cast, func, literal_column, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import Label
+
+# json_build_object takes at most 100 arguments (PostgreSQL's FUNC_MAX_ARGS): 50 keys.
+MAX_KEYS = 50
+_DIALECT = asyncpg_dialect()
+
+
+class NotPlannable(Exception):
+    """The selection asks for something the compiled path does not build."""
+
+
+@dataclass(frozen=True)
+class Selected:
+    """One field of the response: its key (the alias, else the name), the schema's field name, its
+    arguments (coerced, by their schema names) and, for an object, what is selected of it."""
+
+    key: str
+    name: str
+    arguments: Mapping[str, Any] = field(default_factory=dict)
+    selections: tuple["Selected", ...] = ()
+
+    def structure(self) -> tuple:
+        """What the statement depends on: keys, names and nesting, not argument values (bound)."""
+        return (self.key, self.name, tuple(child.structure() for child in self.selections))
+
+
+@dataclass(frozen=True)
+class Env:
+    """What a request lends its values: the clock's now, the settings."""
+
+    now: datetime
+    settings: Any
+
+
+Path = tuple[str, ...]  # response keys from the root field down to a field
+
+
+@dataclass(frozen=True)
+class FieldSQL:
+    """How one field of an object type is built: `sql(source, selected, path)` gives its JSON value
+    from the row `source` (anything with `.c[label]`), its arguments bound with `bound(path, name)`;
+    `parameters(arguments, env)` gives those arguments' values; `of`: the object type it returns,
+    when its selection may hold bound arguments."""
+
+    sql: Callable[[Any, Selected, Path], Any]
+    parameters: Callable[[Mapping[str, Any], Env], dict[str, Any]] | None = None
+    of: "ObjectType | None" = None
+
+
+@dataclass(frozen=True)
+class ObjectType:
+    name: str
+    fields: Mapping[str, FieldSQL]
+
+
+def quoted(text: str) -> Any:
+    """A constant SQL string (GraphQL names and type names only: [_A-Za-z0-9], nothing to escape)."""
+    if not text.replace("_", "a").isalnum():
+        raise NotPlannable(text)
+    return literal_column(f"'{text}'")
+
+
+def json_object(pairs: list[tuple[str, Any]]) -> Any:
+    if len(pairs) > MAX_KEYS:
+        raise NotPlannable(f"{len(pairs)} keys in one object")
+    return func.json_build_object(*chain.from_iterable((quoted(key), value) for key, value in pairs))
+
+
+def empty_array(expression: Any) -> Any:
+    """A list field is [] when nothing matched (json_agg over no rows is NULL)."""
+    return func.coalesce(expression, literal_column("'[]'::json"))
+
+
+def base64url(text: Any) -> Any:
+    """base64url without padding (Python's urlsafe_b64encode(…).rstrip("=")) of UTF-8 text."""
+    encoded = func.encode(func.convert_to(text, literal_column("'UTF8'")), literal_column("'base64'"))
+    return func.rtrim(
+        func.translate(encoded, literal_column("E'+/\\n'"), literal_column("'-_'")), literal_column("'='")
+    )
+
+
+def global_id(type_name: str, pk: Any) -> Any:
+    """schema.common.encode_global_id in SQL: base64url of "Type:pk"."""
+    return base64url(func.concat(quoted(type_name), literal_column("':'"), cast(pk, Text)))
+
+
+def bind_name(path: Path, argument: str) -> str:
+    return "__".join((*path, argument))
+
+
+def bound(path: Path, argument: str) -> Any:
+    return bindparam(bind_name(path, argument))
+
+
+class Columns:
+    """Labelled expressions as a source of fields (`.c[label]`), e.g. a table's computed columns."""
+
+    def __init__(self, columns: tuple) -> None:
+        self.c = {}
+        for column in columns:
+            expression = column.__clause_element__() if hasattr(column, "__clause_element__") else column
+            self.c[expression.key] = expression.element if isinstance(expression, Label) else expression
+
+
+def column(label: str) -> FieldSQL:
+    """A field that is its source's column of that label."""
+    return FieldSQL(sql=lambda source, _selected, _path: source.c[label])
+
+
+def list_of(kind: ObjectType, source: Columns, order: tuple, where: Callable[[Any], Any]) -> FieldSQL:
+    """A list field: the rows of `source` that `where(parent's source)` keeps, in `order`, each an
+    object of `kind` (a correlated subquery: one per parent row)."""
+
+    def sql(parent: Any, selected: Selected, path: Path) -> Any:
+        element = object_json(kind, source, selected.selections, path=path)
+        aggregate = func.json_agg(aggregate_order_by(element, *order))
+        return select(empty_array(aggregate)).where(where(parent)).scalar_subquery()
+
+    return FieldSQL(sql=sql, of=kind)
+
+
+def object_json(kind: ObjectType, source: Any, selections: tuple[Selected, ...], *, path: Path) -> Any:
+    """The JSON object of `selections` of one row of `kind`, keys in the order asked."""
+    pairs = []
+    for selected in selections:
+        if selected.name == "__typename":
+            pairs.append((selected.key, quoted(kind.name)))
+            continue
+        declared = kind.fields.get(selected.name)
+        if declared is None:
+            raise NotPlannable(f"{kind.name}.{selected.name}")
+        pairs.append((selected.key, declared.sql(source, selected, (*path, selected.key))))
+    return json_object(pairs)
+
+
+def bound_values(
+    kind: ObjectType, selections: tuple[Selected, ...], env: Env, *, path: Path
+) -> dict[str, Any]:
+    """The values of every bound argument under `selections`, named as object_json binds them."""
+    values: dict[str, Any] = {}
+    for selected in selections:
+        declared = kind.fields.get(selected.name)
+        if declared is None:
+            continue
+        here = (*path, selected.key)
+        if declared.parameters is not None:
+            for argument, value in declared.parameters(selected.arguments, env).items():
+                values[bind_name(here, argument)] = value
+        if declared.of is not None:
+            values.update(bound_values(declared.of, selected.selections, env, path=here))
+    return values
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A statement as text for asyncpg ($1, $2 …) and the names of its parameters in that order."""
+
+    sql: str
+    names: tuple[str, ...]
+    constants: Mapping[str, Any]  # the statement's own literals, bound (4326, the slack …)
+
+    def arguments(self, values: Mapping[str, Any]) -> tuple:
+        return tuple(values[name] if name in values else self.constants[name] for name in self.names)
+
+
+def prepare(statement: Any) -> Prepared:
+    compiled = statement.compile(dialect=_DIALECT)
+    constants = {name: value for name, value in compiled.params.items() if value is not None}
+    return Prepared(sql=str(compiled), names=tuple(compiled.positiontup or ()), constants=constants)
+
+
+class Plans:
+    """A bounded cache of prepared statements by what they depend on (a few hundred shapes at most
+    for the clients' documents; an attacker's variety only evicts)."""
+
+    def __init__(self, size: int = 512) -> None:
+        self._size = size
+        self._plans: OrderedDict[Any, Prepared] = OrderedDict()
+
+    def get(self, key: Any, build: Callable[[], Any]) -> Prepared:
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = prepare(build())
+            self._plans[key] = plan
+            if len(self._plans) > self._size:
+                self._plans.popitem(last=False)
+        else:
+            self._plans.move_to_end(key)
+        return plan
+
+
+async def fetch_json(*, session: AsyncSession, prepared: Prepared, values: Mapping[str, Any]) -> str:
+    """The statement's one value, JSON text, run in the request's transaction (asyncpg prepares it
+    once per connection)."""
+    connection = await session.connection()
+    result = await connection.exec_driver_sql(prepared.sql, prepared.arguments(values))
+    return result.scalar_one()

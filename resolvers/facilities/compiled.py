@@ -1,0 +1,171 @@
+"""The life circle on the compiled read path (#19): nearbyFacilities as one statement whose JSON
+PostgreSQL builds, from the same search (nearby_page) and the same field expressions the resolvers
+read (edge_columns, period_columns, is_open, SERVICE_ORDER)."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Boolean, DateTime, Integer, Text, cast, func, literal_column, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+
+from models.facilities import FacilityService, OpeningPeriod, Service
+from resolvers.compiled import (
+    Columns,
+    Env,
+    FieldSQL,
+    NotPlannable,
+    ObjectType,
+    Plans,
+    Prepared,
+    Selected,
+    bound,
+    bound_values,
+    column,
+    empty_array,
+    global_id,
+    json_object,
+    list_of,
+    object_json,
+    quoted,
+)
+from resolvers.facilities.search import (
+    OPENING_PERIOD_COLUMNS,
+    OPENING_PERIOD_ORDER,
+    SERVICE_ORDER,
+    NearbyFilter,
+    NearbyShape,
+    Walking,
+    edge_columns,
+    is_open,
+    nearby_count,
+    nearby_page,
+)
+
+SERVICE = ObjectType("FacilityService", {"code": column("code"), "name": column("name")})
+OPENING_PERIOD = ObjectType(
+    "OpeningPeriod",
+    {name: column(name) for name in ("weekday", "opens", "closes", "overnight")},
+)
+FACILITY = ObjectType(
+    "Facility",
+    {
+        "id": FieldSQL(sql=lambda source, _selected, _path: global_id("Facility", source.c.id)),
+        "name": column("name"),
+        "category": column("category"),  # stored as the enum member's name
+        "address": column("address"),
+        "phone": column("phone"),
+        "accessibility": column("accessibility"),
+        "closedReason": column("closed_reason"),
+        "services": list_of(
+            SERVICE,
+            Columns((Service.code, Service.name)),
+            SERVICE_ORDER,
+            lambda facility: (
+                (FacilityService.facility_id == facility.c.id) & (Service.id == FacilityService.service_id)
+            ),
+        ),
+        "openingHours": list_of(
+            OPENING_PERIOD,
+            Columns(OPENING_PERIOD_COLUMNS),
+            OPENING_PERIOD_ORDER,
+            lambda facility: OpeningPeriod.facility_id == facility.c.id,
+        ),
+        "isOpen": FieldSQL(
+            sql=lambda source, _selected, path: is_open(
+                source.c.id, source.c.closed_at, cast(bound(path, "at"), DateTime(timezone=True))
+            ),
+            parameters=lambda arguments, env: {"at": arguments.get("at") or env.now},
+        ),
+    },
+)
+EDGE = ObjectType(
+    "FacilityEdge",
+    {
+        "cursor": column("cursor"),
+        "distanceMeters": column("distance_meters"),
+        "walkingMinutes": column("walking_minutes"),
+        "node": FieldSQL(
+            sql=lambda source, selected, path: object_json(FACILITY, source, selected.selections, path=path),
+            of=FACILITY,
+        ),
+    },
+)
+CONNECTION = "FacilityConnection"
+PAGE_INFO = "PageInfo"
+
+_PLANS = Plans()
+
+
+def _connection_statement(shape: NearbyShape, selected: Selected) -> Any:
+    """One row, the connection's JSON as text: the page ranked by (distance, id), its first `first`
+    rows aggregated as edges, the row past them telling whether a next page exists."""
+    page = nearby_page(shape).subquery("page")
+    position = func.row_number().over(order_by=(page.c.distance, page.c.id)).label("position")
+    rows = func.count().over().label("rows")
+    ranked = select(page, *edge_columns(page.c.distance, page.c.id), position, rows).subquery("ranked")
+    first = cast(bound((), "first"), Integer)
+    shown = ranked.c.position <= first
+    pairs = []
+    for field in selected.selections:
+        path = (selected.key, field.key)
+        if field.name == "__typename":
+            value = quoted(CONNECTION)
+        elif field.name == "edges":
+            edge = object_json(EDGE, ranked, field.selections, path=path)
+            value = empty_array(func.json_agg(aggregate_order_by(edge, ranked.c.position)).filter(shown))
+        elif field.name == "pageInfo":
+            value = _page_info(ranked, field, first=first, shown=shown)
+        elif field.name == "totalCount":
+            value = nearby_count(shape).scalar_subquery()
+        else:
+            raise NotPlannable(f"{CONNECTION}.{field.name}")
+        pairs.append((field.key, value))
+    # Grouped by nothing: one row, even for a page with no facilities or a selection with no aggregate.
+    return select(cast(json_object(pairs), Text)).select_from(ranked).group_by(literal_column("()"))
+
+
+def _page_info(ranked, selected: Selected, *, first, shown) -> Any:
+    pairs = []
+    for field in selected.selections:
+        if field.name == "__typename":
+            value = quoted(PAGE_INFO)
+        elif field.name == "hasNextPage":
+            value = func.count() > first
+        elif field.name == "hasPreviousPage":
+            value = cast(bound((), "has_previous"), Boolean)
+        elif field.name == "startCursor":
+            value = func.min(ranked.c.cursor).filter(ranked.c.position == 1)
+        elif field.name == "endCursor":
+            value = func.min(ranked.c.cursor).filter(ranked.c.position == func.least(first, ranked.c.rows))
+        else:
+            raise NotPlannable(f"{PAGE_INFO}.{field.name}")
+        pairs.append((field.key, value))
+    return json_object(pairs)
+
+
+def _bound_values(selected: Selected, env: Env) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for field in selected.selections:
+        if field.name == "edges":
+            values.update(bound_values(EDGE, field.selections, env, path=(selected.key, field.key)))
+    return values
+
+
+def plan_nearby(
+    selected: Selected,
+    *,
+    where: NearbyFilter,
+    walking: Walking,
+    first: int,
+    after: Sequence | None,
+    env: Env,
+) -> tuple[Prepared, dict[str, Any]]:
+    """nearbyFacilities' statement (its JSON built by PostgreSQL) and its parameters' values."""
+    shape = where.shape(after=after)
+    prepared = _PLANS.get(
+        ("nearbyFacilities", shape, selected.structure()), lambda: _connection_statement(shape, selected)
+    )
+    values = where.parameters(first=first, after=after, walking=walking)
+    values["has_previous"] = after is not None
+    values.update(_bound_values(selected, env))
+    return prepared, values

@@ -1,0 +1,158 @@
+"""The compiled read path (#19), graph side: a query whose root fields are all plannable is answered
+by PostgreSQL-built JSON instead of resolving field by field.
+
+It runs as the innermost step of execution, after parsing, validation, the limits and the cost
+(all as on the resolver path, the same extensions). graphql-core applies fragments, `@include` /
+`@skip`, variables and argument coercion (collect_fields, get_argument_values), so what reaches the
+planners is exactly what the resolvers would be asked. A root field's planner checks its arguments
+with the resolver's own checks and builds its statement; anything it cannot build (a field not
+declared in SQL, a bad argument, whose error the resolver gives) sends the whole operation back to
+the resolvers: an answer is never given differently, only faster. The JSON text each statement
+returns is spliced into the response as it is (orjson.Fragment).
+"""
+
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import orjson
+from graphql import (
+    ExecutionResult,
+    GraphQLError,
+    GraphQLObjectType,
+    OperationType,
+    get_named_type,
+    is_non_null_type,
+    located_error,
+)
+from graphql.execution import Executor
+from graphql.execution.collect_fields import collect_fields, collect_subfields
+from graphql.execution.values import get_argument_values
+from starlette.requests import Request
+from strawberry.extensions import SchemaExtension
+
+from resolvers.compiled import Env, NotPlannable, Selected
+from schema.facilities import plan_nearby_facilities
+
+# A root field's planner: checks the arguments, builds (or finds) the statement, and returns what
+# runs it, or raises NotPlannable / GraphQLError to leave the operation to the resolvers.
+Planner = Callable[[Any, Selected, Env], Callable[[], Awaitable[str]]]
+PLANNERS: dict[str, Planner] = {
+    "nearbyFacilities": plan_nearby_facilities,
+}
+
+# Which path answered, for tests and the curious: "compiled", or why not (a few fixed words).
+PATHS: Counter[str] = Counter()
+
+
+class CompiledReads(SchemaExtension):
+    async def on_execute(self) -> AsyncIterator[None]:
+        execution = self.execution_context
+        context = execution.context
+        if execution.result is None and getattr(context.settings, "compiled_reads", False):
+            result = await answer(execution)
+            if result is not None:
+                execution.result = result
+        yield
+
+
+async def answer(execution) -> ExecutionResult | None:
+    context = execution.context
+    if not isinstance(context.request, Request) or execution.graphql_document is None:
+        return None
+    schema = execution.schema._schema
+    executor = Executor.build(
+        schema,
+        execution.graphql_document,
+        raw_variable_values=execution.variables,
+        operation_name=execution.operation_name,
+    )
+    if isinstance(executor, list) or executor.operation.operation is not OperationType.QUERY:
+        return None  # bad variables: the resolver path reports them
+    env = Env(now=context.clock(), settings=context.settings)
+    try:
+        runs = plan(schema, executor, context, env)
+    except (NotPlannable, GraphQLError) as reason:
+        PATHS["resolvers"] += 1
+        PATHS[f"resolvers: {type(reason).__name__}"] += 1
+        return None
+    PATHS["compiled"] += 1
+    data: dict[str, Any] | None = {}
+    errors = []
+    for key, nodes, non_null, run in runs:
+        try:
+            value = await run()
+        except Exception as error:  # as a resolver's exception: located at its field
+            errors.append(located_error(error, nodes, [key]))
+            if non_null:
+                data = None
+                break
+            data[key] = None
+            continue
+        data[key] = orjson.Fragment(value)
+    return ExecutionResult(data=data, errors=errors or None)
+
+
+def plan(schema, executor, context, env: Env) -> list[tuple[str, list, bool, Callable[[], Awaitable[str]]]]:
+    root = schema.query_type
+    collected = collect_fields(schema, executor.fragments, executor.variable_values, root, executor.operation)
+    if collected.new_defer_usages:
+        raise NotPlannable("@defer")
+    runs = []
+    for key, details in collected.grouped_field_set.items():
+        node = details[0].node
+        name = node.name.value
+        nodes = [detail.node for detail in details]
+        if name == "__typename":
+            text = orjson.dumps(root.name).decode()
+            runs.append((key, nodes, True, _constant(text)))
+            continue
+        planner = PLANNERS.get(name)
+        if planner is None:
+            raise NotPlannable(f"Query.{name}")
+        field = root.fields[name]
+        selected = Selected(
+            key=key,
+            name=name,
+            arguments=get_argument_values(field, node, executor.variable_values),
+            selections=_selections(schema, executor, get_named_type(field.type), details),
+        )
+        runs.append((key, nodes, is_non_null_type(field.type), planner(context, selected, env)))
+    return runs
+
+
+def _selections(schema, executor, parent, details) -> tuple[Selected, ...]:
+    if not isinstance(parent, GraphQLObjectType):
+        raise NotPlannable(f"{parent}: an interface or union")
+    collected = collect_subfields(
+        schema, executor.fragments, executor.variable_values, executor.operation, parent, details
+    )
+    if collected.new_defer_usages:
+        raise NotPlannable("@defer")
+    selections = []
+    for key, grouped in collected.grouped_field_set.items():
+        node = grouped[0].node
+        name = node.name.value
+        if any(detail.fragment_variable_values is not None for detail in grouped):
+            raise NotPlannable("fragment arguments")
+        if name == "__typename":
+            selections.append(Selected(key=key, name=name))
+            continue
+        field = parent.fields[name]
+        named = get_named_type(field.type)
+        selections.append(
+            Selected(
+                key=key,
+                name=name,
+                arguments=get_argument_values(field, node, executor.variable_values) if field.args else {},
+                selections=_selections(schema, executor, named, grouped) if node.selection_set else (),
+            )
+        )
+    return tuple(selections)
+
+
+def _constant(text: str) -> Callable[[], Awaitable[str]]:
+    async def run() -> str:
+        return text
+
+    return run
