@@ -32,6 +32,7 @@ from server.auth import InvalidToken
 from server.persisted import (
     PersistedOperations,
     PersistedRefusal,
+    PersistedTransportWSHandler,
     batching_refused,
     document_id_of,
     is_batch,
@@ -161,6 +162,7 @@ class TextWebSocketAdapter(ASGIWebSocketAdapter):
 
 class LinliGraphQL(GraphQL):
     websocket_adapter_class = TextWebSocketAdapter
+    graphql_transport_ws_handler_class = PersistedTransportWSHandler
 
     def __init__(self, schema, *, app_services, graphiql: bool) -> None:
         super().__init__(

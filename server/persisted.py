@@ -13,6 +13,7 @@ from typing import Any
 import graphql
 import orjson
 from strawberry.http import GraphQLRequestData
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 APQ_VERSION = 1
@@ -259,3 +260,35 @@ def is_batch(method: str, content_type: str | None, body: bytes) -> bool:
 def names_persisted_document(query_params) -> bool:
     """A GET naming a document by hash has no `query`: it is an operation, not a request for the IDE."""
     return "extensions" in query_params or "documentId" in query_params
+
+
+class PersistedTransportWSHandler(BaseGraphQLTransportWSHandler):
+    """graphql-transport-ws: a `subscribe` message goes through the same door as an HTTP request,
+    else trusted documents would hold on HTTP only (the socket runs queries and mutations too)."""
+
+    async def handle_subscribe(self, message) -> None:
+        payload = message.get("payload")
+        if (
+            not self.connection_acknowledged
+            or message["id"] in self.operations
+            or not isinstance(payload, dict)
+        ):
+            await super().handle_subscribe(message)  # its own refusals (4401, 4409)
+            return
+        extensions = payload.get("extensions")
+        request = GraphQLRequestData(
+            query=payload.get("query"),
+            variables=payload.get("variables"),
+            operation_name=payload.get("operationName"),
+            extensions=extensions if isinstance(extensions, dict) else None,
+        )
+        try:
+            resolved = self.view.persisted.resolve(request, payload.get("documentId"))
+        except PersistedRefusal as refused:  # nothing runs
+            await self.send_message(
+                {"id": message["id"], "type": "error", "payload": refused.body()["errors"]}
+            )
+            return
+        if resolved.query is not request.query:
+            message = {**message, "payload": {**payload, "query": resolved.query}}
+        await super().handle_subscribe(message)

@@ -10,8 +10,10 @@ from sqlalchemy import func, select
 
 from models.people import Community
 from server import cli
+from server.app import create_app
 from server.persisted import DocumentCache, load_manifest
-from tests.conftest import make_settings
+from tests.api.test_websocket import open_socket, receive
+from tests.conftest import make_settings, running_server
 
 JSON = {"Accept": "application/json"}
 GRAPHQL_RESPONSE = {"Accept": "application/graphql-response+json"}
@@ -268,6 +270,26 @@ async def test_introspection_is_left_to_its_own_setting(client_with, manifest):
     # refused by the introspection rule, as without trusted documents
     assert "data" not in off.json() and code_of(off)[0] == "BAD_REQUEST"
     assert "introspection" in off.json()["errors"][0]["message"]
+
+
+async def test_over_the_websocket_too_only_trusted_documents_run(engine, tmp_path, demo_tokens):
+    server_time = "subscription { serverTime(intervalSeconds: 1) }"
+    path = tmp_path / "persisted-documents.json"
+    path.write_text(json.dumps({sha256(server_time): server_time}), encoding="utf-8")
+    app = create_app(make_settings(trusted_documents=str(path)), engine=engine, configure_logs=False)
+    init = {"type": "connection_init", "payload": {"Authorization": f"Bearer {demo_tokens['RESIDENT']}"}}
+    async with running_server(app) as address, await open_socket(address) as socket:
+        await socket.send(json.dumps(init))
+        assert (await receive(socket))["type"] == "connection_ack"
+        await socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": ONE_COMMUNITY}}))
+        refused = await receive(socket)
+        await socket.send(json.dumps({"id": "2", "type": "subscribe", "payload": {"query": server_time}}))
+        streamed = await receive(socket)
+
+    assert refused["id"] == "1" and refused["type"] == "error"
+    assert refused["payload"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_ALLOWED"
+    assert streamed["id"] == "2" and streamed["type"] == "next"
+    assert streamed["payload"]["data"]["serverTime"]
 
 
 def test_an_apollo_manifest_is_accepted_too(tmp_path):
