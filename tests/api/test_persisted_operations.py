@@ -54,11 +54,14 @@ async def test_apq_over_post_misses_then_registers_then_runs_by_hash(client, acc
     miss = await client.post("/graphql", json=hashed, headers=accept)
     registered = await client.post("/graphql", json={"query": COMMUNITIES, **hashed}, headers=accept)
     hit = await client.post("/graphql", json=hashed, headers=accept)
+    document_id = {"documentId": f"sha256:{sha256(COMMUNITIES)}"}
+    by_id = await client.post("/graphql", json=document_id, headers=accept)
 
     # Apollo Server's answer word for word, with its 200 (Apollo Client's link then resends the text)
     assert miss.status_code == 200 and miss.json() == NOT_FOUND
     assert registered.status_code == 200 and len(names(registered)) == 2
     assert hit.status_code == 200 and names(hit) == names(registered)
+    assert by_id.status_code == 200 and names(by_id) == names(registered)
 
 
 async def test_apq_over_get_misses_then_registers_then_runs_by_hash(client):
