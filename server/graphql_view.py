@@ -29,6 +29,15 @@ from schema.errors import (
     unavailable_extensions,
 )
 from server.auth import InvalidToken
+from server.persisted import (
+    PersistedOperations,
+    PersistedRefusal,
+    PersistedTransportWSHandler,
+    batching_refused,
+    document_id_of,
+    is_batch,
+    names_persisted_document,
+)
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 # A request refused as a whole (no data) for one of these answers with this status and Retry-After.
@@ -153,6 +162,7 @@ class TextWebSocketAdapter(ASGIWebSocketAdapter):
 
 class LinliGraphQL(GraphQL):
     websocket_adapter_class = TextWebSocketAdapter
+    graphql_transport_ws_handler_class = PersistedTransportWSHandler
 
     def __init__(self, schema, *, app_services, graphiql: bool) -> None:
         super().__init__(
@@ -163,7 +173,20 @@ class LinliGraphQL(GraphQL):
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         )
         self.services = app_services
+        self.persisted = PersistedOperations.from_settings(app_services.settings)
         self._ide_html = graphiql_html() if graphiql else ""
+
+    def should_render_graphql_ide(self, request) -> bool:
+        hashed = names_persisted_document(request.query_params)
+        return not hashed and super().should_render_graphql_ide(request)
+
+    async def parse_http_body(self, request):
+        # Persisted operations (server/persisted.py): the document a hash names is filled in here.
+        body = b"" if request.method == "GET" else await request.get_body()
+        if is_batch(request.method, request.content_type, body):
+            raise batching_refused()
+        data = await super().parse_http_body(request)
+        return self.persisted.resolve(data, document_id_of(request.method, request.query_params, body))
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
@@ -299,6 +322,9 @@ async def handle_graphql_http(view: LinliGraphQL, request: Request) -> Response:
         response = await view.run(request, context=context)
     except HTTPException as error:
         response = http_exception_response(error, request=request, media_type=media_type)
+    except PersistedRefusal as refused:  # nothing ran
+        context.error_codes.append(refused.code)
+        response = json_response(refused.body(), status=refused.status, media_type=media_type)
     finally:
         request.state.operation = context.operation_name
         request.state.error_codes = getattr(context, "error_codes", [])

@@ -2,9 +2,10 @@
 
 from datetime import timedelta
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_SECRET = "linli-development-secret-change-me-0123456789"
@@ -59,6 +60,11 @@ class Settings(BaseSettings):
     # A field costs 1; a connection costs `first` × its selection; other lists `list_cost_factor` ×.
     max_query_cost: int = 10_000
     list_cost_factor: int = 10
+    # Automatic persisted queries: the documents each process remembers by hash (0: APQ off).
+    apq_cache_size: int = Field(default=1000, ge=0)
+    # A manifest of trusted documents (SHA-256 → text, read and checked at start): only they run.
+    trusted_documents: Path | None = None
+    _trusted_manifest: dict[str, str] | None = PrivateAttr(default=None)
 
     # Abuse limits, counted in the database (shared by every replica) over fixed windows.
     login_attempts_per_phone: int = 10  # per login window: password guessing on one account
@@ -126,6 +132,15 @@ class Settings(BaseSettings):
                 raise ValueError("生产环境必须配置 LINLI_JWT_SECRET（至少 32 个字符，且不能是开发密钥）")
         return self
 
+    @model_validator(mode="after")
+    def _load_trusted_documents(self) -> "Settings":
+        # Loaded here so that a wrong file is a configuration error at start, like any other.
+        if self.trusted_documents is not None:
+            from server.persisted import load_manifest
+
+            self._trusted_manifest = load_manifest(self.trusted_documents)
+        return self
+
     @property
     def command_timeout_seconds(self) -> float:
         if self.db_command_timeout_seconds is not None:
@@ -140,6 +155,11 @@ class Settings(BaseSettings):
     def longest_token_seconds(self) -> int:
         """The longest any token lives: revocations older than this need not be remembered."""
         return max(self.token_ttl_seconds, self.access_token_ttl_seconds)
+
+    @property
+    def trusted_manifest(self) -> dict[str, str] | None:
+        """SHA-256 hex → document text of LINLI_TRUSTED_DOCUMENTS; None when any document may run."""
+        return self._trusted_manifest
 
     @property
     def is_production(self) -> bool:
