@@ -211,8 +211,14 @@ class Plans:
 
 
 async def fetch_json(*, session: AsyncSession, prepared: Prepared, values: Mapping[str, Any]) -> str:
-    """The statement's one value, JSON text, run in the request's transaction (asyncpg prepares it
-    once per connection)."""
+    """The statement's one value, JSON text, on the request's connection: straight to asyncpg
+    (prepared once per connection by its statement cache), with no transaction of its own when
+    none is open (one statement reads one snapshot; no BEGIN and ROLLBACK round trips).
+    SQLAlchemy's cursor listeners (tracing, the tests' statement counts) are told of it as of any."""
     connection = await session.connection()
-    result = await connection.exec_driver_sql(prepared.sql, prepared.arguments(values))
-    return result.scalar_one()
+    arguments = prepared.arguments(values)
+    sync = connection.sync_connection
+    if sync.dispatch.before_cursor_execute:
+        sync.dispatch.before_cursor_execute(sync, None, prepared.sql, arguments, None, False)
+    raw = await connection.get_raw_connection()
+    return await raw.driver_connection.fetchval(prepared.sql, *arguments)
