@@ -15,7 +15,7 @@ from datetime import datetime
 from itertools import chain
 from typing import Any
 
-from sqlalchemy import Text, bindparam, cast, func, literal_column, select
+from sqlalchemy import Integer, Text, bindparam, case, cast, func, literal_column, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +24,7 @@ from sqlalchemy.sql.elements import Label
 # json_build_object takes at most 100 arguments (PostgreSQL's FUNC_MAX_ARGS): 50 keys.
 MAX_KEYS = 50
 _DIALECT = asyncpg_dialect()
+VIEWER_PREFIX = "viewer_"
 
 
 class NotPlannable(Exception):
@@ -113,11 +114,21 @@ def bound(path: Path, argument: str) -> Any:
     return bindparam(bind_name(path, argument))
 
 
+class _ByLabel(dict):
+    """`.c` of Columns: by label as `c["name"]` or `c.name`, as a table's columns are."""
+
+    def __getattr__(self, label: str) -> Any:
+        try:
+            return self[label]
+        except KeyError:
+            raise AttributeError(label) from None
+
+
 class Columns:
     """Labelled expressions as a source of fields (`.c[label]`), e.g. a table's computed columns."""
 
     def __init__(self, columns: tuple) -> None:
-        self.c = {}
+        self.c = _ByLabel()
         for column in columns:
             expression = column.__clause_element__() if hasattr(column, "__clause_element__") else column
             self.c[expression.key] = expression.element if isinstance(expression, Label) else expression
@@ -172,6 +183,24 @@ def bound_values(
     return values
 
 
+def one_of(kind: ObjectType, source: Columns, where: Callable[[Any], Any]) -> FieldSQL:
+    """An object field: the row of `source` that `where(parent's source)` keeps (a correlated
+    subquery; null when there is none)."""
+
+    def sql(parent: Any, selected: Selected, path: Path) -> Any:
+        element = object_json(kind, source, selected.selections, path=path)
+        return select(element).where(where(parent)).scalar_subquery()
+
+    return FieldSQL(sql=sql, of=kind)
+
+
+def selects(selections: tuple[Selected, ...], path: tuple[str, ...]) -> bool:
+    """Whether the field at `path` (schema names) is selected, under any alias."""
+    if not path:
+        return True
+    return any(field.name == path[0] and selects(field.selections, path[1:]) for field in selections)
+
+
 @dataclass(frozen=True)
 class Prepared:
     """A statement as text for asyncpg ($1, $2 …) and the names of its parameters in that order."""
@@ -186,7 +215,13 @@ class Prepared:
 
 def prepare(statement: Any) -> Prepared:
     compiled = statement.compile(dialect=_DIALECT)
-    constants = {name: value for name, value in compiled.params.items() if value is not None}
+    # A viewer's part of a statement (resolvers.eldercare.access.visible_elders) is never kept from
+    # the request that built it: each request must bind its own, or the statement fails.
+    constants = {
+        name: value
+        for name, value in compiled.params.items()
+        if value is not None and not name.startswith(VIEWER_PREFIX)
+    }
     return Prepared(sql=str(compiled), names=tuple(compiled.positiontup or ()), constants=constants)
 
 
@@ -210,10 +245,11 @@ class Plans:
         return plan
 
 
-async def fetch_json(*, session: AsyncSession, prepared: Prepared, values: Mapping[str, Any]) -> str:
-    """The statement's one value, JSON text, on the request's connection: straight to asyncpg
-    (prepared once per connection by its statement cache), with no transaction of its own when
-    none is open (one statement reads one snapshot; no BEGIN and ROLLBACK round trips).
+async def fetch_row(*, session: AsyncSession, prepared: Prepared, values: Mapping[str, Any]) -> tuple:
+    """The statement's one row on the request's connection: straight to asyncpg (prepared once per
+    connection by its statement cache), with no transaction of its own when none is open (one
+    statement reads one snapshot; no BEGIN and ROLLBACK round trips; the access log of what it read
+    is written after it, before the answer goes, as on the resolver path: Context.close).
     SQLAlchemy's cursor listeners (tracing, the tests' statement counts) are told of it as of any."""
     connection = await session.connection()
     arguments = prepared.arguments(values)
@@ -221,4 +257,46 @@ async def fetch_json(*, session: AsyncSession, prepared: Prepared, values: Mappi
     if sync.dispatch.before_cursor_execute:
         sync.dispatch.before_cursor_execute(sync, None, prepared.sql, arguments, None, False)
     raw = await connection.get_raw_connection()
-    return await raw.driver_connection.fetchval(prepared.sql, *arguments)
+    return tuple(await raw.driver_connection.fetchrow(prepared.sql, *arguments))
+
+
+async def fetch_json(*, session: AsyncSession, prepared: Prepared, values: Mapping[str, Any]) -> str:
+    """The statement's one value, JSON text (see fetch_row)."""
+    return (await fetch_row(session=session, prepared=prepared, values=values))[0]
+
+
+def _offset_text(seconds: Any) -> Any:
+    """±HH:MM (±HH:MM:SS when not whole minutes), as Python's isoformat writes a UTC offset."""
+    sign = case((seconds < 0, literal_column("'-'")), else_=literal_column("'+'"))
+    size = func.abs(seconds)
+    hours_minutes = func.concat(
+        sign,
+        func.lpad(cast(size // 3600, Text), 2, literal_column("'0'")),
+        literal_column("':'"),
+        func.lpad(cast(size % 3600 // 60, Text), 2, literal_column("'0'")),
+    )
+    return case(
+        (size % 60 == 0, hours_minutes),
+        else_=func.concat(
+            hours_minutes, literal_column("':'"), func.lpad(cast(size % 60, Text), 2, literal_column("'0'"))
+        ),
+    )
+
+
+def datetime_text(moment: Any, zone: str = "Asia/Shanghai") -> Any:
+    """schema.scalars.serialize_datetime in SQL: the moment's wall time in `zone` as Python's
+    isoformat writes it (microseconds only when there are any) and the zone's offset then."""
+    wall = func.timezone(literal_column(f"'{zone}'"), moment)
+    micro = cast(func.date_part(literal_column("'microseconds'"), wall), Integer) % 1000000
+    fraction = case(
+        (micro == 0, literal_column("''")),
+        else_=func.concat(literal_column("'.'"), func.lpad(cast(micro, Text), 6, literal_column("'0'"))),
+    )
+    offset = cast(
+        func.date_part(literal_column("'epoch'"), wall - func.timezone(literal_column("'UTC'"), moment)),
+        Integer,
+    )
+    text = func.concat(
+        func.to_char(wall, literal_column("'YYYY-MM-DD\"T\"HH24:MI:SS'")), fraction, _offset_text(offset)
+    )
+    return case((moment.is_(None), None), else_=text)

@@ -17,6 +17,7 @@ class Page(Generic[T]):
     keys: list[tuple]
     has_next: bool
     next_item: T | None = None  # the first beyond the page: what `has_next` tells exists
+    cursors: list[str] | None = None  # each item's cursor, when the statement made them
 
 
 async def keyset_page(
@@ -27,16 +28,20 @@ async def keyset_page(
     first: int,
     after: Sequence[Any] | None,
     descending: bool = False,
+    cursor: ColumnElement[Any] | None = None,
 ) -> Page:
-    """Page through `stmt` ordered by `key_columns` (which must end in a unique column)."""
+    """Page through `stmt` ordered by `key_columns` (which must end in a unique column); `cursor`:
+    each row's cursor made by the statement (read into `cursors`)."""
     key = tuple_(*key_columns)
     if after is not None:
         stmt = stmt.where(key < tuple_(*after) if descending else key > tuple_(*after))
     order = [column.desc() for column in key_columns] if descending else list(key_columns)
-    stmt = stmt.add_columns(*key_columns).order_by(*order).limit(first + 1)
+    extra = [cursor] if cursor is not None else []
+    stmt = stmt.add_columns(*key_columns, *extra).order_by(*order).limit(first + 1)
     rows = (await session.execute(stmt)).all()
     width = len(key_columns)
     items = [row[0] for row in rows[:first]]
-    keys = [tuple(row[-width:]) for row in rows[:first]]
+    keys = [tuple(row[1 : 1 + width]) for row in rows[:first]]
+    cursors = [row[-1] for row in rows[:first]] if cursor is not None else None
     beyond = rows[first][0] if len(rows) > first else None
-    return Page(items=items, keys=keys, has_next=beyond is not None, next_item=beyond)
+    return Page(items=items, keys=keys, has_next=beyond is not None, next_item=beyond, cursors=cursors)

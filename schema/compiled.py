@@ -11,15 +11,18 @@ the resolvers: an answer is never given differently, only faster. The JSON text 
 returns is spliced into the response as it is (orjson.Fragment).
 """
 
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 from graphql import (
+    DocumentNode,
     ExecutionResult,
     GraphQLError,
     GraphQLObjectType,
+    OperationDefinitionNode,
     OperationType,
     get_named_type,
     is_non_null_type,
@@ -32,6 +35,7 @@ from starlette.requests import Request
 from strawberry.extensions import SchemaExtension
 
 from resolvers.compiled import Env, NotPlannable, Selected
+from schema.eldercare.operations import plan_care_alerts
 from schema.facilities import plan_nearby_facilities
 
 # A root field's planner: checks the arguments, builds (or finds) the statement, and returns what
@@ -39,6 +43,7 @@ from schema.facilities import plan_nearby_facilities
 Planner = Callable[[Any, Selected, Env], Callable[[], Awaitable[str]]]
 PLANNERS: dict[str, Planner] = {
     "nearbyFacilities": plan_nearby_facilities,
+    "careAlerts": plan_care_alerts,
 }
 
 # Which path answered, for tests and the curious: "compiled", or why not (a few fixed words).
@@ -50,23 +55,63 @@ class CompiledReads(SchemaExtension):
         execution = self.execution_context
         context = execution.context
         if execution.result is None and getattr(context.settings, "compiled_reads", False):
-            result = await answer(execution)
+            result = await answer(
+                schema=execution.schema._schema,
+                document=execution.graphql_document,
+                variables=execution.variables,
+                operation_name=execution.operation_name,
+                context=context,
+            )
             if result is not None:
                 execution.result = result
+                if not result.errors and execution.query is not None:
+                    # Parsed, validated and answered here: the front door may answer it again.
+                    label = getattr(getattr(context.request, "state", None), "metrics_operation", None)
+                    ANSWERED.remember(
+                        execution.query, execution.operation_name, execution.graphql_document, label
+                    )
         yield
 
 
-async def answer(execution) -> ExecutionResult | None:
-    context = execution.context
-    if not isinstance(context.request, Request) or execution.graphql_document is None:
+@dataclass(frozen=True)
+class Answered:
+    document: DocumentNode
+    metrics_label: str | None
+
+
+class AnsweredDocuments:
+    """The documents (text and operation name) this process has parsed, validated and answered on
+    the compiled path: server.front_door answers them again without strawberry's pipeline, since
+    every check that depends on the document alone (syntax, validation, depth, aliases, tokens, the
+    document's cost) gave the same verdict for the same text. Bounded, least recently used first."""
+
+    def __init__(self, size: int = 1024) -> None:
+        self._size = size
+        self._known: OrderedDict[tuple[str, str | None], Answered] = OrderedDict()
+
+    def remember(self, query: str, operation_name: str | None, document, label: str | None) -> None:
+        keys = [(query, operation_name)]
+        operations = [node for node in document.definitions if isinstance(node, OperationDefinitionNode)]
+        if len(operations) == 1:
+            keys.append((query, None))  # the one operation, asked for without its name
+        for key in keys:
+            self._known[key] = Answered(document, label)
+            self._known.move_to_end(key)
+        while len(self._known) > self._size:
+            self._known.popitem(last=False)
+
+    def get(self, query: str, operation_name: str | None) -> Answered | None:
+        return self._known.get((query, operation_name))
+
+
+ANSWERED = AnsweredDocuments()
+
+
+async def answer(*, schema, document, variables, operation_name, context) -> ExecutionResult | None:
+    """The operation's result from the compiled path, or None: the resolvers answer it."""
+    if not isinstance(context.request, Request) or document is None:
         return None
-    schema = execution.schema._schema
-    executor = Executor.build(
-        schema,
-        execution.graphql_document,
-        raw_variable_values=execution.variables,
-        operation_name=execution.operation_name,
-    )
+    executor = Executor.build(schema, document, raw_variable_values=variables, operation_name=operation_name)
     if isinstance(executor, list) or executor.operation.operation is not OperationType.QUERY:
         return None  # bad variables: the resolver path reports them
     env = Env(now=context.clock(), settings=context.settings)
@@ -139,6 +184,8 @@ def _selections(schema, executor, parent, details) -> tuple[Selected, ...]:
             selections.append(Selected(key=key, name=name))
             continue
         field = parent.fields[name]
+        if _guarded(field):
+            raise NotPlannable(f"{parent.name}.{name}: checked by a field extension")
         named = get_named_type(field.type)
         selections.append(
             Selected(
@@ -149,6 +196,14 @@ def _selections(schema, executor, parent, details) -> tuple[Selected, ...]:
             )
         )
     return tuple(selections)
+
+
+def _guarded(field) -> bool:
+    """A field with strawberry field extensions (permissions, attempt counting …) runs them in its
+    resolver: below the root, such a field is left to the resolvers. (A root planner checks its own
+    field's permission, e.g. signed in, and falls back when it does not hold.)"""
+    definition = field.extensions.get("strawberry-definition")
+    return bool(getattr(definition, "extensions", None))
 
 
 def _constant(text: str) -> Callable[[], Awaitable[str]]:

@@ -29,6 +29,7 @@ from schema.errors import (
     unavailable_extensions,
 )
 from server.auth import InvalidToken
+from server.front_door import answer_known
 from server.persisted import (
     PersistedOperations,
     PersistedRefusal,
@@ -319,7 +320,11 @@ async def handle_graphql_http(view: LinliGraphQL, request: Request) -> Response:
         return unavailable_response(request_id=request_id, media_type=media_type)
     context = services.make_context(request=request, response=None, viewer=viewer)
     try:
-        response = await view.run(request, context=context)
+        response = None
+        if request.method == "POST":  # a document answered before, on the compiled path
+            response = await answer_known(view, request, context, body=request._body, media_type=media_type)
+        if response is None:
+            response = await view.run(request, context=context)
     except HTTPException as error:
         response = http_exception_response(error, request=request, media_type=media_type)
     except PersistedRefusal as refused:  # nothing ran

@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import and_, or_, select, true
+from sqlalchemy import BigInteger, Boolean, and_, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -48,13 +48,32 @@ def visibility_of(viewer: Viewer) -> Visibility:
 
 
 def visible_elders(viewer: Viewer) -> ColumnElement[bool]:
+    """The elders the viewer may see, as a condition whose viewer-dependent parts are the named bind
+    parameters VIEWER_BINDS (the same statement for every viewer: the compiled read path prepares it
+    once and binds each request's viewer; a statement without them fails rather than reuse another's)."""
+    values = viewer_values(viewer)
+    return or_(
+        bindparam("viewer_sees_all", values["viewer_sees_all"], type_=Boolean),
+        Elder.community_id
+        == bindparam("viewer_community_id", values["viewer_community_id"], type_=BigInteger),
+        Elder.id.in_(
+            select(FamilyLink.elder_id).where(
+                FamilyLink.person_id
+                == bindparam("viewer_person_id", values["viewer_person_id"], type_=BigInteger),
+                consent_stands(),
+            )
+        ),
+    )
+
+
+def viewer_values(viewer: Viewer) -> dict:
+    """The values of visible_elders' parameters for this viewer (NULL matches nothing)."""
     seen = visibility_of(viewer)
-    if seen.everything:
-        return true()
-    allowed = [Elder.id.in_(consented_elders(seen.family_of))]
-    if seen.community_id is not None:
-        allowed.append(Elder.community_id == seen.community_id)
-    return or_(*allowed)
+    return {
+        "viewer_sees_all": seen.everything,
+        "viewer_community_id": seen.community_id,
+        "viewer_person_id": seen.family_of,
+    }
 
 
 def is_care_staff_of(viewer: Viewer, community_id: int) -> bool:

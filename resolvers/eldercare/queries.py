@@ -4,8 +4,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, func, select
-from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy import BigInteger, String, Text, and_, bindparam, cast, func, literal_column, select
+from sqlalchemy.dialects.postgresql import ARRAY, distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.eldercare import (
@@ -20,6 +20,7 @@ from models.eldercare import (
 )
 from resolvers.actor import Viewer
 from resolvers.batching import by_ids, grouped, in_order
+from resolvers.compiled import base64url, datetime_text
 from resolvers.eldercare.access import visible_elders
 from resolvers.eldercare.base import POSSIBLE
 from resolvers.eldercare.jobs import policy, silent_since
@@ -49,16 +50,52 @@ class AlertFilter:
     severities: list[str] = field(default_factory=list)
     community_id: int | None = None
 
+    def shape(self) -> tuple[bool, bool, bool]:
+        return bool(self.statuses), bool(self.severities), self.community_id is not None
+
+    def values(self) -> dict:
+        """The values of the alert query's filter parameters (see _alert_query)."""
+        return {
+            "alert_statuses": list(self.statuses),
+            "alert_severities": list(self.severities),
+            "alert_community_id": self.community_id,
+        }
+
 
 def _alert_query(viewer: Viewer, where: AlertFilter):
+    """The viewer's alerts that pass the filter; every value a named parameter (the compiled read
+    path binds them per request)."""
+    values = where.values()
+    statuses, severities, community = where.shape()
     stmt = select(CareAlert).where(CareAlert.elder_id.in_(select(Elder.id).where(visible_elders(viewer))))
-    if where.statuses:
-        stmt = stmt.where(CareAlert.status.in_(where.statuses))
-    if where.severities:
-        stmt = stmt.where(CareAlert.severity.in_(where.severities))
-    if where.community_id is not None:
-        stmt = stmt.where(CareAlert.community_id == where.community_id)
+    if statuses:
+        stmt = stmt.where(
+            CareAlert.status
+            == func.any(bindparam("alert_statuses", values["alert_statuses"], type_=ARRAY(String)))
+        )
+    if severities:
+        stmt = stmt.where(
+            CareAlert.severity
+            == func.any(bindparam("alert_severities", values["alert_severities"], type_=ARRAY(String)))
+        )
+    if community:
+        stmt = stmt.where(
+            CareAlert.community_id
+            == bindparam("alert_community_id", values["alert_community_id"], type_=BigInteger)
+        )
     return stmt
+
+
+def alert_cursor():
+    """An alert's cursor: base64url of ["<opened at, UTC, isoformat>", id] (decode_time_cursor)."""
+    key = func.concat(
+        literal_column("'[\"'"),
+        datetime_text(CareAlert.opened_at, "UTC"),
+        literal_column("'\",'"),
+        cast(CareAlert.id, Text),
+        literal_column("']'"),
+    )
+    return base64url(key).label("cursor")
 
 
 async def list_alerts(
@@ -72,6 +109,7 @@ async def list_alerts(
         first=first,
         after=after,
         descending=True,
+        cursor=alert_cursor(),
     )
 
 

@@ -134,7 +134,7 @@ def _page_info(ranked, selected: Selected, *, first, shown) -> Any:
         elif field.name == "hasPreviousPage":
             value = cast(bound((), "has_previous"), Boolean)
         elif field.name == "startCursor":
-            value = func.min(ranked.c.cursor).filter(ranked.c.position == 1)
+            value = func.min(ranked.c.cursor).filter(ranked.c.position == 1, ranked.c.position <= first)
         elif field.name == "endCursor":
             value = func.min(ranked.c.cursor).filter(ranked.c.position == func.least(first, ranked.c.rows))
         else:

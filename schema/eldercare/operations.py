@@ -1,7 +1,7 @@
 """The elder-care root fields: queries, mutations, and the live alert feed."""
 
 import contextlib
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Annotated
 
 import strawberry
@@ -10,6 +10,8 @@ from strawberry.types import Info
 
 from models.people import Role
 from resolvers import eldercare as elder_service
+from resolvers.compiled import Env, NotPlannable, Selected, fetch_row
+from resolvers.eldercare import compiled as eldercare_compiled
 from resolvers.eldercare import loaders as eldercare_loaders
 from resolvers.people import loaders as people_loaders
 from schema.common import (
@@ -124,8 +126,8 @@ async def resolve_alerts(
         after=decode_time_cursor(after or None),
     )
     edges = [
-        CareAlertEdge(cursor=encode_cursor([opened.isoformat(), pk]), node=CareAlert.logged_read(info, model))
-        for model, (opened, pk) in zip(page.items, page.keys, strict=True)
+        CareAlertEdge(cursor=cursor, node=CareAlert.logged_read(info, model))
+        for model, cursor in zip(page.items, page.cursors, strict=True)
     ]
     if page.next_item is not None and asks_has_next_page(info):
         ctx.note_health_read(page.next_item.elder_id, "alerts")  # "there is another" is a read of it
@@ -134,6 +136,39 @@ async def resolve_alerts(
         page_info=PageInfo.of(edges, has_next=page.has_next, after=after or None),
         where=where,
     )
+
+
+def plan_care_alerts(context, selected: Selected, env: Env) -> Callable[[], Awaitable[str]]:
+    """careAlerts on the compiled read path (schema/compiled.py): signed in, the resolver's checks,
+    then one statement that also says whose alerts it showed, noted for the access log."""
+    viewer = context.viewer
+    if viewer is None:
+        raise NotPlannable("careAlerts: not signed in")  # the resolver path says UNAUTHENTICATED
+    arguments = selected.arguments
+    first = arguments["first"]
+    check_first(first, context.settings.max_page_size)
+    community_id = arguments.get("communityId")
+    where = elder_service.AlertFilter(
+        statuses=[value.value for value in arguments.get("status") or ()],
+        severities=[value.value for value in arguments.get("severity") or ()],
+        community_id=optional_pk(community_id or None, "Community"),
+    )
+    prepared, values = eldercare_compiled.plan_alerts(
+        selected,
+        viewer=viewer,
+        where=where,
+        first=first,
+        after=decode_time_cursor(arguments.get("after") or None),
+        env=env,
+    )
+
+    async def run() -> str:
+        text, shown, beyond = await fetch_row(session=context.session, prepared=prepared, values=values)
+        for elder_id, what in eldercare_compiled.reads(selected, shown, beyond):
+            context.note_health_read(elder_id, what)
+        return text
+
+    return run
 
 
 ALERT_ID = Annotated[strawberry.ID, strawberry.argument(description="Global ID of the CareAlert.")]

@@ -1,0 +1,225 @@
+"""Care alerts on the compiled read path (#19): careAlerts as one statement whose JSON PostgreSQL
+builds, from the resolvers' own query (_alert_query: the viewer's visibility and the filters as
+named parameters) and cursor (alert_cursor). The statement also returns whose alerts it showed, so
+the health access log notes the same reads as on the resolver path, in the same transaction."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Integer,
+    Text,
+    and_,
+    cast,
+    func,
+    literal_column,
+    select,
+    tuple_,
+)
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+
+from models.eldercare import CareAlert, Elder
+from resolvers.actor import Viewer
+from resolvers.compiled import (
+    Columns,
+    Env,
+    FieldSQL,
+    NotPlannable,
+    ObjectType,
+    Plans,
+    Prepared,
+    Selected,
+    bound,
+    column,
+    datetime_text,
+    empty_array,
+    global_id,
+    json_object,
+    object_json,
+    one_of,
+    quoted,
+    selects,
+)
+from resolvers.eldercare.access import viewer_values
+from resolvers.eldercare.queries import AlertFilter, _alert_query, alert_cursor
+
+
+def _moment(name: str) -> FieldSQL:
+    return FieldSQL(sql=lambda source, _selected, _path: datetime_text(source.c[name]))
+
+
+ELDER = ObjectType(
+    "Elder",
+    {
+        "id": FieldSQL(sql=lambda source, _selected, _path: global_id("Elder", source.c.id)),
+        "name": column("name"),
+        "livesAlone": column("lives_alone"),
+    },
+)
+ALERT = ObjectType(
+    "CareAlert",
+    {
+        # Every alert the viewer sees is of an elder the viewer sees (_alert_query): always there.
+        "elder": one_of(
+            ELDER,
+            Columns((Elder.id, Elder.name, Elder.lives_alone)),
+            lambda alert: Elder.id == alert.c.elder_id,
+        ),
+        "id": FieldSQL(sql=lambda source, _selected, _path: global_id("CareAlert", source.c.id)),
+        "kind": column("kind"),  # stored as the enum member's name
+        "severity": column("severity"),
+        "status": column("status"),
+        "summary": column("summary"),
+        "count": column("count"),
+        "openedAt": _moment("opened_at"),
+        "lastSeenAt": _moment("last_seen_at"),
+        "escalationLevel": column("escalation_level"),
+        "acknowledgedAt": _moment("acknowledged_at"),
+        "resolvedAt": _moment("resolved_at"),
+        "resolutionNote": column("resolution_note"),
+    },
+)
+EDGE = ObjectType(
+    "CareAlertEdge",
+    {
+        "cursor": column("cursor"),
+        "node": FieldSQL(
+            sql=lambda source, selected, path: object_json(ALERT, source, selected.selections, path=path),
+            of=ALERT,
+        ),
+    },
+)
+CONNECTION = "CareAlertConnection"
+PAGE_INFO = "PageInfo"
+_PLANS = Plans()
+
+
+@dataclass(frozen=True)
+class AlertsShape:
+    filters: tuple[bool, bool, bool]  # statuses, severities, community given
+    after: bool
+
+
+def _statement(shape: AlertsShape, selected: Selected) -> Any:
+    """(the connection's JSON text, the elders whose alerts it showed or told of)."""
+    statuses, severities, community = shape.filters
+    # The filter's values are bound per request: the shape alone decides the statement.
+    where = AlertFilter(
+        statuses=["-"] if statuses else [],
+        severities=["-"] if severities else [],
+        community_id=0 if community else None,
+    )
+    stmt = _alert_query(_ANYONE, where)
+    if shape.after:
+        stmt = stmt.where(
+            tuple_(CareAlert.opened_at, CareAlert.id)
+            < tuple_(
+                cast(bound((), "after_opened_at"), DateTime(timezone=True)),
+                cast(bound((), "after_id"), BigInteger),
+            )
+        )
+    page = (
+        stmt.add_columns(alert_cursor())
+        .order_by(CareAlert.opened_at.desc(), CareAlert.id.desc())
+        .limit(cast(bound((), "limit"), Integer))
+        .subquery("page")
+    )
+    position = func.row_number().over(order_by=(page.c.opened_at.desc(), page.c.id.desc())).label("position")
+    rows = func.count().over().label("rows")
+    ranked = select(page, position, rows).subquery("ranked")
+    first = cast(bound((), "first"), Integer)
+    shown = ranked.c.position <= first
+    pairs = []
+    for field in selected.selections:
+        path = (selected.key, field.key)
+        if field.name == "__typename":
+            value = quoted(CONNECTION)
+        elif field.name == "edges":
+            edge = object_json(EDGE, ranked, field.selections, path=path)
+            value = empty_array(func.json_agg(aggregate_order_by(edge, ranked.c.position)).filter(shown))
+        elif field.name == "pageInfo":
+            value = _page_info(ranked, field, first=first)
+        else:
+            raise NotPlannable(f"{CONNECTION}.{field.name}")
+        pairs.append((field.key, value))
+    # The alerts shown are a read of their elders; the one past the page too when the answer
+    # tells that it exists (pageInfo.hasNextPage), as on the resolver path.
+    shown_elders = func.array_agg(aggregate_order_by(ranked.c.elder_id, ranked.c.position)).filter(shown)
+    told = and_(ranked.c.position == first + 1, cast(bound((), "asks_next"), Boolean))
+    next_elder = func.min(ranked.c.elder_id).filter(told)
+    return (
+        select(cast(json_object(pairs), Text), shown_elders, next_elder)
+        .select_from(ranked)
+        .group_by(literal_column("()"))
+    )
+
+
+def _page_info(ranked, selected: Selected, *, first) -> Any:
+    pairs = []
+    for field in selected.selections:
+        if field.name == "__typename":
+            value = quoted(PAGE_INFO)
+        elif field.name == "hasNextPage":
+            value = func.count() > first
+        elif field.name == "hasPreviousPage":
+            value = cast(bound((), "has_previous"), Boolean)
+        elif field.name == "startCursor":
+            value = func.min(ranked.c.cursor).filter(ranked.c.position == 1, ranked.c.position <= first)
+        elif field.name == "endCursor":
+            value = func.min(ranked.c.cursor).filter(ranked.c.position == func.least(first, ranked.c.rows))
+        else:
+            raise NotPlannable(f"{PAGE_INFO}.{field.name}")
+        pairs.append((field.key, value))
+    return json_object(pairs)
+
+
+class _Anyone:
+    """A viewer for building the statement: its visibility is bound per request (viewer_values),
+    and a prepared statement keeps no viewer's values (resolvers.compiled.prepare)."""
+
+    person_id = None
+    community_id = None
+
+    def has_role(self, _role: str) -> bool:
+        return False
+
+
+_ANYONE: Any = _Anyone()
+
+
+def asks_has_next_page(selected: Selected) -> bool:
+    return selects(selected.selections, ("pageInfo", "hasNextPage"))
+
+
+def reads(selected: Selected, shown: list[int] | None, beyond: int | None) -> list[tuple[int, str]]:
+    """The health reads an answer made, as the resolvers note them: each alert shown is a read of
+    its elder's alerts, its `elder` a read of the profile; the alert past the page, when the answer
+    tells that it exists, a read of that elder's alerts."""
+    noted = [(elder_id, "alerts") for elder_id in shown or ()]
+    if selects(selected.selections, ("edges", "node", "elder")):
+        noted += [(elder_id, "profile") for elder_id in shown or ()]
+    if beyond is not None:
+        noted.append((beyond, "alerts"))
+    return noted
+
+
+def plan_alerts(
+    selected: Selected, *, viewer: Viewer, where: AlertFilter, first: int, after: Sequence | None, env: Env
+) -> tuple[Prepared, dict[str, Any]]:
+    shape = AlertsShape(filters=where.shape(), after=after is not None)
+    prepared = _PLANS.get(("careAlerts", shape, selected.structure()), lambda: _statement(shape, selected))
+    values: dict[str, Any] = {
+        **viewer_values(viewer),
+        **where.values(),
+        "first": first,
+        "limit": first + 1,
+        "has_previous": after is not None,
+        "asks_next": asks_has_next_page(selected),
+    }
+    if after is not None:
+        values["after_opened_at"], values["after_id"] = after
+    return prepared, values
