@@ -1,11 +1,12 @@
-"""The raw ceiling for bench/compare: Linli's W1 and W3 answers from asyncpg + Starlette, one SQL each.
+"""The raw ceiling for bench/compare: Linli's W1, W3 and W4 answers from asyncpg + Starlette.
 
-    DATABASE_URL=postgresql://… BENCH_RADIUS_M=750.5 .venv/bin/python -m uvicorn --app-dir bench \\
+    DATABASE_URL=postgresql://… BENCH_RADIUS_M=750.5 LINLI_JWT_SECRET=… \\
+      .venv/bin/python -m uvicorn --app-dir bench \\
       --factory raw_ceiling:create_app --port 8803 --workers 2 --loop uvloop --http httptools --no-access-log
 
 No GraphQL: POST /graphql takes the same JSON bodies bench/compare sends Linli, tells the two
-operations apart by their variables (`near` → W1, `spaceId` → W3), runs one statement and writes,
-with orjson, the JSON Linli answers (bench/compare checks they parse equal before timing):
+operations apart by their variables (`near` → W1, `spaceId` → W3, `first` → W4), runs its SQL and
+writes, with orjson, the JSON Linli answers (bench/compare checks they parse equal before timing):
 
 - W1 `nearbyFacilities(near: {lat, lng, system: WGS84}, withinMinutes: 15, first: 50) { edges {
   node { id name category address phone accessibility } } }`: Linli's own two-step search statement
@@ -14,6 +15,14 @@ with orjson, the JSON Linli answers (bench/compare checks they parse equal befor
 - W3 `resourceAvailability(spaceId:, date:) { resource { id name kind capacity features } freeSlots
   { start end } }`: the day's slots (opening hours in Asia/Shanghai, slot length, still bookable
   until start + the check-in grace), less those overlapping an active reservation, in SQL.
+- W4 `careAlerts(first:) { edges { node { id kind severity status summary openedAt acknowledgedAt
+  elder { name } } } }` with `Authorization: Bearer <token>`: the token verified as Linli verifies it
+  (HS256, LINLI_JWT_SECRET, issuer and audience; Linli's in-memory revocation check is left out), then
+  in one transaction Linli's visibility rule (resolvers/eldercare/access.py: care staff see their
+  community's elders, ADMIN all, anyone also those whose consent to them stands) in one SELECT newest
+  first, and the health access log's INSERT (resolvers/access_log.py: one row per elder read, what
+  {alerts, profile}, the request's id, which the answer's X-Request-ID header carries, as Linli's
+  does). Linli writes that log in a transaction of its own after its reads; here both share one.
 
 What the ceiling leaves out is what a GraphQL server adds: parsing and validating the document,
 resolvers, per-request sessions and transactions. The pool is sized like Linli's: per process,
@@ -23,10 +32,13 @@ LINLI_DB_POOL_SIZE connections kept (default 10), up to that plus LINLI_DB_MAX_O
 import base64
 import contextlib
 import os
+import uuid
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import asyncpg
+import jwt
 import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -88,6 +100,33 @@ SELECT r.id, r.name, r.kind, r.capacity, r.features,
   FROM space JOIN resources AS r ON r.space_id = space.id AND r.active
  ORDER BY r.position, r.id
 """
+
+# Linli (resolvers/eldercare/queries.py list_alerts, access.py visible_elders): alerts of the elders the
+# viewer may see, newest first by (opened_at, id); the elder's name joined in (Linli loads it by id).
+ALERTS_SQL = """
+SELECT a.id, a.kind, a.severity, a.status, a.summary, a.opened_at, a.acknowledged_at, a.elder_id,
+       e.name AS elder_name
+  FROM care_alerts AS a JOIN elders AS e ON e.id = a.elder_id
+ WHERE {visible}
+ ORDER BY a.opened_at DESC, a.id DESC
+ LIMIT $1
+"""
+CONSENTED = (
+    "SELECT f.elder_id FROM elder_family_links AS f WHERE f.person_id = $2 "
+    "AND f.consented_at IS NOT NULL AND f.consent_revoked_at IS NULL"
+)
+ALERTS_FOR = {
+    "everything": ALERTS_SQL.format(visible="true"),
+    "family": ALERTS_SQL.format(visible=f"a.elder_id IN ({CONSENTED})"),
+    "staff": ALERTS_SQL.format(visible=f"(e.community_id = $3 OR a.elder_id IN ({CONSENTED}))"),
+}
+# resolvers/access_log.py HEALTH: one row per elder read, `what` as a sorted comma list.
+HEALTH_LOG_SQL = """
+INSERT INTO health_access_log (person_id, elder_id, what, request_id, client_request_id)
+SELECT $1, u.subject, string_to_array(u.what, ','), $2, $3
+  FROM unnest($4::bigint[], $5::text[]) AS u(subject, what)
+"""
+ALERT_READ = "alerts,profile"  # each alert (CareAlert.logged_read) and its elder (Elder.logged_read)
 
 
 def global_id(type_name: str, pk: int) -> str:
@@ -155,11 +194,91 @@ async def availability(pool: asyncpg.Pool, variables: dict) -> dict:
     return {"data": {"resourceAvailability": days}}
 
 
+class Unauthenticated(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Viewer:
+    person_id: int
+    roles: frozenset[str]
+    community_id: int | None
+
+
+def viewer_of(authorization: str | None, secret: str, issuer: str, audience: str) -> Viewer:
+    """As server/auth.py TokenService.verify (HS256)."""
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("a bearer token is needed")
+    try:
+        claims = jwt.decode(
+            token.strip(),
+            secret,
+            algorithms=["HS256"],
+            audience=audience,
+            issuer=issuer,
+            options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+        )
+        community = claims.get("community")
+        return Viewer(
+            person_id=int(claims["sub"]),
+            roles=frozenset(str(role) for role in claims.get("roles") or []),
+            community_id=int(community) if community is not None else None,
+        )
+    except (jwt.PyJWTError, TypeError, ValueError) as problem:
+        raise Unauthenticated(f"invalid token: {problem}") from None
+
+
+async def care_alerts(
+    pool: asyncpg.Pool, viewer: Viewer, variables: dict, request_id: str, client_request_id: str | None
+) -> dict:
+    first = int(variables["first"])
+    if not 0 <= first <= 100:
+        raise ValueError("first must be between 0 and 100")
+    if "ADMIN" in viewer.roles:
+        sql, args = ALERTS_FOR["everything"], (first,)
+    elif "CARE_STAFF" in viewer.roles and viewer.community_id is not None:
+        sql, args = ALERTS_FOR["staff"], (first, viewer.person_id, viewer.community_id)
+    else:
+        sql, args = ALERTS_FOR["family"], (first, viewer.person_id)
+    async with pool.acquire() as connection, connection.transaction():
+        rows = await connection.fetch(sql, *args)
+        elders = list(dict.fromkeys(row["elder_id"] for row in rows))
+        if elders:
+            await connection.execute(
+                HEALTH_LOG_SQL,
+                viewer.person_id,
+                request_id,
+                client_request_id,
+                elders,
+                [ALERT_READ] * len(elders),
+            )
+    edges = [
+        {
+            "node": {
+                "id": global_id("CareAlert", row["id"]),
+                "kind": row["kind"],
+                "severity": row["severity"],
+                "status": row["status"],
+                "summary": row["summary"],
+                "openedAt": local_iso(row["opened_at"]),
+                "acknowledgedAt": local_iso(row["acknowledged_at"]) if row["acknowledged_at"] else None,
+                "elder": {"name": row["elder_name"]},
+            }
+        }
+        for row in rows
+    ]
+    return {"data": {"careAlerts": {"edges": edges}}}
+
+
 def create_app() -> Starlette:
     url = os.environ["DATABASE_URL"].replace("postgresql+asyncpg://", "postgresql://", 1)
     radius = float(os.environ["BENCH_RADIUS_M"])
     pool_size = int(os.environ.get("LINLI_DB_POOL_SIZE", "10"))
     max_overflow = int(os.environ.get("LINLI_DB_MAX_OVERFLOW", "10"))
+    secret = os.environ.get("LINLI_JWT_SECRET", "")
+    issuer = os.environ.get("LINLI_JWT_ISSUER", "linli")
+    audience = os.environ.get("LINLI_JWT_AUDIENCE", "linli-api")
     state: dict = {}
 
     async def graphql(request: Request) -> Response:
@@ -173,9 +292,22 @@ def create_app() -> Starlette:
                 return json_response(await nearby(state["pool"], radius, variables))
             if "spaceId" in variables:
                 return json_response(await availability(state["pool"], variables))
+            if "first" in variables:
+                # As server/observability.py: the server's own id, the client's X-Request-ID kept apart.
+                request_id = uuid.uuid4().hex
+                incoming = request.headers.get("x-request-id", "")
+                client_request_id = incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else None
+                try:
+                    viewer = viewer_of(request.headers.get("authorization"), secret, issuer, audience)
+                except Unauthenticated as refused:
+                    return error(str(refused), 401)
+                answer = await care_alerts(state["pool"], viewer, variables, request_id, client_request_id)
+                response = json_response(answer)
+                response.headers["x-request-id"] = request_id
+                return response
         except (KeyError, TypeError, ValueError) as problem:
             return error(f"bad variables: {problem}")
-        return error("unknown operation: send `near` (W1) or `spaceId` and `date` (W3)")
+        return error("unknown operation: send `near` (W1), `spaceId` and `date` (W3) or `first` (W4)")
 
     async def readyz(request: Request) -> Response:
         await state["pool"].fetchval("SELECT 1")
