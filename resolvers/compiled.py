@@ -15,11 +15,13 @@ from datetime import datetime
 from itertools import chain
 from typing import Any
 
-from sqlalchemy import Text, bindparam, cast, func, literal_column, select
+from sqlalchemy import BigInteger, Text, bindparam, case, cast, extract, func, literal_column, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import Label
+
+from resolvers.clock import SHANGHAI
 
 # json_build_object takes at most 100 arguments (PostgreSQL's FUNC_MAX_ARGS): 50 keys.
 MAX_KEYS = 50
@@ -103,6 +105,42 @@ def base64url(text: Any) -> Any:
 def global_id(type_name: str, pk: Any) -> Any:
     """schema.common.encode_global_id in SQL: base64url of "Type:pk"."""
     return base64url(func.concat(quoted(type_name), literal_column("':'"), cast(pk, Text)))
+
+
+def datetime_text(moment: Any) -> Any:
+    """schema.scalars.serialize_datetime in SQL: the instant in Asia/Shanghai as Python's isoformat
+    writes it (microseconds only when not zero, the offset's seconds only when not zero); NULL stays
+    NULL."""
+    local = func.timezone(literal_column(f"'{SHANGHAI.key}'"), moment)  # the wall clock there
+    offset = cast(
+        extract("epoch", local - func.timezone(literal_column("'UTC'"), moment)),
+        BigInteger,
+    )
+    size = func.abs(offset)
+
+    def two(number: Any) -> Any:
+        return func.lpad(cast(number, Text), 2, literal_column("'0'"))
+
+    fraction = case(
+        (
+            extract("microseconds", local) % 1000000 != 0,
+            func.to_char(local, literal_column("'.US'")),
+        ),
+        else_=literal_column("''"),
+    )
+    seconds = case(
+        (size % 60 != 0, func.concat(literal_column("':'"), two(size % 60))), else_=literal_column("''")
+    )
+    text = func.concat(
+        func.to_char(local, literal_column("'YYYY-MM-DD\"T\"HH24:MI:SS'")),
+        fraction,
+        case((offset < 0, literal_column("'-'")), else_=literal_column("'+'")),
+        two(size // 3600),
+        literal_column("':'"),
+        two(size % 3600 // 60),
+        seconds,
+    )
+    return case((moment.is_(None), None), else_=text)
 
 
 def bind_name(path: Path, argument: str) -> str:

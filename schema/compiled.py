@@ -33,12 +33,15 @@ from strawberry.extensions import SchemaExtension
 
 from resolvers.compiled import Env, NotPlannable, Selected
 from schema.facilities import plan_nearby_facilities
+from schema.makerspace import plan_maker_spaces, plan_resource_availability
 
 # A root field's planner: checks the arguments, builds (or finds) the statement, and returns what
 # runs it, or raises NotPlannable / GraphQLError to leave the operation to the resolvers.
 Planner = Callable[[Any, Selected, Env], Callable[[], Awaitable[str]]]
 PLANNERS: dict[str, Planner] = {
     "nearbyFacilities": plan_nearby_facilities,
+    "makerSpaces": plan_maker_spaces,
+    "resourceAvailability": plan_resource_availability,
 }
 
 # Which path answered, for tests and the curious: "compiled", or why not (a few fixed words).
