@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Date, DateTime, Select, cast, exists, func, literal, literal_column, select
+from sqlalchemy import Date, DateTime, cast, exists, func, literal, literal_column, select
 from sqlalchemy.dialects.postgresql import ARRAY, TSTZRANGE, aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -49,53 +49,59 @@ MINUTE = literal_column("interval '1 minute'")
 
 
 @dataclass(frozen=True)
-class FreeSlots:
-    """A resource's free slots on a day, in SQL: `start` and `end` over the rows `where` keeps.
-    Both read paths select these (the resolvers as arrays of ranges, the compiled path as JSON), so
-    what a free slot is has one definition."""
+class DaySlots:
+    """A space's bookable slots of a day, in SQL: `start` and `end` over the rows `where` keeps.
+    With `is_held` this is what a free slot is, for both read paths: the resolvers select each
+    resource's free slots as an array of ranges (free_slots), the compiled path the day's slots
+    once and each resource's free ones as JSON."""
 
     start: Any
     end: Any
     where: tuple
-    outer: tuple  # the space's and the resource's rows, from the query it is a subquery of
-
-    def select(self, *columns: Any) -> Select:
-        # Correlated explicitly: the compiled path nests it two levels below the space.
-        return select(*columns).where(*self.where).correlate(*self.outer)
 
 
-def free_slots(resource_id: Any, space: Any, day: Any, now: Any) -> FreeSlots:
-    """The slots of `day` (a date) that reservationCreate accepts at `now` and that nothing holds:
-    from opening to closing (Asia/Shanghai) in steps of slot_minutes, none on a day past
-    booking_horizon_days from today, none whose check-in has closed (a slot stays bookable until
-    start + check_in_after_minutes, inclusive), none overlapping a hold of the resource (an active
-    reservation or a block-out in force). `space`: the maker_spaces row (a table or an alias of it),
-    correlated by the caller."""
+def day_slots(space: Any, day: Any, now: Any) -> DaySlots:
+    """The slots of `day` (a date) at `space` (the maker_spaces table or an alias) that
+    reservationCreate accepts at `now`: from opening to closing (Asia/Shanghai) in steps of
+    slot_minutes, none on a day past booking_horizon_days from today, none whose check-in has
+    closed (a slot stays bookable until start + check_in_after_minutes, inclusive)."""
     step = space.c.slot_minutes * MINUTE
     opens = func.timezone(ZONE, day + space.c.opens_at, type_=DateTime(timezone=True))
     closes = func.timezone(ZONE, day + space.c.closes_at, type_=DateTime(timezone=True))
     start = func.generate_series(opens, closes - step, step, type_=DateTime(timezone=True)).column_valued(
         "slot_start"
     )
-    end = start + step
     today = cast(func.timezone(ZONE, now), Date)
-    held = (
+    return DaySlots(
+        start=start,
+        end=start + step,
+        where=(
+            day <= today + space.c.booking_horizon_days,
+            now <= start + space.c.check_in_after_minutes * MINUTE,
+        ),
+    )
+
+
+def is_held(resource_id: Any, start: Any, end: Any) -> Any:
+    """Something holds the resource for part of [start, end): an active reservation or a block-out
+    in force (resource_holds)."""
+    return (
         exists()
         .where(
             ResourceHold.resource_id == resource_id, ResourceHold.period.op("&&")(func.tstzrange(start, end))
         )
         .correlate_except(ResourceHold)
     )
-    return FreeSlots(
-        start=start,
-        end=end,
-        where=(
-            day <= today + space.c.booking_horizon_days,
-            now <= start + space.c.check_in_after_minutes * MINUTE,
-            ~held,
-        ),
-        outer=(space, resource_id.table),
+
+
+def free_slots(resource_id: Any, space: Any, day: Any, now: Any) -> Any:
+    """The resource's free slots of the day as one array of ranges, in order (NULL for none): a
+    scalar subquery correlated to the resource's and the space's rows."""
+    slots = day_slots(space, day, now)
+    ranges = func.array_agg(
+        aggregate_order_by(func.tstzrange(slots.start, slots.end), slots.start), type_=ARRAY(TSTZRANGE)
     )
+    return select(ranges).where(*slots.where, ~is_held(resource_id, slots.start, slots.end)).scalar_subquery()
 
 
 @dataclass(frozen=True)
@@ -147,12 +153,7 @@ async def availability(
     wanted = AvailabilityFilter(space_id=space_id, kind=kind, features=tuple(features), party_size=party_size)
     space = await get_space_or_error(session=session, space_id=space_id)
     resources, spaces = Resource.__table__, MakerSpace.__table__
-    slots = free_slots(resources.c.id, spaces, literal(day, Date), literal(now, DateTime(timezone=True)))
-    ranges = slots.select(
-        func.array_agg(
-            aggregate_order_by(func.tstzrange(slots.start, slots.end), slots.start), type_=ARRAY(TSTZRANGE)
-        )
-    ).scalar_subquery()
+    ranges = free_slots(resources.c.id, spaces, literal(day, Date), literal(now, DateTime(timezone=True)))
     stmt = (
         select(Resource, ranges)
         .join(spaces, spaces.c.id == resources.c.space_id)

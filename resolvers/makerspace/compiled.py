@@ -31,7 +31,7 @@ from resolvers.compiled import (
     global_id,
     object_json,
 )
-from resolvers.makerspace.calendar import AvailabilityFilter, free_slots
+from resolvers.makerspace.calendar import AvailabilityFilter, day_slots, is_held
 from resolvers.makerspace.spaces import display_order, in_use, space_not_found, space_order
 
 RESOURCE = ObjectType(
@@ -47,13 +47,8 @@ RESOURCE = ObjectType(
         "retiredAt": FieldSQL(sql=lambda source, _selected, _path: datetime_text(source.c.retired_at)),
     },
 )
-TIME_SLOT = ObjectType(
-    "TimeSlot",
-    {
-        "start": FieldSQL(sql=lambda source, _selected, _path: datetime_text(source.c["start"])),
-        "end": FieldSQL(sql=lambda source, _selected, _path: datetime_text(source.c["end"])),
-    },
-)
+# Over the day's slots' text (see _availability_statement).
+TIME_SLOT = ObjectType("TimeSlot", {"start": column("start_text"), "end": column("end_text")})
 RULES = ObjectType(
     "MakerSpaceRules",
     {
@@ -127,23 +122,41 @@ def plan_maker_spaces(selected: Selected, *, env: Env) -> tuple[Prepared, dict[s
 
 
 def _availability_statement(wanted: AvailabilityFilter, selected: Selected) -> Any:
-    """One row, the day's JSON as text, when the space exists; no row otherwise."""
+    """One row, the day's JSON as text, when the space exists; no row otherwise. The day's slots
+    are made once (a materialized CTE), each with its JSON object for every freeSlots selected
+    (written once, not once per resource); each resource's free ones are picked from them."""
     space = MakerSpace.__table__.alias("space")
     resource = Resource.__table__.alias("resource")
-    day = cast(bound((), "day"), Date)
-    now = cast(bound((), "now"), DateTime(timezone=True))
-
-    def slots_json(source: Any, selected: Selected, path: Path) -> Any:
-        slots = free_slots(source.c.id, space, day, now)
-        element = object_json(
-            TIME_SLOT,
-            Columns((slots.start.label("start"), slots.end.label("end"))),
-            selected.selections,
-            path=path,
+    space_id = cast(bound((), "space_id"), BigInteger)
+    day_space = MakerSpace.__table__.alias("day_space")  # the CTE's own (a CTE correlates to nothing)
+    slots = day_slots(
+        day_space, cast(bound((), "day"), Date), cast(bound((), "now"), DateTime(timezone=True))
+    )
+    written = Columns(
+        (datetime_text(slots.start).label("start_text"), datetime_text(slots.end).label("end_text"))
+    )
+    objects = {
+        field.key: object_json(TIME_SLOT, written, field.selections, path=(selected.key, field.key)).label(
+            f"object_{index}"
         )
-        return slots.select(
-            empty_array(func.json_agg(aggregate_order_by(element, slots.start)))
-        ).scalar_subquery()
+        for index, field in enumerate(selected.selections)
+        if field.name == "freeSlots"
+    }
+    slot = (
+        select(slots.start.label("start"), slots.end.label("end"), *objects.values())
+        .select_from(day_space)  # first: the series (implicitly LATERAL) reads its row
+        .where(day_space.c.id == space_id, *slots.where)
+        .cte("slot")
+        .prefix_with("MATERIALIZED")
+    )
+
+    def free_json(source: Any, selected: Selected, _path: Path) -> Any:
+        element = slot.c[objects[selected.key].name]
+        return (
+            select(empty_array(func.json_agg(aggregate_order_by(element, slot.c.start))))
+            .where(~is_held(source.c.id, slot.c.start, slot.c.end))
+            .scalar_subquery()
+        )
 
     resource_day = ObjectType(
         "ResourceDay",
@@ -153,7 +166,7 @@ def _availability_statement(wanted: AvailabilityFilter, selected: Selected) -> A
                     RESOURCE, source, selected.selections, path=path
                 )
             ),
-            "freeSlots": FieldSQL(sql=slots_json),
+            "freeSlots": FieldSQL(sql=free_json),
         },
     )
     element = object_json(resource_day, resource, selected.selections, path=(selected.key,))
@@ -170,7 +183,7 @@ def _availability_statement(wanted: AvailabilityFilter, selected: Selected) -> A
         )
         .scalar_subquery()
     )
-    return select(cast(days, Text)).where(space.c.id == cast(bound((), "space_id"), BigInteger))
+    return select(cast(days, Text)).where(space.c.id == space_id)
 
 
 def plan_availability(

@@ -60,7 +60,7 @@ OBJECTS = {
 KINDS = ["DESK", "MEETING_ROOM", "VIDEO_ROOM"]
 FEATURES = ["WINDOW", "POWER", "MONITOR", "WHITEBOARD", "SCREEN", "VIDEO_CONFERENCE"]
 # Days as offsets from NOW's (None: a day that does not exist, sent as a variable).
-DAYS = [0, 0, 1, 1, 2, 7, 8, -1, -400, 3650]
+DAYS = [0, 0, 1, 1, 1, 2, 3, 7, 8, -1, -400, 3650]
 BAD_DAYS = ["2026-02-30", "2026-13-01", "tomorrow"]
 
 
