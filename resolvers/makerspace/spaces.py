@@ -19,10 +19,10 @@ from resolvers.batching import by_ids, grouped
 from resolvers.clock import SHANGHAI
 from resolvers.errors import NotFound
 
-# What both read paths list and in which order (resolvers/makerspace/compiled.py reads these too).
-
 
 def space_order(space: Any = MakerSpace.__table__) -> tuple:
+    """makerSpaces' order, in the order they were made (both read paths, as in_use and display_order:
+    resolvers/makerspace/compiled.py reads them too)."""
     return (space.c.id,)
 
 
