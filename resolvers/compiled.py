@@ -245,7 +245,7 @@ class Plans:
         return plan
 
 
-async def fetch_row(*, session: AsyncSession, prepared: Prepared, values: Mapping[str, Any]) -> tuple:
+async def fetch_row(*, session: AsyncSession, prepared: Prepared, values: Mapping[str, Any]) -> tuple | None:
     """The statement's one row on the request's connection: straight to asyncpg (prepared once per
     connection by its statement cache), with no transaction of its own when none is open (one
     statement reads one snapshot; no BEGIN and ROLLBACK round trips; the access log of what it read
@@ -257,12 +257,14 @@ async def fetch_row(*, session: AsyncSession, prepared: Prepared, values: Mappin
     if sync.dispatch.before_cursor_execute:
         sync.dispatch.before_cursor_execute(sync, None, prepared.sql, arguments, None, False)
     raw = await connection.get_raw_connection()
-    return tuple(await raw.driver_connection.fetchrow(prepared.sql, *arguments))
+    row = await raw.driver_connection.fetchrow(prepared.sql, *arguments)
+    return tuple(row) if row is not None else None
 
 
-async def fetch_json(*, session: AsyncSession, prepared: Prepared, values: Mapping[str, Any]) -> str:
-    """The statement's one value, JSON text (see fetch_row)."""
-    return (await fetch_row(session=session, prepared=prepared, values=values))[0]
+async def fetch_json(*, session: AsyncSession, prepared: Prepared, values: Mapping[str, Any]) -> str | None:
+    """The statement's first value, JSON text (see fetch_row); None when it found no row."""
+    row = await fetch_row(session=session, prepared=prepared, values=values)
+    return row[0] if row is not None else None
 
 
 def _offset_text(seconds: Any) -> Any:

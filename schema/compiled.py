@@ -37,6 +37,7 @@ from strawberry.extensions import SchemaExtension
 from resolvers.compiled import Env, NotPlannable, Selected
 from schema.eldercare.operations import plan_care_alerts
 from schema.facilities import plan_nearby_facilities
+from schema.makerspace import plan_maker_spaces, plan_resource_availability
 
 # A root field's planner: checks the arguments, builds (or finds) the statement, and returns what
 # runs it, or raises NotPlannable / GraphQLError to leave the operation to the resolvers.
@@ -44,6 +45,8 @@ Planner = Callable[[Any, Selected, Env], Callable[[], Awaitable[str]]]
 PLANNERS: dict[str, Planner] = {
     "nearbyFacilities": plan_nearby_facilities,
     "careAlerts": plan_care_alerts,
+    "makerSpaces": plan_maker_spaces,
+    "resourceAvailability": plan_resource_availability,
 }
 
 # Which path answered, for tests and the curious: "compiled", or why not (a few fixed words).

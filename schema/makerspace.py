@@ -1,5 +1,6 @@
 """天空创客厅 in the graph: spaces, availability, reservations, check-in codes."""
 
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from typing import Annotated, ClassVar
 
@@ -9,7 +10,9 @@ from strawberry.types import Info
 from models import makerspace as makerspace_models
 from models.people import Role
 from resolvers import makerspace as makerspace_service
+from resolvers.compiled import Env, Selected, fetch_json
 from resolvers.errors import DomainFailure
+from resolvers.makerspace import compiled as makerspace_compiled
 from resolvers.makerspace import errors as makerspace_failures
 from resolvers.makerspace import loaders as makerspace_loaders
 from resolvers.people import loaders as people_loaders
@@ -495,6 +498,47 @@ ReservationCheckInResult = Annotated[
 MAX_PARTY_SIZE = 500  # larger than any room; beyond it the question is a mistake
 
 
+def availability_filter(
+    space_id: str, *, kind, features, party_size
+) -> makerspace_service.AvailabilityFilter:
+    """resourceAvailability's arguments checked (both read paths): BAD_REQUEST for a party size out
+    of range or an ID not of a MakerSpace."""
+    if party_size and not 1 <= party_size <= MAX_PARTY_SIZE:
+        raise bad_request(
+            f"人数须在 1 到 {MAX_PARTY_SIZE} 之间，收到 {party_size}", "PARTY_SIZE_OUT_OF_RANGE"
+        )
+    return makerspace_service.AvailabilityFilter(
+        space_id=pk_of(space_id, "MakerSpace"),
+        kind=kind.value if kind else None,
+        features=tuple(feature.value for feature in features or ()),
+        party_size=party_size or None,
+    )
+
+
+def plan_resource_availability(context, selected: Selected, env: Env) -> Callable[[], Awaitable[str]]:
+    """resourceAvailability on the compiled read path (schema/compiled.py): the resolver's checks,
+    then the statement; a space that does not exist is the resolver's NOT_FOUND."""
+    arguments = selected.arguments
+    wanted = availability_filter(
+        arguments["spaceId"],
+        kind=arguments.get("kind"),
+        features=arguments.get("features"),
+        party_size=arguments.get("partySize"),
+    )
+    prepared, values = makerspace_compiled.plan_availability(
+        selected, wanted=wanted, day=arguments["date"], env=env
+    )
+    return lambda: or_not_found(
+        makerspace_compiled.availability_json(session=context.session, prepared=prepared, values=values)
+    )
+
+
+def plan_maker_spaces(context, selected: Selected, env: Env) -> Callable[[], Awaitable[str]]:
+    """makerSpaces on the compiled read path: every space, no arguments to check."""
+    prepared, values = makerspace_compiled.plan_maker_spaces(selected, env=env)
+    return lambda: fetch_json(session=context.session, prepared=prepared, values=values)
+
+
 async def resolve_availability(
     info: Info,
     space_id: Annotated[
@@ -519,19 +563,16 @@ async def resolve_availability(
         ),
     ] = strawberry.UNSET,
 ) -> list[ResourceDay]:
-    if party_size and not 1 <= party_size <= MAX_PARTY_SIZE:
-        raise bad_request(
-            f"人数须在 1 到 {MAX_PARTY_SIZE} 之间，收到 {party_size}", "PARTY_SIZE_OUT_OF_RANGE"
-        )
+    wanted = availability_filter(space_id, kind=kind, features=features, party_size=party_size)
     days = await or_not_found(
         makerspace_service.availability(
             session=info.context.session,
-            space_id=pk_of(space_id, "MakerSpace"),
+            space_id=wanted.space_id,
             day=date,
             now=info.context.clock(),
-            kind=kind.value if kind else None,
-            features=[feature.value for feature in features or ()],
-            party_size=party_size or None,
+            kind=wanted.kind,
+            features=wanted.features,
+            party_size=wanted.party_size,
         )
     )
     return [

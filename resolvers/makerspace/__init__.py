@@ -11,6 +11,7 @@ from resolvers.makerspace.booking import (
     create_reservation,
 )
 from resolvers.makerspace.calendar import (
+    AvailabilityFilter,
     availability,
     slot_starts,
 )
@@ -31,6 +32,7 @@ from resolvers.makerspace.spaces import (
 )
 
 __all__ = [
+    "AvailabilityFilter",
     "ReservationRequest",
     "availability",
     "cancel",

@@ -3,9 +3,10 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, func, select
-from sqlalchemy.dialects.postgresql import Range
+from sqlalchemy import Date, DateTime, cast, exists, func, literal, literal_column, select
+from sqlalchemy.dialects.postgresql import ARRAY, TSTZRANGE, aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.makerspace import (
@@ -14,7 +15,7 @@ from models.makerspace import (
     ResourceHold,
 )
 from resolvers.clock import SHANGHAI
-from resolvers.makerspace.spaces import get_space_or_error
+from resolvers.makerspace.spaces import display_order, get_space_or_error, in_use
 
 
 def local_day_bounds(space: MakerSpace, day: date) -> tuple[datetime, datetime]:
@@ -43,6 +44,94 @@ def within_horizon(space: MakerSpace, day: date, now: datetime) -> bool:
     return day <= now.astimezone(SHANGHAI).date() + timedelta(days=space.booking_horizon_days)
 
 
+ZONE = literal_column(f"'{SHANGHAI.key}'")
+MINUTE = literal_column("interval '1 minute'")
+
+
+@dataclass(frozen=True)
+class DaySlots:
+    """A space's bookable slots of a day, in SQL: `start` and `end` over the rows `where` keeps.
+    With `is_held` this is what a free slot is, for both read paths: the resolvers select each
+    resource's free slots as an array of ranges (free_slots), the compiled path the day's slots
+    once and each resource's free ones as JSON."""
+
+    start: Any
+    end: Any
+    where: tuple
+
+
+def day_slots(space: Any, day: Any, now: Any) -> DaySlots:
+    """The slots of `day` (a date) at `space` (the maker_spaces table or an alias) that
+    reservationCreate accepts at `now`: from opening to closing (Asia/Shanghai) in steps of
+    slot_minutes, none on a day past booking_horizon_days from today, none whose check-in has
+    closed (a slot stays bookable until start + check_in_after_minutes, inclusive)."""
+    step = space.c.slot_minutes * MINUTE
+    opens = func.timezone(ZONE, day + space.c.opens_at, type_=DateTime(timezone=True))
+    closes = func.timezone(ZONE, day + space.c.closes_at, type_=DateTime(timezone=True))
+    start = func.generate_series(opens, closes - step, step, type_=DateTime(timezone=True)).column_valued(
+        "slot_start"
+    )
+    today = cast(func.timezone(ZONE, now), Date)
+    return DaySlots(
+        start=start,
+        end=start + step,
+        where=(
+            day <= today + space.c.booking_horizon_days,
+            now <= start + space.c.check_in_after_minutes * MINUTE,
+        ),
+    )
+
+
+def is_held(resource_id: Any, start: Any, end: Any) -> Any:
+    """Something holds the resource for part of [start, end): an active reservation or a block-out
+    in force (resource_holds)."""
+    return (
+        exists()
+        .where(
+            ResourceHold.resource_id == resource_id, ResourceHold.period.op("&&")(func.tstzrange(start, end))
+        )
+        .correlate_except(ResourceHold)
+    )
+
+
+def free_slots(resource_id: Any, space: Any, day: Any, now: Any) -> Any:
+    """The resource's free slots of the day as one array of ranges, in order (NULL for none): a
+    scalar subquery correlated to the resource's and the space's rows."""
+    slots = day_slots(space, day, now)
+    ranges = func.array_agg(
+        aggregate_order_by(func.tstzrange(slots.start, slots.end), slots.start), type_=ARRAY(TSTZRANGE)
+    )
+    return select(ranges).where(*slots.where, ~is_held(resource_id, slots.start, slots.end)).scalar_subquery()
+
+
+@dataclass(frozen=True)
+class AvailabilityFilter:
+    """Which resources of a space resourceAvailability lists: those in use, maybe of one kind, with
+    all of some features, seating at least some persons."""
+
+    space_id: int
+    kind: str | None = None
+    features: tuple[str, ...] = ()
+    party_size: int | None = None
+
+    def shape(self) -> tuple[bool, bool, bool]:
+        """Which filters apply (the compiled statement's shape; their values are bound)."""
+        return (self.kind is not None, bool(self.features), self.party_size is not None)
+
+    def where(self, resource: Any, *, kind: Any, features: Any, party_size: Any) -> list:
+        """The conditions on `resource` (the resources table or an alias) besides its space, the
+        filters' values given as literals (the resolvers) or bound parameters (the compiled path)."""
+        has_kind, has_features, has_party = self.shape()
+        clauses = [in_use(resource)]
+        if has_kind:
+            clauses.append(resource.c.kind == kind)
+        if has_features:
+            clauses.append(resource.c.features.contains(features))
+        if has_party:
+            clauses.append(resource.c.capacity >= party_size)
+        return clauses
+
+
 @dataclass
 class ResourceDay:
     resource: Resource
@@ -59,40 +148,24 @@ async def availability(
     features: Sequence[str] = (),
     party_size: int | None = None,
 ) -> list[ResourceDay]:
-    """Free slots of each matching resource on one day: two statements, whatever the space's size.
-    Only slots the booking rules accept now are free: none past the horizon or past check-in."""
+    """Free slots (free_slots) of each matching resource on one day: two statements, whatever the
+    space's size."""
+    wanted = AvailabilityFilter(space_id=space_id, kind=kind, features=tuple(features), party_size=party_size)
     space = await get_space_or_error(session=session, space_id=space_id)
-    opens, closes = local_day_bounds(space, day)
-    # What holds a resource's time: its active reservations and the staff's block-outs in force.
-    held = and_(ResourceHold.resource_id == Resource.id, ResourceHold.period.overlaps(Range(opens, closes)))
+    resources, spaces = Resource.__table__, MakerSpace.__table__
+    ranges = free_slots(resources.c.id, spaces, literal(day, Date), literal(now, DateTime(timezone=True)))
     stmt = (
-        select(
-            Resource,
-            func.array_remove(func.array_agg(func.lower(ResourceHold.period)), None),
-            func.array_remove(func.array_agg(func.upper(ResourceHold.period)), None),
+        select(Resource, ranges)
+        .join(spaces, spaces.c.id == resources.c.space_id)
+        .where(
+            resources.c.space_id == space.id,
+            *wanted.where(
+                resources, kind=wanted.kind, features=list(wanted.features), party_size=wanted.party_size
+            ),
         )
-        .outerjoin(ResourceHold, held)
-        .where(Resource.space_id == space.id, Resource.active)
-        .group_by(Resource.id)
-        .order_by(Resource.position, Resource.id)
+        .order_by(*display_order(resources))
     )
-    if kind is not None:
-        stmt = stmt.where(Resource.kind == kind)
-    if features:
-        stmt = stmt.where(Resource.features.contains(list(features)))
-    if party_size is not None:
-        stmt = stmt.where(Resource.capacity >= party_size)
-    step = timedelta(minutes=space.slot_minutes)
-    starts = [start for start in slot_starts(space, day) if still_bookable(space, start, now)]
-    if not within_horizon(space, day, now):
-        starts = []
-    days = []
-    for resource, lowers, uppers in (await session.execute(stmt)).all():
-        busy = list(zip(lowers, uppers, strict=True))
-        free = [
-            (start, start + step)
-            for start in starts
-            if not any(low < start + step and start < high for low, high in busy)
-        ]
-        days.append(ResourceDay(resource=resource, free_slots=free))
-    return days
+    return [
+        ResourceDay(resource=resource, free_slots=[(slot.lower, slot.upper) for slot in free or ()])
+        for resource, free in (await session.execute(stmt)).all()
+    ]

@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import Range
@@ -19,8 +20,23 @@ from resolvers.clock import SHANGHAI
 from resolvers.errors import NotFound
 
 
+def space_order(space: Any = MakerSpace.__table__) -> tuple:
+    """makerSpaces' order, in the order they were made (both read paths, as in_use and display_order:
+    resolvers/makerspace/compiled.py reads them too)."""
+    return (space.c.id,)
+
+
+def in_use(resource: Any = Resource.__table__) -> Any:
+    """The resources listed (MakerSpace.resources, resourceAvailability): those not retired."""
+    return resource.c.active
+
+
+def display_order(resource: Any = Resource.__table__) -> tuple:
+    return (resource.c.position, resource.c.id)
+
+
 async def list_spaces(*, session: AsyncSession) -> list[MakerSpace]:
-    return list(await session.scalars(select(MakerSpace).order_by(MakerSpace.id)))
+    return list(await session.scalars(select(MakerSpace).order_by(*space_order())))
 
 
 get_spaces_by_ids = by_ids(MakerSpace)
@@ -29,15 +45,18 @@ get_spaces_by_ids = by_ids(MakerSpace)
 async def get_space_or_error(*, session: AsyncSession, space_id: int) -> MakerSpace:
     space = await session.get(MakerSpace, space_id)
     if space is None:
-        raise NotFound("该创客空间")
+        raise space_not_found()
     return space
+
+
+def space_not_found() -> NotFound:
+    """resourceAvailability's answer (both read paths) for a space that does not exist."""
+    return NotFound("该创客空间")
 
 
 async def resources_by_space_ids(*, session: AsyncSession, ids: Sequence[int]) -> list[list[Resource]]:
     return await grouped(
-        select(Resource)
-        .where(Resource.space_id.in_(ids), Resource.active)
-        .order_by(Resource.position, Resource.id),
+        select(Resource).where(Resource.space_id.in_(ids), in_use()).order_by(*display_order()),
         session=session,
         ids=ids,
         key="space_id",

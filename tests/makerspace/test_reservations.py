@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 
+from tests.conftest import GraphQLClient
 from tests.makerspace.conftest import AVAILABILITY, TUESDAY, at
 
 DESK = "窗边工位 W01"
@@ -184,8 +185,15 @@ async def test_availability_filters_by_kind_features_and_party_size(gql, space):
     assert {day["resource"]["name"] for day in rooms} == {"会议室 中（8人）", "会议室 大（12人）"}
 
 
-async def test_availability_of_the_whole_space_costs_two_statements(gql, space, count_statements):
-    with count_statements() as counter:
-        await availability(gql, space)
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "resolvers"])
+async def test_availability_of_the_whole_space_costs_a_fixed_few_statements(
+    client_with, space, count_statements, compiled
+):
+    async with client_with(compiled_reads=compiled) as client:
+        with count_statements() as counter:
+            days = await availability(GraphQLClient(client), space)
 
-    assert counter.count <= 2, counter.statements
+    assert len(days) == 28
+    # Compiled: the space's day (every resource's free slots) as one JSON value, or none when the
+    # space does not exist; by the resolvers: the space, then every resource with its free slots.
+    assert counter.count == (1 if compiled else 2), counter.statements
