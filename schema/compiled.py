@@ -25,7 +25,6 @@ from graphql import (
     is_non_null_type,
     located_error,
 )
-from graphql.execution import Executor
 from graphql.execution.collect_fields import collect_fields, collect_subfields
 from graphql.execution.values import get_argument_values
 from starlette.requests import Request
@@ -61,7 +60,8 @@ async def answer(execution) -> ExecutionResult | None:
     if not isinstance(context.request, Request) or execution.graphql_document is None:
         return None
     schema = execution.schema._schema
-    executor = Executor.build(
+    # The schema's execution class: its variables coerced as the resolver path would (schema/variables.py).
+    executor = execution.schema.execution_context_class.build(
         schema,
         execution.graphql_document,
         raw_variable_values=execution.variables,
