@@ -39,6 +39,7 @@ from schema.permissions import signed_in
 from schema.places import PlacesMutation
 from schema.scalars import SCALAR_MAP
 from schema.validation import ChargeCost, alias_limit_rule, query_cost_rule, query_depth_rule
+from schema.variables import CompiledVariables
 
 
 @strawberry.type(
@@ -179,6 +180,7 @@ def build_schema(settings) -> strawberry.Schema:
         mutation=Mutation,
         subscription=Subscription,
         types=[RuleViolation, NotFound],
+        execution_context_class=CompiledVariables if settings.compiled_variables else None,
         config=StrawberryConfig(
             scalar_map=SCALAR_MAP,
             disable_field_suggestions=not settings.introspection_enabled,

@@ -64,6 +64,7 @@ class CompiledReads(SchemaExtension):
                 variables=execution.variables,
                 operation_name=execution.operation_name,
                 context=context,
+                executor_class=execution.schema.execution_context_class,
             )
             if result is not None:
                 execution.result = result
@@ -110,11 +111,16 @@ class AnsweredDocuments:
 ANSWERED = AnsweredDocuments()
 
 
-async def answer(*, schema, document, variables, operation_name, context) -> ExecutionResult | None:
+async def answer(
+    *, schema, document, variables, operation_name, context, executor_class=None
+) -> ExecutionResult | None:
     """The operation's result from the compiled path, or None: the resolvers answer it."""
     if not isinstance(context.request, Request) or document is None:
         return None
-    executor = Executor.build(schema, document, raw_variable_values=variables, operation_name=operation_name)
+    # The schema's execution class: variables coerced as on the resolver path (schema/variables.py).
+    executor = (executor_class or Executor).build(
+        schema, document, raw_variable_values=variables, operation_name=operation_name
+    )
     if isinstance(executor, list) or executor.operation.operation is not OperationType.QUERY:
         return None  # bad variables: the resolver path reports them
     env = Env(now=context.clock(), settings=context.settings)

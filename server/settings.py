@@ -104,6 +104,9 @@ class Settings(BaseSettings):
     # Queries whose fields all have SQL declared are answered by JSON PostgreSQL builds (#19);
     # off, every query resolves field by field (the differential test compares the two).
     compiled_reads: bool = True
+    # Variables of an operation seen before are coerced by a function compiled for it (#19); any
+    # input it does not accept goes to graphql-core's generic coercion, errors and all.
+    compiled_variables: bool = True
 
     # /metrics labels requests by these operation names only (trusted documents' names): any other
     # name, being the client's choice, would add series without bound.
