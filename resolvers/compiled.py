@@ -18,8 +18,9 @@ from typing import Any
 from sqlalchemy import Integer, Text, bindparam, case, cast, func, literal_column, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.sql.elements import Label
+from sqlalchemy.util.concurrency import greenlet_spawn
 
 # json_build_object takes at most 100 arguments (PostgreSQL's FUNC_MAX_ARGS): 50 keys.
 MAX_KEYS = 50
@@ -246,18 +247,30 @@ class Plans:
 
 
 async def fetch_row(*, session: AsyncSession, prepared: Prepared, values: Mapping[str, Any]) -> tuple | None:
-    """The statement's one row on the request's connection: straight to asyncpg (prepared once per
-    connection by its statement cache), with no transaction of its own when none is open (one
-    statement reads one snapshot; no BEGIN and ROLLBACK round trips; the access log of what it read
-    is written after it, before the answer goes, as on the resolver path: Context.close).
-    SQLAlchemy's cursor listeners (tracing, the tests' statement counts) are told of it as of any."""
-    connection = await session.connection()
+    """The statement's one row (None: no row), straight to asyncpg, prepared once per connection by
+    its statement cache, with no transaction of its own (one statement reads one snapshot; no BEGIN
+    and ROLLBACK round trips; the access log of what it read is written after it, before the answer
+    goes, as on the resolver path: Context.close).
+
+    A request that has not used its session yet reads on a connection taken from the pool and given
+    straight back, without the session's machinery (most reads are one statement); one already in a
+    transaction (or a test's session bound to its own connection) reads on that connection, and
+    SQLAlchemy's cursor listeners (the tests' statement counts) are told of the statement."""
     arguments = prepared.arguments(values)
-    sync = connection.sync_connection
-    if sync.dispatch.before_cursor_execute:
-        sync.dispatch.before_cursor_execute(sync, None, prepared.sql, arguments, None, False)
-    raw = await connection.get_raw_connection()
-    row = await raw.driver_connection.fetchrow(prepared.sql, *arguments)
+    bind = session.bind
+    if isinstance(bind, AsyncEngine) and not session.in_transaction():
+        pooled = await bind.raw_connection()
+        try:
+            row = await pooled.driver_connection.fetchrow(prepared.sql, *arguments)
+        finally:
+            await greenlet_spawn(pooled.close)
+    else:
+        connection = await session.connection()
+        sync = connection.sync_connection
+        if sync.dispatch.before_cursor_execute:
+            sync.dispatch.before_cursor_execute(sync, None, prepared.sql, arguments, None, False)
+        raw = await connection.get_raw_connection()
+        row = await raw.driver_connection.fetchrow(prepared.sql, *arguments)
     return tuple(row) if row is not None else None
 
 
