@@ -26,7 +26,7 @@ writes, with orjson, the JSON Linli answers (bench/compare checks they parse equ
 
 What the ceiling leaves out is what a GraphQL server adds: parsing and validating the document,
 resolvers, per-request sessions and transactions. The pool is sized like Linli's: per process,
-LINLI_DB_POOL_SIZE connections kept (default 10), up to that plus LINLI_DB_MAX_OVERFLOW (10).
+LINLI_DB_POOL_SIZE connections kept (default 20), up to that plus LINLI_DB_MAX_OVERFLOW (0).
 """
 
 import base64
@@ -274,8 +274,8 @@ async def care_alerts(
 def create_app() -> Starlette:
     url = os.environ["DATABASE_URL"].replace("postgresql+asyncpg://", "postgresql://", 1)
     radius = float(os.environ["BENCH_RADIUS_M"])
-    pool_size = int(os.environ.get("LINLI_DB_POOL_SIZE", "10"))
-    max_overflow = int(os.environ.get("LINLI_DB_MAX_OVERFLOW", "10"))
+    pool_size = int(os.environ.get("LINLI_DB_POOL_SIZE", "20"))
+    max_overflow = int(os.environ.get("LINLI_DB_MAX_OVERFLOW", "0"))
     secret = os.environ.get("LINLI_JWT_SECRET", "")
     issuer = os.environ.get("LINLI_JWT_ISSUER", "linli")
     audience = os.environ.get("LINLI_JWT_AUDIENCE", "linli-api")
