@@ -6,40 +6,35 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-
-def _insert(table: str, subject: str):
-    return text(
-        f"INSERT INTO {table} (person_id, {subject}, what, request_id, client_request_id) "
-        "SELECT :person_id, u.subject, string_to_array(u.what, ','), :request_id, :client_request_id "
-        "FROM unnest(CAST(:subjects AS bigint[]), CAST(:what AS text[])) AS u(subject, what)"
-    )
+# (table, subject column) of each log, in the order request_reads_statement takes their reads.
+LOGS = (("health_access_log", "elder_id"), ("child_access_log", "child_id"), ("case_access_log", "case_id"))
 
 
-HEALTH = _insert("health_access_log", "elder_id")  # elders' health data
-CHILDREN = _insert("child_access_log", "child_id")  # children's data
-CASES = _insert("case_access_log", "case_id")  # who reported a case, its photos
-
-
-async def write_reads(
-    *,
-    session: AsyncSession,
-    log,
-    person_id: int,
-    request_id: str | None,
-    reads: dict[int, set[str]],
-    client_request_id: str | None = None,
-) -> None:
-    if reads:
-        await session.execute(
-            log,
-            {
-                "person_id": person_id,
-                "request_id": request_id,
-                "client_request_id": client_request_id,
-                "subjects": list(reads),
-                "what": [",".join(sorted(what)) for what in reads.values()],
-            },
+def request_reads_statement(present: tuple[bool, bool, bool]) -> str:
+    """One statement writing a request's reads into each log that has some (a data-modifying CTE
+    per log): atomic as one transaction, in one round trip. Parameters: $1 person, $2 request id,
+    $3 client request id, then subjects and whats of each log present, in LOGS order."""
+    inserts, number = [], 4
+    for (table, subject), wanted in zip(LOGS, present, strict=True):
+        if not wanted:
+            continue
+        inserts.append(
+            f"log_{len(inserts)} AS (INSERT INTO {table} (person_id, {subject}, what, request_id, "
+            f"client_request_id) SELECT $1::bigint, u.subject, string_to_array(u.what, ','), $2::text, "
+            f"$3::text FROM unnest(${number}::bigint[], ${number + 1}::text[]) AS u(subject, what))"
         )
+        number += 2
+    return f"WITH {', '.join(inserts)} SELECT 1"
+
+
+def request_reads_arguments(
+    *, person_id: int, request_id: str | None, client_request_id: str | None, logs: tuple[dict, dict, dict]
+) -> tuple:
+    arguments: list = [person_id, request_id, client_request_id]
+    for reads in logs:
+        if reads:
+            arguments += [list(reads), [",".join(sorted(what)) for what in reads.values()]]
+    return tuple(arguments)
 
 
 @dataclass(frozen=True)

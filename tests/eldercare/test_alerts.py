@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, text
 
-import resolvers.access_log
+import schema.context
 from models.eldercare import CareAlertEvent, HealthAccessLog, Reading
 from schema.common import encode_global_id
 from server.jobs import run_jobs_once
@@ -369,10 +369,10 @@ async def test_a_gateway_following_raised_alerts_to_the_elder_is_refused_before_
 async def test_health_data_whose_read_cannot_be_logged_is_not_sent(gql, ward, monkeypatch):
     """The database goes away between the read and its log row: the client gets 503, not the data."""
 
-    async def database_gone(**_kwargs):
+    async def database_gone(*_args, **_kwargs):
         raise ConnectionRefusedError("the database went away")
 
-    monkeypatch.setattr(resolvers.access_log, "write_reads", database_gone)
+    monkeypatch.setattr(schema.context, "write_in_one_statement", database_gone)
     response = await gql.post(ELDERS, token=ward.tokens["FAMILY"])
 
     assert response.status_code == 503 and response.headers["retry-after"] == "5"
