@@ -80,6 +80,7 @@ class CompiledReads(SchemaExtension):
 @dataclass(frozen=True)
 class Answered:
     document: DocumentNode
+    operation_name: str | None  # as strawberry resolved it (the request log's "operation")
     metrics_label: str | None
 
 
@@ -99,7 +100,7 @@ class AnsweredDocuments:
         if len(operations) == 1:
             keys.append((query, None))  # the one operation, asked for without its name
         for key in keys:
-            self._known[key] = Answered(document, label)
+            self._known[key] = Answered(document, operation_name, label)
             self._known.move_to_end(key)
         while len(self._known) > self._size:
             self._known.popitem(last=False)

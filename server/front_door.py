@@ -57,7 +57,7 @@ async def answer_known(view, request: Request, context, *, body: bytes, media_ty
     )
     if cost is None or cost > settings.max_query_cost:
         return None
-    context.operation_name = operation_name
+    context.operation_name = known.operation_name  # for the request log, as RecordOperation sets it
     request.state.metrics_operation = known.metrics_label or "other"
     result = await answer(
         schema=schema,
