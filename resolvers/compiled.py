@@ -15,7 +15,7 @@ from datetime import datetime
 from itertools import chain
 from typing import Any
 
-from sqlalchemy import Integer, Text, bindparam, case, cast, func, literal_column, select
+from sqlalchemy import Boolean, Integer, Text, bindparam, case, cast, func, literal_column, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -315,3 +315,81 @@ def datetime_text(moment: Any, zone: str = "Asia/Shanghai") -> Any:
         func.to_char(wall, literal_column("'YYYY-MM-DD\"T\"HH24:MI:SS'")), fraction, _offset_text(offset)
     )
     return case((moment.is_(None), None), else_=text)
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """A page of at most `first` + 1 rows (the one past it tells whether more follow), each with its
+    `position` in the page's order and the page's `rows`; `first` and the edges shown."""
+
+    rows: Any  # the subquery: the page's columns, position, rows
+    first: Any
+    shown: Any
+
+    @classmethod
+    def of(cls, page: Any, order: tuple) -> "Ranked":
+        """`page`: a subquery of the rows (with a `cursor` column) limited to `limit` = first + 1."""
+        position = func.row_number().over(order_by=order).label("position")
+        ranked = select(page, position, func.count().over().label("rows")).subquery("ranked")
+        first = cast(bound((), "first"), Integer)
+        return cls(rows=ranked, first=first, shown=ranked.c.position <= first)
+
+
+def connection_json(
+    ranked: Ranked,
+    selected: Selected,
+    *,
+    name: str,
+    edge: ObjectType,
+    extra: Mapping[str, Callable[[], Any]] = {},
+) -> Any:
+    """A Relay connection's JSON from a ranked page: `edges` (the first `first` rows, in order),
+    `pageInfo` and `__typename`; `extra`: other fields of the connection (e.g. totalCount). Bound
+    parameters: first, has_previous (and limit, in the page)."""
+    rows, pairs = ranked.rows, []
+    for asked in selected.selections:
+        path = (selected.key, asked.key)
+        if asked.name == "__typename":
+            value = quoted(name)
+        elif asked.name == "edges":
+            element = object_json(edge, rows, asked.selections, path=path)
+            value = empty_array(
+                func.json_agg(aggregate_order_by(element, rows.c.position)).filter(ranked.shown)
+            )
+        elif asked.name == "pageInfo":
+            value = _page_info(ranked, asked)
+        elif asked.name in extra:
+            value = extra[asked.name]()
+        else:
+            raise NotPlannable(f"{name}.{asked.name}")
+        pairs.append((asked.key, value))
+    return json_object(pairs)
+
+
+def _page_info(ranked: Ranked, selected: Selected) -> Any:
+    """The Relay spec's page info of a forward page, as schema.common.PageInfo.of makes it."""
+    rows, first, pairs = ranked.rows, ranked.first, []
+    for asked in selected.selections:
+        if asked.name == "__typename":
+            value = quoted("PageInfo")
+        elif asked.name == "hasNextPage":
+            value = func.count() > first
+        elif asked.name == "hasPreviousPage":
+            value = cast(bound((), "has_previous"), Boolean)
+        elif asked.name == "startCursor":
+            value = func.min(rows.c.cursor).filter(rows.c.position == 1, ranked.shown)
+        elif asked.name == "endCursor":
+            value = func.min(rows.c.cursor).filter(rows.c.position == func.least(first, rows.c.rows))
+        else:
+            raise NotPlannable(f"PageInfo.{asked.name}")
+        pairs.append((asked.key, value))
+    return json_object(pairs)
+
+
+def one_row(*columns: Any, ranked: Ranked) -> Any:
+    """The statement: one row whatever the page (grouped by nothing: an empty page too)."""
+    return select(*columns).select_from(ranked.rows).group_by(literal_column("()"))
+
+
+def page_values(*, first: int, after: Any) -> dict[str, Any]:
+    return {"first": first, "limit": first + 1, "has_previous": after is not None}

@@ -208,10 +208,34 @@ def selects(selections: list, path: tuple[str, ...]) -> bool:
     return False
 
 
+def _included(selection) -> bool:
+    """Whether `@skip` / `@include` (their `if` with the request's variables) keep it in the answer."""
+    directives = getattr(selection, "directives", None) or {}
+    return not (
+        directives.get("skip", {}).get("if") is True or directives.get("include", {}).get("if") is False
+    )
+
+
+def shows(selections: list, path: tuple[str, ...]) -> bool:
+    """Whether the answer shows the field at `path`: as `selects`, but only what `@skip` and
+    `@include` keep (what the answer tells, for logging what was read)."""
+    if not path:
+        return True
+    for selection in selections:
+        if not _included(selection):
+            continue
+        if isinstance(selection, SelectedField):
+            if selection.name == path[0] and shows(selection.selections, path[1:]):
+                return True
+        elif shows(selection.selections, path):  # inline fragment or fragment spread
+            return True
+    return False
+
+
 def asks_has_next_page(info) -> bool:
-    """Whether the connection's `pageInfo { hasNextPage }` is selected: an answer that tells
-    whether more exists, which is a read of what exists when the list is health data."""
-    return any(selects(field.selections, ("pageInfo", "hasNextPage")) for field in info.selected_fields)
+    """Whether the answer shows the connection's `pageInfo { hasNextPage }`: it tells whether more
+    exists, which is a read of what exists when the list is health data."""
+    return any(shows(field.selections, ("pageInfo", "hasNextPage")) for field in info.selected_fields)
 
 
 def pk_of(global_id: str, type_name: str) -> int:

@@ -35,7 +35,7 @@ from starlette.requests import Request
 from strawberry.extensions import SchemaExtension
 
 from resolvers.compiled import Env, NotPlannable, Selected
-from schema.eldercare.operations import plan_care_alerts
+from schema.eldercare.operations import plan_care_alerts, plan_elders
 from schema.facilities import plan_nearby_facilities
 from schema.makerspace import plan_maker_spaces, plan_resource_availability
 
@@ -45,6 +45,7 @@ Planner = Callable[[Any, Selected, Env], Callable[[], Awaitable[str]]]
 PLANNERS: dict[str, Planner] = {
     "nearbyFacilities": plan_nearby_facilities,
     "careAlerts": plan_care_alerts,
+    "elders": plan_elders,
     "makerSpaces": plan_maker_spaces,
     "resourceAvailability": plan_resource_availability,
 }

@@ -16,8 +16,6 @@ from sqlalchemy import (
     and_,
     cast,
     func,
-    literal_column,
-    select,
     tuple_,
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
@@ -28,24 +26,24 @@ from resolvers.compiled import (
     Columns,
     Env,
     FieldSQL,
-    NotPlannable,
     ObjectType,
     Plans,
     Prepared,
+    Ranked,
     Selected,
     bound,
     column,
+    connection_json,
     datetime_text,
-    empty_array,
     global_id,
-    json_object,
     object_json,
     one_of,
-    quoted,
+    one_row,
+    page_values,
     selects,
 )
 from resolvers.eldercare.access import viewer_values
-from resolvers.eldercare.queries import AlertFilter, _alert_query, alert_cursor
+from resolvers.eldercare.queries import AlertFilter, _alert_query, alert_cursor, elder_cursor, elder_query
 
 
 def _moment(name: str) -> FieldSQL:
@@ -93,8 +91,6 @@ EDGE = ObjectType(
         ),
     },
 )
-CONNECTION = "CareAlertConnection"
-PAGE_INFO = "PageInfo"
 _PLANS = Plans()
 
 
@@ -128,53 +124,14 @@ def _statement(shape: AlertsShape, selected: Selected) -> Any:
         .limit(cast(bound((), "limit"), Integer))
         .subquery("page")
     )
-    position = func.row_number().over(order_by=(page.c.opened_at.desc(), page.c.id.desc())).label("position")
-    rows = func.count().over().label("rows")
-    ranked = select(page, position, rows).subquery("ranked")
-    first = cast(bound((), "first"), Integer)
-    shown = ranked.c.position <= first
-    pairs = []
-    for field in selected.selections:
-        path = (selected.key, field.key)
-        if field.name == "__typename":
-            value = quoted(CONNECTION)
-        elif field.name == "edges":
-            edge = object_json(EDGE, ranked, field.selections, path=path)
-            value = empty_array(func.json_agg(aggregate_order_by(edge, ranked.c.position)).filter(shown))
-        elif field.name == "pageInfo":
-            value = _page_info(ranked, field, first=first)
-        else:
-            raise NotPlannable(f"{CONNECTION}.{field.name}")
-        pairs.append((field.key, value))
+    ranked = Ranked.of(page, (page.c.opened_at.desc(), page.c.id.desc()))
+    rows = ranked.rows
+    text = cast(connection_json(ranked, selected, name="CareAlertConnection", edge=EDGE), Text)
     # The alerts shown are a read of their elders; the one past the page too when the answer
     # tells that it exists (pageInfo.hasNextPage), as on the resolver path.
-    shown_elders = func.array_agg(aggregate_order_by(ranked.c.elder_id, ranked.c.position)).filter(shown)
-    told = and_(ranked.c.position == first + 1, cast(bound((), "asks_next"), Boolean))
-    next_elder = func.min(ranked.c.elder_id).filter(told)
-    return (
-        select(cast(json_object(pairs), Text), shown_elders, next_elder)
-        .select_from(ranked)
-        .group_by(literal_column("()"))
-    )
-
-
-def _page_info(ranked, selected: Selected, *, first) -> Any:
-    pairs = []
-    for field in selected.selections:
-        if field.name == "__typename":
-            value = quoted(PAGE_INFO)
-        elif field.name == "hasNextPage":
-            value = func.count() > first
-        elif field.name == "hasPreviousPage":
-            value = cast(bound((), "has_previous"), Boolean)
-        elif field.name == "startCursor":
-            value = func.min(ranked.c.cursor).filter(ranked.c.position == 1, ranked.c.position <= first)
-        elif field.name == "endCursor":
-            value = func.min(ranked.c.cursor).filter(ranked.c.position == func.least(first, ranked.c.rows))
-        else:
-            raise NotPlannable(f"{PAGE_INFO}.{field.name}")
-        pairs.append((field.key, value))
-    return json_object(pairs)
+    shown_elders = func.array_agg(aggregate_order_by(rows.c.elder_id, rows.c.position)).filter(ranked.shown)
+    told = and_(rows.c.position == ranked.first + 1, cast(bound((), "asks_next"), Boolean))
+    return one_row(text, shown_elders, func.min(rows.c.elder_id).filter(told), ranked=ranked)
 
 
 class _Anyone:
@@ -215,11 +172,81 @@ def plan_alerts(
     values: dict[str, Any] = {
         **viewer_values(viewer),
         **where.values(),
-        "first": first,
-        "limit": first + 1,
-        "has_previous": after is not None,
+        **page_values(first=first, after=after),
         "asks_next": asks_has_next_page(selected),
     }
     if after is not None:
         values["after_opened_at"], values["after_id"] = after
     return prepared, values
+
+
+ELDER_EDGE = ObjectType(
+    "ElderEdge",
+    {
+        "cursor": column("cursor"),
+        "node": FieldSQL(
+            sql=lambda source, selected, path: object_json(ELDER, source, selected.selections, path=path),
+            of=ELDER,
+        ),
+    },
+)
+
+
+@dataclass(frozen=True)
+class EldersShape:
+    community: bool
+    lives_alone: bool
+    after: bool
+
+
+def _elders_statement(shape: EldersShape, selected: Selected) -> Any:
+    """(the connection's JSON text, the elders it showed, the one past the page it told of)."""
+    # The filters' values are bound per request: the shape alone decides the statement.
+    stmt = elder_query(
+        _ANYONE, community_id=0 if shape.community else None, lives_alone=True if shape.lives_alone else None
+    )
+    if shape.after:
+        stmt = stmt.where(Elder.id > cast(bound((), "after_id"), BigInteger))
+    page = (
+        stmt.add_columns(elder_cursor())
+        .order_by(Elder.id)
+        .limit(cast(bound((), "limit"), Integer))
+        .subquery("page")
+    )
+    ranked = Ranked.of(page, (page.c.id,))
+    rows = ranked.rows
+    text = cast(connection_json(ranked, selected, name="ElderConnection", edge=ELDER_EDGE), Text)
+    shown = func.array_agg(aggregate_order_by(rows.c.id, rows.c.position)).filter(ranked.shown)
+    told = and_(rows.c.position == ranked.first + 1, cast(bound((), "asks_next"), Boolean))
+    return one_row(text, shown, func.min(rows.c.id).filter(told), ranked=ranked)
+
+
+def plan_elders(
+    selected: Selected,
+    *,
+    viewer: Viewer,
+    community_id: int | None,
+    lives_alone: bool | None,
+    first: int,
+    after: Sequence | None,
+) -> tuple[Prepared, dict[str, Any]]:
+    shape = EldersShape(
+        community=community_id is not None, lives_alone=lives_alone is not None, after=after is not None
+    )
+    prepared = _PLANS.get(("elders", shape, selected.structure()), lambda: _elders_statement(shape, selected))
+    values: dict[str, Any] = {
+        **viewer_values(viewer),
+        **page_values(first=first, after=after),
+        "elder_community_id": community_id,
+        "elder_lives_alone": lives_alone,
+        "asks_next": asks_has_next_page(selected),
+    }
+    if after is not None:
+        values["after_id"] = after[0]
+    return prepared, values
+
+
+def elder_reads(shown: list[int] | None, beyond: int | None) -> list[tuple[int, str]]:
+    """Each elder shown is a read of the profile; the one past the page too when the answer tells
+    that it exists, as on the resolver path."""
+    return [(elder_id, "profile") for elder_id in [*(shown or ()), *([beyond] if beyond is not None else [])]]

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import BigInteger, String, Text, and_, bindparam, cast, func, literal_column, select
+from sqlalchemy import BigInteger, Boolean, String, Text, and_, bindparam, cast, func, literal_column, select
 from sqlalchemy.dialects.postgresql import ARRAY, distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,6 +27,26 @@ from resolvers.eldercare.jobs import policy, silent_since
 from resolvers.pagination import Page, keyset_page
 
 
+def elder_query(viewer: Viewer, *, community_id: int | None, lives_alone: bool | None):
+    """The elders the viewer may see that pass the filters; every value a named parameter (the
+    compiled read path binds them per request)."""
+    stmt = select(Elder).where(visible_elders(viewer))
+    if community_id is not None:
+        stmt = stmt.where(
+            Elder.community_id == bindparam("elder_community_id", community_id, type_=BigInteger)
+        )
+    if lives_alone is not None:
+        stmt = stmt.where(Elder.lives_alone == bindparam("elder_lives_alone", lives_alone, type_=Boolean))
+    return stmt
+
+
+def elder_cursor():
+    """An elder's cursor: base64url of [id]."""
+    return base64url(func.concat(literal_column("'['"), cast(Elder.id, Text), literal_column("']'"))).label(
+        "cursor"
+    )
+
+
 async def list_elders(
     *,
     session: AsyncSession,
@@ -36,12 +56,14 @@ async def list_elders(
     first: int,
     after: Sequence | None,
 ) -> Page[Elder]:
-    stmt = select(Elder).where(visible_elders(viewer))
-    if community_id is not None:
-        stmt = stmt.where(Elder.community_id == community_id)
-    if lives_alone is not None:
-        stmt = stmt.where(Elder.lives_alone.is_(lives_alone))
-    return await keyset_page(stmt, session=session, key_columns=[Elder.id], first=first, after=after)
+    return await keyset_page(
+        elder_query(viewer, community_id=community_id, lives_alone=lives_alone),
+        session=session,
+        key_columns=[Elder.id],
+        first=first,
+        after=after,
+        cursor=elder_cursor(),
+    )
 
 
 @dataclass

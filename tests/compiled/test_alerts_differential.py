@@ -2,6 +2,7 @@
 alerts' community and of another, family, administrators, residents and no one; and it notes the
 same health reads (the access log rows of each request are compared too)."""
 
+import base64
 import os
 from datetime import UTC, datetime, timedelta
 
@@ -12,7 +13,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from models.eldercare import CareAlert, Elder, HealthAccessLog
+from models.eldercare import CareAlert, Elder, FamilyLink, HealthAccessLog
 from models.people import Role
 from resolvers import people as people_service
 from schema.compiled import PATHS
@@ -22,7 +23,7 @@ from tests.conftest import GraphQLClient
 
 EXAMPLES = int(os.environ.get("LINLI_DIFFERENTIAL_EXAMPLES", "300")) // 2
 SEED = int(os.environ.get("LINLI_DIFFERENTIAL_SEED", "19"))
-CALLERS = ("care staff", "care staff elsewhere", "admin", "community admin", "resident", None)
+CALLERS = ("care staff", "care staff elsewhere", "admin", "community admin", "resident", "family", None)
 
 SCALARS = {
     "CareAlert": [
@@ -115,7 +116,8 @@ def draw_requests(count: int, seed: int) -> list:
 
 
 async def callers(session, settings) -> dict:
-    """A token per caller: staff of 南睦未来社区 (where the seeded alerts are) and of another."""
+    """A token per caller: staff of 南睦未来社区 (where the alerts are) and of another; family of two
+    of its elders (a third withdrew consent)."""
     made = {}
     for index, (caller, role, community) in enumerate(
         [
@@ -124,6 +126,7 @@ async def callers(session, settings) -> dict:
             ("admin", Role.ADMIN, "南睦未来社区"),
             ("community admin", Role.COMMUNITY_ADMIN, "南睦未来社区"),
             ("resident", Role.RESIDENT, "南睦未来社区"),
+            ("family", Role.RESIDENT, "海创社区"),
         ]
     ):
         person = await people_service.add_user(
@@ -134,6 +137,19 @@ async def callers(session, settings) -> dict:
             community_name=community,
         )
         made[caller] = TokenService(settings).issue(person)[0]
+        if caller == "family":  # consent from two elders of 南睦, withdrawn by a third
+            elders = (await session.scalars(select(Elder.id).order_by(Elder.id).limit(3))).all()
+            moment = datetime(2026, 11, 1, tzinfo=UTC)
+            for number, elder_id in enumerate(elders):
+                session.add(
+                    FamilyLink(
+                        elder_id=elder_id,
+                        person_id=person.id,
+                        relationship="子女",
+                        consented_at=moment,
+                        consent_revoked_at=moment if number == 2 else None,
+                    )
+                )
     await session.commit()
     return made
 
@@ -204,3 +220,92 @@ async def test_care_alerts_compiled_answer_and_log_as_the_resolvers_do(client_wi
         compiled_answers,
         with_alerts,
     )
+
+
+ELDER_SCALARS = {
+    "Elder": ["id", "name", "livesAlone"],
+    "ElderEdge": ["cursor"],
+    "PageInfo": ["hasNextPage", "hasPreviousPage", "startCursor", "endCursor"],
+}
+ELDER_OBJECTS = {
+    "ElderEdge": {"node": "Elder"},
+    "ElderConnection": {"edges": "ElderEdge", "pageInfo": "PageInfo"},
+}
+
+
+@st.composite
+def elders_request(draw) -> tuple[str, dict]:
+    doc = Document()
+    optional = {
+        "livesAlone": ("Boolean", st.sampled_from([True, False, None])),
+        "first": ("Int!", st.sampled_from([1, 2, 3, 5, 0, 20, 101, -1])),
+        "after": (
+            "String",
+            st.sampled_from(
+                [
+                    cursor_of([3]),
+                    cursor_of([12]),
+                    cursor_of(["x"]),
+                    base64.urlsafe_b64encode(b"[1180591620717411303424]").decode(),
+                    "?",
+                ]
+            ),
+        ),
+        "communityId": ("ID", st.sampled_from(["Q29tbXVuaXR5OjE", "Q29tbXVuaXR5OjI", "bad-id"])),
+    }
+    arguments = []
+    for name in [name for name in optional if draw(st.integers(0, 2)) < (2 if name == "first" else 1)]:
+        type_, strategy = optional[name]
+        value = draw(strategy)
+        if draw(st.booleans()):
+            arguments.append(f"{name}: {doc.variable(name, type_, value)}")
+        else:
+            arguments.append(f"{name}: {orjson.dumps(value).decode()}")
+    body = draw(selection("ElderConnection", doc, scalars=ELDER_SCALARS, objects=ELDER_OBJECTS))
+    root = f"elders{'(' + ', '.join(arguments) + ')' if arguments else ''} {{ {body} }}"
+    definitions = ", ".join(f"${name}: {type_}" for name, type_ in doc.definitions.items())
+    header = f"query Elders({definitions})" if definitions else "query Elders"
+    return " ".join([f"{header} {{ {root} }}", *doc.fragments]), doc.values
+
+
+async def test_elders_compiled_answer_and_log_as_the_resolvers_do(client_with, session, settings):
+    tokens = await callers(session, settings)
+    drawn = []
+
+    @hypothesis.seed(SEED)
+    @hypothesis_settings(
+        max_examples=EXAMPLES,
+        database=None,
+        phases=[Phase.generate],
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(elders_request(), st.sampled_from(CALLERS))
+    def collect(request, caller) -> None:
+        drawn.append((*request, caller))
+
+    collect()
+    compiled_answers = with_reads = 0
+    async with client_with(compiled_reads=True) as fast, client_with(compiled_reads=False) as slow:
+        for query, variables, caller in drawn:
+            token = tokens[caller] if caller else None
+            before = PATHS["compiled"]
+            fast_response = await GraphQLClient(fast).post(query, variables, token=token)
+            used_compiled = PATHS["compiled"] > before
+            slow_response = await GraphQLClient(slow).post(query, variables, token=token)
+            expected = comparable(slow_response)
+            assert comparable(fast_response) == expected, f"{caller}: {query}\n{variables}"
+            slow_log = await logged(session, slow_response.headers["x-request-id"])
+            assert await logged(session, fast_response.headers["x-request-id"]) == slow_log, (
+                f"{caller}: {query}"
+            )
+            if not expected[1].get("errors"):
+                assert used_compiled, f"answered by the resolvers: {query}\n{variables}"
+                compiled_answers += 1
+                with_reads += bool(slow_log)
+                door = PATHS["front door"]
+                again = await GraphQLClient(fast).post(query, variables, token=token)
+                assert comparable(again) == expected and PATHS["front door"] == door + 1, f"{caller}: {query}"
+                assert await logged(session, again.headers["x-request-id"]) == slow_log
+    print("elders: compiled answers", compiled_answers, "with reads", with_reads)
+    assert compiled_answers >= EXAMPLES // 4 and with_reads >= EXAMPLES // 10, (compiled_answers, with_reads)
