@@ -5,28 +5,26 @@ read (edge_columns, period_columns, is_open, SERVICE_ORDER)."""
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Boolean, DateTime, Integer, Text, cast, func, literal_column, select
-from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy import DateTime, Text, cast, select
 
 from models.facilities import FacilityService, OpeningPeriod, Service
 from resolvers.compiled import (
     Columns,
     Env,
     FieldSQL,
-    NotPlannable,
     ObjectType,
     Plans,
     Prepared,
+    Ranked,
     Selected,
     bound,
     bound_values,
     column,
-    empty_array,
+    connection_json,
     global_id,
-    json_object,
     list_of,
     object_json,
-    quoted,
+    one_row,
 )
 from resolvers.facilities.search import (
     OPENING_PERIOD_COLUMNS,
@@ -90,8 +88,6 @@ EDGE = ObjectType(
         ),
     },
 )
-CONNECTION = "FacilityConnection"
-PAGE_INFO = "PageInfo"
 
 _PLANS = Plans()
 
@@ -99,48 +95,17 @@ _PLANS = Plans()
 def _connection_statement(shape: NearbyShape, selected: Selected) -> Any:
     """One row, the connection's JSON as text: the page ranked by (distance, id), its first `first`
     rows aggregated as edges, the row past them telling whether a next page exists."""
-    page = nearby_page(shape).subquery("page")
-    position = func.row_number().over(order_by=(page.c.distance, page.c.id)).label("position")
-    rows = func.count().over().label("rows")
-    ranked = select(page, *edge_columns(page.c.distance, page.c.id), position, rows).subquery("ranked")
-    first = cast(bound((), "first"), Integer)
-    shown = ranked.c.position <= first
-    pairs = []
-    for field in selected.selections:
-        path = (selected.key, field.key)
-        if field.name == "__typename":
-            value = quoted(CONNECTION)
-        elif field.name == "edges":
-            edge = object_json(EDGE, ranked, field.selections, path=path)
-            value = empty_array(func.json_agg(aggregate_order_by(edge, ranked.c.position)).filter(shown))
-        elif field.name == "pageInfo":
-            value = _page_info(ranked, field, first=first, shown=shown)
-        elif field.name == "totalCount":
-            value = nearby_count(shape).scalar_subquery()
-        else:
-            raise NotPlannable(f"{CONNECTION}.{field.name}")
-        pairs.append((field.key, value))
-    # Grouped by nothing: one row, even for a page with no facilities or a selection with no aggregate.
-    return select(cast(json_object(pairs), Text)).select_from(ranked).group_by(literal_column("()"))
-
-
-def _page_info(ranked, selected: Selected, *, first, shown) -> Any:
-    pairs = []
-    for field in selected.selections:
-        if field.name == "__typename":
-            value = quoted(PAGE_INFO)
-        elif field.name == "hasNextPage":
-            value = func.count() > first
-        elif field.name == "hasPreviousPage":
-            value = cast(bound((), "has_previous"), Boolean)
-        elif field.name == "startCursor":
-            value = func.min(ranked.c.cursor).filter(ranked.c.position == 1, ranked.c.position <= first)
-        elif field.name == "endCursor":
-            value = func.min(ranked.c.cursor).filter(ranked.c.position == func.least(first, ranked.c.rows))
-        else:
-            raise NotPlannable(f"{PAGE_INFO}.{field.name}")
-        pairs.append((field.key, value))
-    return json_object(pairs)
+    nearest = nearby_page(shape).subquery("nearest")
+    page = select(nearest, *edge_columns(nearest.c.distance, nearest.c.id)).subquery("page")
+    ranked = Ranked.of(page, (page.c.distance, page.c.id))
+    text = connection_json(
+        ranked,
+        selected,
+        name="FacilityConnection",
+        edge=EDGE,
+        extra={"totalCount": lambda: nearby_count(shape).scalar_subquery()},
+    )
+    return one_row(cast(text, Text), ranked=ranked)
 
 
 def _bound_values(selected: Selected, env: Env) -> dict[str, Any]:
