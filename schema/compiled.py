@@ -35,6 +35,7 @@ from starlette.requests import Request
 from strawberry.extensions import SchemaExtension
 
 from resolvers.compiled import Env, NotPlannable, Selected
+from schema.childcare.operations import plan_childcare_centers, plan_childcare_sessions
 from schema.eldercare.operations import plan_care_alerts, plan_elders
 from schema.facilities import plan_nearby_facilities
 from schema.makerspace import plan_maker_spaces, plan_resource_availability
@@ -48,6 +49,8 @@ PLANNERS: dict[str, Planner] = {
     "elders": plan_elders,
     "makerSpaces": plan_maker_spaces,
     "resourceAvailability": plan_resource_availability,
+    "childcareCenters": plan_childcare_centers,
+    "childcareSessions": plan_childcare_sessions,
 }
 
 # Which path answered, for tests and the curious: "compiled", or why not (a few fixed words).

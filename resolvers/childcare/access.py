@@ -3,8 +3,9 @@ booking (of any status) at a centre; administrators. Staff of any other communit
 And who sees a session's carers on duty: childcare staff of its centre's community, administrators."""
 
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import exists, false, func, or_, select, true
+from sqlalchemy import BigInteger, Boolean, bindparam, exists, false, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -108,15 +109,39 @@ async def visible_bookings_by_child_ids(
     )
 
 
+def carer_viewer_values(viewer: Viewer | None) -> dict:
+    """The values of sees_carers' parameters for this viewer (NULL matches nothing)."""
+    admin = viewer is not None and viewer.has_role(Role.ADMIN.value)
+    return {
+        "viewer_sees_all": admin,
+        "viewer_staff_community_id": None if viewer is None or admin else _staff_community(viewer),
+    }
+
+
+def sees_carers(community_id: Any, viewer: Viewer | None = None) -> ColumnElement[bool]:
+    """Whether the viewer sees the carers on duty at a centre of that community: administrators
+    all, childcare staff their community's. Its viewer-dependent parts are named bind parameters
+    (the compiled read path prepares the statement once and binds each request's viewer)."""
+    values = carer_viewer_values(viewer)
+    return or_(
+        bindparam("viewer_sees_all", values["viewer_sees_all"], type_=Boolean),
+        community_id
+        == bindparam("viewer_staff_community_id", values["viewer_staff_community_id"], type_=BigInteger),
+    )
+
+
+def carer_order(person: Any = Person.__table__) -> tuple:
+    return (person.c.name, person.c.id)
+
+
 async def carers_by_session_ids(
     *, session: AsyncSession, viewer: Viewer, ids: Sequence[int]
 ) -> list[list[Person] | None]:
     """Each session's carers on duty, by name, for childcare staff of its centre's community and
     administrators; None for a session the viewer does not staff (and for everyone else, without
     asking the database). One statement for many: a session seen with nobody on duty is []."""
-    admin = viewer is not None and viewer.has_role(Role.ADMIN.value)
-    staffed = None if viewer is None or admin else _staff_community(viewer)
-    if not admin and staffed is None:
+    values = carer_viewer_values(viewer)
+    if not values["viewer_sees_all"] and values["viewer_staff_community_id"] is None:
         return [None] * len(ids)
     stmt = (
         select(ChildcareSession.id, Person)
@@ -124,11 +149,9 @@ async def carers_by_session_ids(
         .join(ChildcareCenter, ChildcareCenter.id == ChildcareClass.center_id)
         .outerjoin(SessionCarer, SessionCarer.session_id == ChildcareSession.id)
         .outerjoin(Person, Person.id == SessionCarer.person_id)
-        .where(ChildcareSession.id.in_(ids))
-        .order_by(ChildcareSession.id, Person.name, Person.id)
+        .where(ChildcareSession.id.in_(ids), sees_carers(ChildcareCenter.community_id, viewer))
+        .order_by(ChildcareSession.id, *carer_order())
     )
-    if staffed is not None:
-        stmt = stmt.where(ChildcareCenter.community_id == staffed)
     seen: dict[int, list[Person]] = {}
     for session_id, person in await session.execute(stmt):
         carers = seen.setdefault(session_id, [])

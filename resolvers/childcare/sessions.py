@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,16 +19,52 @@ from resolvers.batching import by_ids, grouped
 from resolvers.clock import SHANGHAI
 from resolvers.errors import NotFound
 
+# The lists' orders and conditions, for both read paths (resolvers/childcare/compiled.py reads them
+# too): over a table or an alias of it.
+
+
+def center_order(center: Any = ChildcareCenter.__table__) -> tuple:
+    """childcareCenters: in the order they were made."""
+    return (center.c.id,)
+
+
+def class_order(klass: Any = ChildcareClass.__table__) -> tuple:
+    """A centre's classes, youngest first (the id orders classes of the same youngest age)."""
+    return (klass.c.min_age_months, klass.c.id)
+
+
+def timetable_order(entry: Any = TimetableEntry.__table__) -> tuple:
+    return (entry.c.weekday, entry.c.starts_at, entry.c.care_type)
+
+
+def session_order(slot: Any = ChildcareSession.__table__, klass: Any = ChildcareClass.__table__) -> tuple:
+    """childcareSessions: by start, then the youngest class."""
+    return (func.lower(slot.c.period), klass.c.min_age_months, slot.c.id)
+
+
+def sessions_of_center(slot: Any, klass: Any, *, center_id: Any, first_day: Any, last_day: Any) -> tuple:
+    """The sessions of a centre's classes on the calendar days first_day … last_day (slot joined
+    to its class klass)."""
+    return (klass.c.center_id == center_id, slot.c.day >= first_day, slot.c.day <= last_day)
+
+
+def is_waitlisted(booking: Any = ChildcareBooking.__table__) -> Any:
+    """ChildcareSession.waitlisted counts these bookings."""
+    return booking.c.status == BookingStatus.WAITLISTED.value
+
+
+def center_not_found() -> NotFound:
+    """childcareSessions' answer (both read paths) for a centre that does not exist."""
+    return NotFound("该托育机构")
+
 
 async def list_centers(*, session: AsyncSession) -> list[ChildcareCenter]:
-    return list(await session.scalars(select(ChildcareCenter).order_by(ChildcareCenter.id)))
+    return list(await session.scalars(select(ChildcareCenter).order_by(*center_order())))
 
 
 async def classes_by_center_ids(*, session: AsyncSession, ids: Sequence[int]) -> list[list[ChildcareClass]]:
     return await grouped(
-        select(ChildcareClass)
-        .where(ChildcareClass.center_id.in_(ids))
-        .order_by(ChildcareClass.min_age_months),
+        select(ChildcareClass).where(ChildcareClass.center_id.in_(ids)).order_by(*class_order()),
         session=session,
         ids=ids,
         key="center_id",
@@ -36,9 +73,7 @@ async def classes_by_center_ids(*, session: AsyncSession, ids: Sequence[int]) ->
 
 async def timetables_by_class_ids(*, session: AsyncSession, ids: Sequence[int]) -> list[list[TimetableEntry]]:
     return await grouped(
-        select(TimetableEntry)
-        .where(TimetableEntry.class_id.in_(ids))
-        .order_by(TimetableEntry.weekday, TimetableEntry.starts_at, TimetableEntry.care_type),
+        select(TimetableEntry).where(TimetableEntry.class_id.in_(ids)).order_by(*timetable_order()),
         session=session,
         ids=ids,
         key="class_id",
@@ -55,14 +90,14 @@ get_sessions_by_ids = by_ids(ChildcareSession)
 async def get_center_or_error(*, session: AsyncSession, center_id: int) -> ChildcareCenter:
     center = await session.get(ChildcareCenter, center_id)
     if center is None:
-        raise NotFound("该托育机构")
+        raise center_not_found()
     return center
 
 
 async def waitlisted_counts(*, session: AsyncSession, ids: Sequence[int]) -> list[int]:
     rows = await session.execute(
         select(ChildcareBooking.session_id, func.count())
-        .where(ChildcareBooking.session_id.in_(ids), ChildcareBooking.status == BookingStatus.WAITLISTED)
+        .where(ChildcareBooking.session_id.in_(ids), is_waitlisted())
         .group_by(ChildcareBooking.session_id)
     )
     counts = dict(rows.all())
@@ -72,15 +107,12 @@ async def waitlisted_counts(*, session: AsyncSession, ids: Sequence[int]) -> lis
 async def sessions_between(
     *, session: AsyncSession, center_id: int, first_day: date, last_day: date
 ) -> list[tuple[ChildcareSession, ChildcareClass]]:
+    slot, klass = ChildcareSession.__table__, ChildcareClass.__table__
     rows = await session.execute(
         select(ChildcareSession, ChildcareClass)
         .join(ChildcareClass, ChildcareClass.id == ChildcareSession.class_id)
-        .where(
-            ChildcareClass.center_id == center_id,
-            ChildcareSession.day >= first_day,
-            ChildcareSession.day <= last_day,
-        )
-        .order_by(func.lower(ChildcareSession.period), ChildcareClass.min_age_months, ChildcareSession.id)
+        .where(*sessions_of_center(slot, klass, center_id=center_id, first_day=first_day, last_day=last_day))
+        .order_by(*session_order(slot, klass))
     )
     return [(row.ChildcareSession, row.ChildcareClass) for row in rows]
 

@@ -1,5 +1,6 @@
 """The childcare root fields: queries and mutations."""
 
+from collections.abc import Awaitable, Callable
 from datetime import date, time, timedelta
 from typing import Annotated
 
@@ -8,6 +9,8 @@ from strawberry.types import Info
 
 from models.people import Role
 from resolvers import childcare as childcare_service
+from resolvers.childcare import compiled as childcare_compiled
+from resolvers.compiled import Env, NotPlannable, Selected, fetch_json
 from resolvers.errors import DomainFailure, ErrorCode
 from schema.abuse import CountsAttempts, answer_is, code_quotas
 from schema.childcare.types import (
@@ -93,6 +96,39 @@ def class_input(input) -> "childcare_service.ClassInput":
     )
 
 
+def check_days(from_: date, to: date) -> None:
+    """childcareSessions' range (both read paths)."""
+    if to < from_ or (to - from_) > timedelta(days=MAX_RANGE_DAYS):
+        raise bad_request(f"查询区间须为 0–{MAX_RANGE_DAYS} 天", "DATE_RANGE_OUT_OF_BOUNDS")
+
+
+def plan_childcare_sessions(context, selected: Selected, env: Env) -> Callable[[], Awaitable[str]]:
+    """childcareSessions on the compiled read path (schema/compiled.py): the resolver's checks, then
+    the statement; a centre that does not exist is the resolver's NOT_FOUND. With childId (a read
+    of the child, and its age by the Civil Code, computed in Python) the resolvers answer."""
+    arguments = selected.arguments
+    check_days(arguments["from"], arguments["to"])
+    if arguments.get("childId"):
+        raise NotPlannable("childcareSessions(childId:)")
+    prepared, values = childcare_compiled.plan_sessions(
+        selected,
+        viewer=context.viewer,
+        center_id=pk_of(arguments["centerId"], "ChildcareCenter"),
+        first_day=arguments["from"],
+        last_day=arguments["to"],
+        env=env,
+    )
+    return lambda: or_not_found(
+        childcare_compiled.sessions_json(session=context.session, prepared=prepared, values=values)
+    )
+
+
+def plan_childcare_centers(context, selected: Selected, env: Env) -> Callable[[], Awaitable[str]]:
+    """childcareCenters on the compiled read path: every centre, public, no arguments to check."""
+    prepared, values = childcare_compiled.plan_centers(selected, env=env)
+    return lambda: fetch_json(session=context.session, prepared=prepared, values=values)
+
+
 async def resolve_sessions(
     info: Info,
     center_id: Annotated[
@@ -123,8 +159,7 @@ async def resolve_sessions(
     ] = strawberry.UNSET,
 ) -> list[ChildcareSession]:
     ctx = info.context
-    if to < from_ or (to - from_) > timedelta(days=MAX_RANGE_DAYS):
-        raise bad_request(f"查询区间须为 0–{MAX_RANGE_DAYS} 天", "DATE_RANGE_OUT_OF_BOUNDS")
+    check_days(from_, to)
     center = await or_not_found(
         childcare_service.get_center_or_error(
             session=ctx.session, center_id=pk_of(center_id, "ChildcareCenter")
