@@ -36,7 +36,7 @@ from strawberry.extensions import SchemaExtension
 
 from resolvers.compiled import Env, NotPlannable, Selected
 from schema.eldercare.operations import plan_care_alerts
-from schema.facilities import plan_nearby_facilities
+from schema.facilities import plan_life_circle, plan_nearby_facilities
 from schema.makerspace import plan_maker_spaces, plan_resource_availability
 
 # A root field's planner: checks the arguments, builds (or finds) the statement, and returns what
@@ -44,6 +44,7 @@ from schema.makerspace import plan_maker_spaces, plan_resource_availability
 Planner = Callable[[Any, Selected, Env], Callable[[], Awaitable[str]]]
 PLANNERS: dict[str, Planner] = {
     "nearbyFacilities": plan_nearby_facilities,
+    "lifeCircle": plan_life_circle,
     "careAlerts": plan_care_alerts,
     "makerSpaces": plan_maker_spaces,
     "resourceAvailability": plan_resource_availability,
