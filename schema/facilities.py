@@ -26,7 +26,7 @@ from schema.common import (
     described_enum,
     encode_global_id,
 )
-from schema.node import register_node
+from schema.node import NodePlan, register_node, register_node_plan
 from schema.people.base import Community, fetch_community
 
 CoordinateSystem = described_enum(
@@ -297,6 +297,12 @@ class Facility(Node):
 async def fetch_facility(info: Info, pk: int) -> Facility | None:
     model = await info.context.loader(facilities_loaders.facility_by_id_loader).load(pk)
     return Facility.from_model(model) if model is not None else None
+
+
+@register_node_plan("Facility")
+def plan_facility_node(context, selections: tuple[Selected, ...], env: Env) -> NodePlan:
+    """node(id:) of a Facility on the compiled read path: public, as fetch_facility."""
+    return NodePlan(*facilities_compiled.plan_facility_node(selections, env=env))
 
 
 @strawberry.type(description="A facility found from a point, with how far it is from there.")

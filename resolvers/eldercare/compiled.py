@@ -40,6 +40,7 @@ from resolvers.compiled import (
     global_id,
     json_object,
     object_json,
+    objects_by_ids,
     one_of,
     quoted,
     selects,
@@ -223,3 +224,24 @@ def plan_alerts(
     if after is not None:
         values["after_opened_at"], values["after_id"] = after
     return prepared, values
+
+
+def plan_alert_node(selections: tuple[Selected, ...], *, viewer: Viewer) -> tuple[Prepared, dict[str, Any]]:
+    """node(id:) of a CareAlert: (id, JSON, elder id) of the alert when the viewer may see its elder
+    (the careAlerts query without filters: _alert_query, as fetch_alert's loader reads it)."""
+    shape = tuple(field.structure() for field in selections)
+
+    def build() -> Any:
+        alert = _alert_query(_ANYONE, AlertFilter()).subquery("alert")
+        return objects_by_ids(ALERT, alert, selections, alert.c.elder_id)
+
+    return _PLANS.get(("node", "CareAlert", shape), build), viewer_values(viewer)
+
+
+def alert_reads(selections: tuple[Selected, ...], elder_id: int) -> list[tuple[int, str]]:
+    """The health reads of one alert shown, as the resolvers note them: the alert (fetch_alert),
+    and the elder's profile when its `elder` is selected (visible_elder)."""
+    noted = [(elder_id, "alerts")]
+    if selects(selections, ("elder",)):
+        noted.append((elder_id, "profile"))
+    return noted

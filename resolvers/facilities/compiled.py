@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Boolean, DateTime, Integer, Text, case, cast, func, literal_column, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
-from models.facilities import FacilityService, OpeningPeriod, Service
+from models.facilities import Facility, FacilityService, OpeningPeriod, Service
 from resolvers.compiled import (
     Columns,
     Env,
@@ -27,6 +27,7 @@ from resolvers.compiled import (
     json_object,
     list_of,
     object_json,
+    objects_by_ids,
     quoted,
 )
 from resolvers.facilities.search import (
@@ -243,3 +244,13 @@ def plan_life_circle(
     values = {"lat": lat, "lng": lng, "pace": walking.pace_m_per_min, "detour": walking.detour_factor}
     values.update(bound_values(_REPORT, selected.selections, env, path=(selected.key,)))
     return prepared, values
+
+
+def plan_facility_node(selections: tuple[Selected, ...], *, env: Env) -> tuple[Prepared, dict[str, Any]]:
+    """node(id:) of a Facility: any facility, closed ones too (public, as fetch_facility)."""
+    shape = tuple(field.structure() for field in selections)
+    prepared = _PLANS.get(
+        ("node", "Facility", shape),
+        lambda: objects_by_ids(FACILITY, Facility.__table__.alias("facility"), selections),
+    )
+    return prepared, bound_values(FACILITY, selections, env, path=())
