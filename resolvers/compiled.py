@@ -9,14 +9,14 @@ through the resolvers instead.
 """
 
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import chain
 from typing import Any
 
-from sqlalchemy import Boolean, Integer, Text, bindparam, case, cast, func, literal_column, select
-from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy import BigInteger, Boolean, Integer, Text, bindparam, case, cast, func, literal_column, select
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.sql.elements import Label
@@ -49,10 +49,12 @@ class Selected:
 
 @dataclass(frozen=True)
 class Env:
-    """What a request lends its values: the clock's now, the settings."""
+    """What a request lends its values: the clock's now, the settings; and, shared by the planners
+    of one operation's root fields, the lookups they batch (by_ids)."""
 
     now: datetime
     settings: Any
+    batches: dict = field(default_factory=dict, compare=False)
 
 
 Path = tuple[str, ...]  # response keys from the root field down to a field
@@ -246,11 +248,11 @@ class Plans:
         return plan
 
 
-async def fetch_row(*, session: AsyncSession, prepared: Prepared, values: Mapping[str, Any]) -> tuple | None:
-    """The statement's one row (None: no row), straight to asyncpg, prepared once per connection by
-    its statement cache, with no transaction of its own (one statement reads one snapshot; no BEGIN
-    and ROLLBACK round trips; the access log of what it read is written after it, before the answer
-    goes, as on the resolver path: Context.close).
+async def _fetch(session: AsyncSession, prepared: Prepared, values: Mapping[str, Any], method: str) -> Any:
+    """The statement run straight on asyncpg (prepared once per connection by its statement cache),
+    with no transaction of its own (one statement reads one snapshot; no BEGIN and ROLLBACK round
+    trips; the access log of what it read is written after it, before the answer goes, as on the
+    resolver path: Context.close). `method`: asyncpg's fetchrow or fetch.
 
     A request that has not used its session yet reads on a connection taken from the pool and given
     straight back, without the session's machinery (most reads are one statement); one already in a
@@ -261,23 +263,69 @@ async def fetch_row(*, session: AsyncSession, prepared: Prepared, values: Mappin
     if isinstance(bind, AsyncEngine) and not session.in_transaction():
         pooled = await bind.raw_connection()
         try:
-            row = await pooled.driver_connection.fetchrow(prepared.sql, *arguments)
+            return await getattr(pooled.driver_connection, method)(prepared.sql, *arguments)
         finally:
             await greenlet_spawn(pooled.close)
-    else:
-        connection = await session.connection()
-        sync = connection.sync_connection
-        if sync.dispatch.before_cursor_execute:
-            sync.dispatch.before_cursor_execute(sync, None, prepared.sql, arguments, None, False)
-        raw = await connection.get_raw_connection()
-        row = await raw.driver_connection.fetchrow(prepared.sql, *arguments)
+    connection = await session.connection()
+    sync = connection.sync_connection
+    if sync.dispatch.before_cursor_execute:
+        sync.dispatch.before_cursor_execute(sync, None, prepared.sql, arguments, None, False)
+    raw = await connection.get_raw_connection()
+    return await getattr(raw.driver_connection, method)(prepared.sql, *arguments)
+
+
+async def fetch_row(*, session: AsyncSession, prepared: Prepared, values: Mapping[str, Any]) -> tuple | None:
+    """The statement's one row (see _fetch); None when there is none."""
+    row = await _fetch(session, prepared, values, "fetchrow")
     return tuple(row) if row is not None else None
+
+
+async def fetch_rows(*, session: AsyncSession, prepared: Prepared, values: Mapping[str, Any]) -> list[tuple]:
+    """The statement's rows (see _fetch)."""
+    return [tuple(row) for row in await _fetch(session, prepared, values, "fetch")]
 
 
 async def fetch_json(*, session: AsyncSession, prepared: Prepared, values: Mapping[str, Any]) -> str | None:
     """The statement's first value, JSON text (see fetch_row); None when it found no row."""
     row = await fetch_row(session=session, prepared=prepared, values=values)
     return row[0] if row is not None else None
+
+
+def objects_by_ids(kind: ObjectType, source: Any, selections: tuple[Selected, ...], *extra: Any) -> Any:
+    """node(id:)'s statement for `kind`: (id, the object's JSON text, *extra) of each row of
+    `source` whose id is among the bound `ids` (its fields' arguments bound from the path ())."""
+    element = object_json(kind, source, selections, path=())
+    ids = cast(bindparam("ids"), ARRAY(BigInteger))
+    return select(source.c.id, cast(element, Text), *extra).where(source.c.id == func.any(ids))
+
+
+@dataclass
+class _Batch:
+    ids: list[int]
+    rows: dict[int, tuple] | None = None
+
+
+def by_ids(
+    env: Env, prepared: Prepared, values: Mapping[str, Any], pk: int
+) -> Callable[[AsyncSession], Awaitable[tuple | None]]:
+    """The row of `pk` (without its id) from an objects_by_ids statement: every lookup in one
+    operation of the same statement and values (node(id:) under many aliases) shares one run of it,
+    at the first lookup's turn, so a request costs what one lookup costs."""
+    try:
+        key = (prepared.sql, tuple(sorted(values.items())))
+        hash(key)
+    except TypeError:  # a value that cannot key a batch: a lookup of its own
+        key = object()
+    batch = env.batches.setdefault(key, _Batch(ids=[]))
+    batch.ids.append(pk)
+
+    async def run(session: AsyncSession) -> tuple | None:
+        if batch.rows is None:
+            rows = await fetch_rows(session=session, prepared=prepared, values={**values, "ids": batch.ids})
+            batch.rows = {row[0]: row[1:] for row in rows}
+        return batch.rows.get(pk)
+
+    return run
 
 
 def _offset_text(seconds: Any) -> Any:

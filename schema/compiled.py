@@ -25,6 +25,7 @@ from graphql import (
     OperationDefinitionNode,
     OperationType,
     get_named_type,
+    is_abstract_type,
     is_non_null_type,
     located_error,
 )
@@ -37,20 +38,23 @@ from strawberry.extensions import SchemaExtension
 from resolvers.compiled import Env, NotPlannable, Selected
 from schema.childcare.operations import plan_childcare_centers, plan_childcare_sessions
 from schema.eldercare.operations import plan_care_alerts, plan_elders
-from schema.facilities import plan_nearby_facilities
+from schema.facilities import plan_life_circle, plan_nearby_facilities
 from schema.makerspace import plan_maker_spaces, plan_resource_availability
+from schema.node import plan_node
 
 # A root field's planner: checks the arguments, builds (or finds) the statement, and returns what
 # runs it, or raises NotPlannable / GraphQLError to leave the operation to the resolvers.
 Planner = Callable[[Any, Selected, Env], Callable[[], Awaitable[str]]]
 PLANNERS: dict[str, Planner] = {
     "nearbyFacilities": plan_nearby_facilities,
+    "lifeCircle": plan_life_circle,
     "careAlerts": plan_care_alerts,
     "elders": plan_elders,
     "makerSpaces": plan_maker_spaces,
     "resourceAvailability": plan_resource_availability,
     "childcareCenters": plan_childcare_centers,
     "childcareSessions": plan_childcare_sessions,
+    "node": plan_node,
 }
 
 # Which path answered, for tests and the curious: "compiled", or why not (a few fixed words).
@@ -170,14 +174,31 @@ def plan(schema, executor, context, env: Env) -> list[tuple[str, list, bool, Cal
         if planner is None:
             raise NotPlannable(f"Query.{name}")
         field = root.fields[name]
+        arguments = get_argument_values(field, node, executor.variable_values)
+        named = get_named_type(field.type)
+        if is_abstract_type(named):
+            named = _runtime_type(schema, planner, context, arguments, named)
         selected = Selected(
             key=key,
             name=name,
-            arguments=get_argument_values(field, node, executor.variable_values),
-            selections=_selections(schema, executor, get_named_type(field.type), details),
+            arguments=arguments,
+            selections=_selections(schema, executor, named, details),
         )
         runs.append((key, nodes, is_non_null_type(field.type), planner(context, selected, env)))
     return runs
+
+
+def _runtime_type(schema, planner, context, arguments, abstract) -> GraphQLObjectType:
+    """The object type a root field of an interface type answers with, when its arguments alone
+    tell it (node(id:): the ID names it): the planner's `runtime_type`; the selection is then
+    collected for that type, its inline fragments and fragments on others left out."""
+    runtime_type = getattr(planner, "runtime_type", None)
+    if runtime_type is None:
+        raise NotPlannable(f"{abstract}: an interface or union")
+    object_type = schema.get_type(runtime_type(context, arguments))
+    if not isinstance(object_type, GraphQLObjectType) or not schema.is_sub_type(abstract, object_type):
+        raise NotPlannable(f"{abstract}: not a type of it")
+    return object_type
 
 
 def _selections(schema, executor, parent, details) -> tuple[Selected, ...]:

@@ -26,7 +26,7 @@ from schema.common import (
     described_enum,
     encode_global_id,
 )
-from schema.node import register_node
+from schema.node import NodePlan, register_node, register_node_plan
 from schema.people.base import Community, fetch_community
 
 CoordinateSystem = described_enum(
@@ -299,6 +299,12 @@ async def fetch_facility(info: Info, pk: int) -> Facility | None:
     return Facility.from_model(model) if model is not None else None
 
 
+@register_node_plan("Facility")
+def plan_facility_node(context, selections: tuple[Selected, ...], env: Env) -> NodePlan:
+    """node(id:) of a Facility on the compiled read path: public, as fetch_facility."""
+    return NodePlan(*facilities_compiled.plan_facility_node(selections, env=env))
+
+
 @strawberry.type(description="A facility found from a point, with how far it is from there.")
 class FacilityEdge:
     cursor: str = strawberry.field(
@@ -569,31 +575,37 @@ async def resolve_life_circle(
 ) -> LifeCircleReport:
     lat, lng = wgs84_of(near)
     walking = walking_for(info.context.settings, pace)
-    results = await facility_service.life_circle(
+    results, coverage = await facility_service.life_circle(
         session=info.context.session, lat=lat, lng=lng, walking=walking
     )
     tiers: dict[int, list[LifeCircleRequirement]] = {}
     for result in results:
         nearest = result.nearest
-        tiers.setdefault(result.requirement.tier_minutes, []).append(
+        tiers.setdefault(result.tier_minutes, []).append(
             LifeCircleRequirement(
-                category=FacilityCategory(result.requirement.category),
-                label=result.requirement.label,
-                satisfied_by=[
-                    FacilityCategory(category)
-                    for category in [result.requirement.category, *result.requirement.also_satisfied_by]
-                ],
+                category=FacilityCategory(result.category),
+                label=result.label,
+                satisfied_by=[FacilityCategory(category) for category in result.satisfied_by],
                 satisfied=result.satisfied,
                 nearest=make_edge(nearest) if nearest is not None else None,
             )
         )
-    satisfied = sum(result.satisfied for result in results)
     return LifeCircleReport(
-        coverage=round(satisfied / len(results), 4) if results else 0.0,
-        tiers=[
-            LifeCircleTier(minutes=minutes, requirements=items) for minutes, items in sorted(tiers.items())
-        ],
+        coverage=coverage,
+        tiers=[LifeCircleTier(minutes=minutes, requirements=items) for minutes, items in tiers.items()],
     )
+
+
+def plan_life_circle(context, selected: Selected, env: Env) -> Callable[[], Awaitable[str]]:
+    """lifeCircle on the compiled read path: the resolver's checks, then one statement over the
+    same rows (life_circle_rows) and the same coverage (coverage_of)."""
+    near = selected.arguments["near"]
+    lat, lng = wgs84_of(GeoPointInput(lat=near["lat"], lng=near["lng"], system=near["system"]))
+    walking = walking_for(context.settings, selected.arguments["pace"])
+    prepared, values = facilities_compiled.plan_life_circle(
+        selected, lat=lat, lng=lng, walking=walking, env=env
+    )
+    return lambda: fetch_json(session=context.session, prepared=prepared, values=values)
 
 
 @strawberry.type

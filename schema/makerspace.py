@@ -34,7 +34,7 @@ from schema.common import (
     or_not_found,
     pk_of,
 )
-from schema.node import load_for_viewer, register_node
+from schema.node import NodePlan, load_for_viewer, register_node, register_node_plan
 from schema.permissions import forbidden, has_role, signed_in
 
 # MakerSpace.blockOuts: a month of the calendar at a time (a resource's block-outs never overlap).
@@ -173,6 +173,12 @@ async def fetch_resource(info: Info, pk: int) -> Resource | None:
     return Resource.from_model(model) if model is not None else None
 
 
+@register_node_plan("Resource")
+def plan_resource_node(context, selections: tuple[Selected, ...], env: Env) -> NodePlan:
+    """node(id:) of a Resource on the compiled read path: public, as fetch_resource."""
+    return NodePlan(*makerspace_compiled.plan_node("Resource", selections, env=env))
+
+
 @strawberry.type(
     description="A time the space's staff took a resource out of booking (maintenance), half-open "
     "[start, end). Seen by the space's MAKERSPACE_STAFF and ADMIN: in MakerSpace.blockOuts and the "
@@ -284,6 +290,13 @@ class MakerSpace(Node):
 async def fetch_space(info: Info, pk: int) -> MakerSpace | None:
     model = await info.context.loader(makerspace_loaders.maker_space_by_id_loader).load(pk)
     return MakerSpace.from_model(model) if model is not None else None
+
+
+@register_node_plan("MakerSpace")
+def plan_space_node(context, selections: tuple[Selected, ...], env: Env) -> NodePlan:
+    """node(id:) of a MakerSpace on the compiled read path: public, as fetch_space (its blockOuts,
+    checked per viewer, are not declared in SQL: a selection with them goes to the resolvers)."""
+    return NodePlan(*makerspace_compiled.plan_node("MakerSpace", selections, env=env))
 
 
 @strawberry.type(description="A free slot of rules.slotMinutes, half-open: [start, end).")

@@ -37,6 +37,7 @@ from resolvers.compiled import (
     datetime_text,
     global_id,
     object_json,
+    objects_by_ids,
     one_of,
     one_row,
     page_values,
@@ -250,3 +251,24 @@ def elder_reads(shown: list[int] | None, beyond: int | None) -> list[tuple[int, 
     """Each elder shown is a read of the profile; the one past the page too when the answer tells
     that it exists, as on the resolver path."""
     return [(elder_id, "profile") for elder_id in [*(shown or ()), *([beyond] if beyond is not None else [])]]
+
+
+def plan_alert_node(selections: tuple[Selected, ...], *, viewer: Viewer) -> tuple[Prepared, dict[str, Any]]:
+    """node(id:) of a CareAlert: (id, JSON, elder id) of the alert when the viewer may see its elder
+    (the careAlerts query without filters: _alert_query, as fetch_alert's loader reads it)."""
+    shape = tuple(field.structure() for field in selections)
+
+    def build() -> Any:
+        alert = _alert_query(_ANYONE, AlertFilter()).subquery("alert")
+        return objects_by_ids(ALERT, alert, selections, alert.c.elder_id)
+
+    return _PLANS.get(("node", "CareAlert", shape), build), viewer_values(viewer)
+
+
+def alert_reads(selections: tuple[Selected, ...], elder_id: int) -> list[tuple[int, str]]:
+    """The health reads of one alert shown, as the resolvers note them: the alert (fetch_alert),
+    and the elder's profile when its `elder` is selected (visible_elder)."""
+    noted = [(elder_id, "alerts")]
+    if selects(selections, ("elder",)):
+        noted.append((elder_id, "profile"))
+    return noted

@@ -20,6 +20,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     Integer,
+    Numeric,
     Select,
     String,
     Text,
@@ -28,6 +29,7 @@ from sqlalchemy import (
     case,
     cast,
     exists,
+    false,
     func,
     literal_column,
     or_,
@@ -37,7 +39,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from models.facilities import (
     Facility,
@@ -365,17 +366,30 @@ get_facilities_by_ids = by_ids(Facility)
 
 @dataclass
 class RequirementResult:
-    requirement: LifeCircleRequirement
+    tier_minutes: int
+    category: str
+    label: str
+    satisfied_by: list[str]  # the requirement's category first, then also_satisfied_by
     nearest: FacilityAt | None
     satisfied: bool
 
 
-async def life_circle(
-    *, session: AsyncSession, lat: float, lng: float, walking: Walking
-) -> list[RequirementResult]:
+def coverage_of(satisfied, *, window: bool = False):
+    """Satisfied ÷ required over the rows, to 4 places as PostgreSQL rounds numeric, 0 when nothing
+    is required: an aggregate (the compiled path), or over all rows as a window (the resolvers)."""
+    share = func.avg(case((satisfied, 1), else_=0))
+    if window:
+        share = share.over()
+    return cast(func.coalesce(func.round(cast(share, Numeric), 4), 0), Float)
+
+
+@lru_cache(maxsize=1)
+def life_circle_rows() -> Select:
     """For each requirement, the nearest facility that meets it, by exact distance (a KNN probe on
-    the sphere per requirement; the spheroid decides among those within the slack of it)."""
-    point = geography_point(lat, lng)
+    the sphere per requirement; the spheroid decides among those within the slack of it), as its
+    LISTED_COLUMNS and edge_columns (null when none), and whether it is within the tier: the rows
+    both read paths read (unordered: by tier_minutes, position, requirement_id)."""
+    point = search_point()
     knn, exact = sphere_distance(point), exact_distance(point)
     meets = and_(
         or_(
@@ -385,8 +399,8 @@ async def life_circle(
         Facility.closed_at.is_(None),
     )
     closest_on_sphere = select(knn).where(meets).order_by(knn).limit(1).scalar_subquery()
-    candidates = (
-        select(Facility, exact.label("distance"))
+    nearest = (
+        select(*LISTED_COLUMNS, exact.label("distance"), *edge_columns(exact, Facility.id))
         .where(meets)
         .where(
             func.ST_DWithin(
@@ -397,24 +411,55 @@ async def life_circle(
         .limit(1)
         .lateral("nearest")
     )
-    nearest = aliased(Facility, candidates)
-    cursor, meters, minutes = edge_columns(candidates.c.distance, candidates.c.id)
-    rows = await session.execute(
-        select(LifeCircleRequirement, nearest, candidates.c.distance, cursor, meters, minutes)
-        .outerjoin(candidates, true())
-        .order_by(LifeCircleRequirement.tier_minutes, LifeCircleRequirement.position),
-        {"pace": walking.pace_m_per_min, "detour": walking.detour_factor},
-    )
-    results = []
-    for requirement, facility, found_distance, found_cursor, found_meters, found_minutes in rows:
-        found = (
-            FacilityAt(facility, found_distance, found_cursor, found_meters, found_minutes)
-            if facility is not None
-            else None
+    satisfied = func.coalesce(nearest.c.walking_minutes <= LifeCircleRequirement.tier_minutes, false())
+    return select(
+        LifeCircleRequirement.id.label("requirement_id"),
+        LifeCircleRequirement.tier_minutes,
+        LifeCircleRequirement.position,
+        LifeCircleRequirement.category.label("requirement_category"),
+        LifeCircleRequirement.label,
+        func.array_prepend(LifeCircleRequirement.category, LifeCircleRequirement.also_satisfied_by).label(
+            "satisfied_by"
+        ),
+        *nearest.c,
+        satisfied.label("satisfied"),
+    ).outerjoin(nearest, true())
+
+
+def life_circle_order(rows) -> tuple:
+    return (rows.c.tier_minutes, rows.c.position, rows.c.requirement_id)
+
+
+async def life_circle(
+    *, session: AsyncSession, lat: float, lng: float, walking: Walking
+) -> tuple[list[RequirementResult], float]:
+    """Each requirement with its nearest facility (life_circle_rows), by tier and position, and the
+    coverage (coverage_of)."""
+    rows = life_circle_rows().subquery("circle")
+    coverage = coverage_of(rows.c.satisfied, window=True).label("coverage")
+    found = (
+        await session.execute(
+            select(rows, coverage).order_by(*life_circle_order(rows)),
+            {"lat": lat, "lng": lng, "pace": walking.pace_m_per_min, "detour": walking.detour_factor},
         )
-        satisfied = found is not None and found.walking_minutes <= requirement.tier_minutes
-        results.append(RequirementResult(requirement=requirement, nearest=found, satisfied=satisfied))
-    return results
+    ).all()
+    results = [
+        RequirementResult(
+            tier_minutes=row.tier_minutes,
+            category=row.requirement_category,
+            label=row.label,
+            satisfied_by=row.satisfied_by,
+            nearest=(
+                FacilityAt(row, row.distance, row.cursor, row.distance_meters, row.walking_minutes)
+                if row.id is not None
+                else None
+            ),
+            satisfied=row.satisfied,
+        )
+        for row in found
+    ]
+    # No requirement, no row to carry the window's value: coverage_of's 0 for none.
+    return results, found[0].coverage if found else 0.0
 
 
 async def hours_exceptions_from(

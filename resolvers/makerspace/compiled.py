@@ -30,6 +30,7 @@ from resolvers.compiled import (
     fetch_json,
     global_id,
     object_json,
+    objects_by_ids,
 )
 from resolvers.makerspace.calendar import AvailabilityFilter, day_slots, is_held
 from resolvers.makerspace.spaces import display_order, in_use, space_not_found, space_order
@@ -211,3 +212,16 @@ async def availability_json(*, session: AsyncSession, prepared: Prepared, values
     if text is None:
         raise space_not_found()
     return text
+
+
+def plan_node(
+    type_name: str, selections: tuple[Selected, ...], *, env: Env
+) -> tuple[Prepared, dict[str, Any]]:
+    """node(id:) of a MakerSpace or a Resource: any of them, retired resources too (public, as
+    fetch_space and fetch_resource)."""
+    kind, table = {"MakerSpace": (MAKER_SPACE, MakerSpace), "Resource": (RESOURCE, Resource)}[type_name]
+    shape = tuple(field.structure() for field in selections)
+    prepared = _PLANS.get(
+        ("node", type_name, shape), lambda: objects_by_ids(kind, table.__table__.alias("row"), selections)
+    )
+    return prepared, bound_values(kind, selections, env, path=())

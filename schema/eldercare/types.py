@@ -9,6 +9,8 @@ from strawberry.types import Info
 from models import eldercare as elder_models
 from resolvers import eldercare as elder_service
 from resolvers.clock import SHANGHAI
+from resolvers.compiled import Env, Selected
+from resolvers.eldercare import compiled as eldercare_compiled
 from resolvers.eldercare import devices as device_service
 from resolvers.eldercare import errors as eldercare_failures
 from resolvers.eldercare import loaders as eldercare_loaders
@@ -26,7 +28,7 @@ from schema.common import (
     encode_global_id,
     pk_of,
 )
-from schema.node import load_for_viewer, register_node
+from schema.node import NodePlan, load_for_viewer, register_node, register_node_plan
 from schema.people.base import Community, fetch_community
 from schema.permissions import forbidden
 
@@ -544,6 +546,21 @@ async def fetch_elder(info: Info, pk: int) -> Elder | None:
 async def fetch_alert(info: Info, pk: int) -> CareAlert | None:
     model = await load_for_viewer(info, eldercare_loaders.visible_alert_by_id_loader, pk)
     return CareAlert.logged_read(info, model) if model is not None else None
+
+
+@register_node_plan("CareAlert")
+def plan_alert_node(context, selections: tuple[Selected, ...], env: Env) -> NodePlan | None:
+    """node(id:) of a CareAlert on the compiled read path: as fetch_alert, null for no one signed
+    in, else the alert if the viewer may see its elder (bound per request), its reads noted."""
+    if context.viewer is None:
+        return None
+    prepared, values = eldercare_compiled.plan_alert_node(selections, viewer=context.viewer)
+
+    def found(columns: tuple) -> None:
+        for elder_id, what in eldercare_compiled.alert_reads(selections, columns[0]):
+            context.note_health_read(elder_id, what)
+
+    return NodePlan(prepared, values, found)
 
 
 @strawberry.type(description="One alert in a page of alerts.")

@@ -244,7 +244,12 @@ async def test_the_compiled_path_answers_as_the_resolvers_do(client_with, tokens
             False,
         ),
         ("{ nearbyFacilities(near: {lat: 30.3, lng: 120.04}) { edges { node { name } } } me { id } }", False),
-        ("{ lifeCircle(near: {lat: 30.3, lng: 120.04}) { coverage } }", False),
+        ("{ lifeCircle(near: {lat: 30.3, lng: 120.04}) { coverage } }", True),
+        (
+            "{ lifeCircle(near: {lat: 30.3, lng: 120.04}) { tiers { requirements { nearest { node { location "
+            "{ lat } } } } } } }",
+            False,
+        ),
     ],
 )
 async def test_a_query_is_compiled_only_when_every_field_can_be(client_with, query, planned):

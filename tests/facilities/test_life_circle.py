@@ -1,8 +1,10 @@
 """lifeCircle: the 5/10/15-minute tiers, kept as data, measured against the seeded map."""
 
+import pytest
 from sqlalchemy import delete, select
 
 from models.facilities import LifeCircleRequirement
+from tests.conftest import GraphQLClient
 
 NANMU = {"lat": 30.2978, "lng": 120.0418, "system": "WGS84"}
 FAR_AWAY = {"lat": 30.10, "lng": 120.40, "system": "WGS84"}  # Xiaoshan, far from the seeded map
@@ -113,11 +115,23 @@ async def test_correcting_the_requirements_needs_no_code(gql, session):
     assert sum(len(tier["requirements"]) for tier in result["tiers"]) == 26
 
 
-async def test_life_circle_costs_one_statement(gql, count_statements):
-    with count_statements() as counter:
-        await report(gql)
+WITH_SERVICES = """query($near: GeoPointInput!) { lifeCircle(near: $near) {
+  coverage tiers { requirements { satisfied nearest { node { name services { name } } } } } } }"""
 
-    assert counter.count == 1, counter.statements
+
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "resolvers"])
+async def test_life_circle_costs_one_statement(client_with, count_statements, compiled):
+    async with client_with(compiled_reads=compiled) as client:
+        with count_statements() as counter:
+            plain = await GraphQLClient(client)(LIFE_CIRCLE, {"near": NANMU})
+        assert counter.count == 1, counter.statements
+        with count_statements() as counter:
+            with_services = await GraphQLClient(client)(WITH_SERVICES, {"near": NANMU})
+
+    assert "errors" not in plain and "errors" not in with_services, (plain, with_services)
+    # Compiled: the report with every nearest facility's services, one JSON value; by the
+    # resolvers: the report, and every facility's services at once.
+    assert counter.count == (1 if compiled else 2), counter.statements
 
 
 SATISFIED_BY = """query($near: GeoPointInput!) { lifeCircle(near: $near) {
