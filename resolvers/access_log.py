@@ -4,7 +4,8 @@ whose, what — written with one statement for all of a request's reads."""
 from dataclasses import dataclass
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.util.concurrency import greenlet_spawn
 
 # (table, subject column) of each log, in the order request_reads_statement takes their reads.
 LOGS = (("health_access_log", "elder_id"), ("child_access_log", "child_id"), ("case_access_log", "case_id"))
@@ -35,6 +36,35 @@ def request_reads_arguments(
         if reads:
             arguments += [list(reads), [",".join(sorted(what)) for what in reads.values()]]
     return tuple(arguments)
+
+
+async def write_request_reads(
+    *,
+    session_factory,
+    person_id: int,
+    request_id: str | None,
+    client_request_id: str | None,
+    logs: tuple[dict, dict, dict],
+) -> None:
+    """A request's reads (health, children, cases: subject → what), one statement in a transaction
+    of its own: on a served process straight on a pooled connection (one round trip, not BEGIN, the
+    statement and COMMIT); a test's session bound to its connection writes through the session,
+    inside the test's transaction."""
+    statement = request_reads_statement(tuple(bool(reads) for reads in logs))
+    arguments = request_reads_arguments(
+        person_id=person_id, request_id=request_id, client_request_id=client_request_id, logs=logs
+    )
+    bind = session_factory.kw.get("bind")
+    if isinstance(bind, AsyncEngine):
+        pooled = await bind.raw_connection()
+        try:
+            await pooled.driver_connection.execute(statement, *arguments)
+        finally:
+            await greenlet_spawn(pooled.close)
+        return
+    async with session_factory() as session:
+        await (await session.connection()).exec_driver_sql(statement, arguments)
+        await session.commit()
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from graphql import GraphQLError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-from sqlalchemy.util.concurrency import greenlet_spawn
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.websockets import WebSocket
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
@@ -167,15 +166,13 @@ class Context:
         if self.viewer is None or not (health or children or cases):
             return
         # If this fails the answer that showed these reads is withheld, so they are not owed later.
-        logs = (health, children, cases)
-        statement = access_log.request_reads_statement(tuple(bool(reads) for reads in logs))
-        arguments = access_log.request_reads_arguments(
+        await access_log.write_request_reads(
+            session_factory=self.session_factory,
             person_id=self.viewer.person_id,
             request_id=self.request_id,
             client_request_id=self.client_request_id,
-            logs=logs,
+            logs=(health, children, cases),
         )
-        await write_in_one_statement(self.session_factory, statement, arguments)
         _merge(self._logged_health, health)
         _merge(self._logged_child, children)
         _merge(self._logged_case, cases)
@@ -197,23 +194,6 @@ class Context:
         # The request's session ends first, so the log is written in a transaction of its own.
         await self.release()
         await self.flush_access_log()
-
-
-async def write_in_one_statement(session_factory, statement: str, arguments: tuple) -> None:
-    """One statement, its own transaction: on a served process straight on a pooled connection (one
-    round trip, not BEGIN, the statement and COMMIT); a test's session bound to its connection
-    writes through the session, inside the test's transaction."""
-    bind = session_factory.kw.get("bind")
-    if isinstance(bind, AsyncEngine):
-        pooled = await bind.raw_connection()
-        try:
-            await pooled.driver_connection.execute(statement, *arguments)
-        finally:
-            await greenlet_spawn(pooled.close)
-        return
-    async with session_factory() as session:
-        await (await session.connection()).exec_driver_sql(statement, arguments)
-        await session.commit()
 
 
 def _unlogged(reads: dict[int, set[str]], logged: dict[int, set[str]]) -> dict[int, set[str]]:

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, text
 
-import schema.context
+import resolvers.access_log
 from models.eldercare import CareAlertEvent, HealthAccessLog, Reading
 from schema.common import encode_global_id
 from server.jobs import run_jobs_once
@@ -372,7 +372,7 @@ async def test_health_data_whose_read_cannot_be_logged_is_not_sent(gql, ward, mo
     async def database_gone(*_args, **_kwargs):
         raise ConnectionRefusedError("the database went away")
 
-    monkeypatch.setattr(schema.context, "write_in_one_statement", database_gone)
+    monkeypatch.setattr(resolvers.access_log, "write_request_reads", database_gone)
     response = await gql.post(ELDERS, token=ward.tokens["FAMILY"])
 
     assert response.status_code == 503 and response.headers["retry-after"] == "5"
