@@ -219,24 +219,6 @@ def _enum(type_: GraphQLEnumType) -> Coerce:
 def _scalar(type_: Any) -> Coerce:
     parse = type_.coerce_input_value  # our DateTime and Date: their parse_value, every time
 
-    if type_ is GraphQLString:
-
-        def string(value: Any) -> Any:
-            if value.__class__ is str:
-                return value
-            return leaf(value)
-
-        def leaf(value: Any) -> Any:
-            try:
-                coerced = parse(value)
-            except Exception:
-                raise Generic from None
-            if coerced is Undefined:
-                raise Generic
-            return coerced
-
-        return string
-
     def scalar(value: Any) -> Any:
         try:
             coerced = parse(value)
@@ -246,6 +228,12 @@ def _scalar(type_: Any) -> Coerce:
             raise Generic
         return coerced
 
+    if type_ is GraphQLString:
+
+        def string(value: Any) -> Any:
+            return value if value.__class__ is str else scalar(value)  # a str is its own String
+
+        return string
     return scalar
 
 

@@ -6,10 +6,7 @@ import base64
 import os
 from datetime import UTC, datetime, timedelta
 
-import hypothesis
 import orjson
-from hypothesis import HealthCheck, Phase, given
-from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
@@ -18,7 +15,7 @@ from models.people import Role
 from resolvers import people as people_service
 from schema.compiled import PATHS
 from server.auth import TokenService
-from tests.compiled.test_differential import Document, comparable, cursor_of, selection
+from tests.compiled.test_differential import Document, comparable, cursor_of, draw_cases, selection
 from tests.conftest import GraphQLClient
 
 EXAMPLES = int(os.environ.get("LINLI_DIFFERENTIAL_EXAMPLES", "300")) // 2
@@ -97,22 +94,7 @@ def alerts_request(draw) -> tuple[str, dict]:
 
 
 def draw_requests(count: int, seed: int) -> list:
-    drawn = []
-
-    @hypothesis.seed(seed)
-    @hypothesis_settings(
-        max_examples=count,
-        database=None,
-        phases=[Phase.generate],
-        deadline=None,
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(alerts_request(), st.sampled_from(CALLERS))
-    def collect(request, caller) -> None:
-        drawn.append((*request, caller))
-
-    collect()
-    return drawn
+    return draw_cases(alerts_request(), st.sampled_from(CALLERS), count=count, seed=seed)
 
 
 async def callers(session, settings) -> dict:
@@ -270,21 +252,7 @@ def elders_request(draw) -> tuple[str, dict]:
 
 async def test_elders_compiled_answer_and_log_as_the_resolvers_do(client_with, session, settings):
     tokens = await callers(session, settings)
-    drawn = []
-
-    @hypothesis.seed(SEED)
-    @hypothesis_settings(
-        max_examples=EXAMPLES,
-        database=None,
-        phases=[Phase.generate],
-        deadline=None,
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(elders_request(), st.sampled_from(CALLERS))
-    def collect(request, caller) -> None:
-        drawn.append((*request, caller))
-
-    collect()
+    drawn = draw_cases(elders_request(), st.sampled_from(CALLERS), count=EXAMPLES, seed=SEED)
     compiled_answers = with_reads = 0
     async with client_with(compiled_reads=True) as fast, client_with(compiled_reads=False) as slow:
         for query, variables, caller in drawn:

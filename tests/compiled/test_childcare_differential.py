@@ -10,10 +10,7 @@ import os
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import hypothesis
 import orjson
-from hypothesis import HealthCheck, Phase, given
-from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from sqlalchemy import select, update
 
@@ -34,7 +31,7 @@ from resolvers.childcare import generate_sessions
 from schema.common import encode_global_id
 from schema.compiled import PATHS
 from server.auth import TokenService
-from tests.compiled.test_differential import Document, comparable, selection
+from tests.compiled.test_differential import Document, comparable, draw_cases, selection
 from tests.conftest import GraphQLClient
 
 EXAMPLES = int(os.environ.get("LINLI_DIFFERENTIAL_EXAMPLES", "300")) // 2
@@ -111,23 +108,9 @@ def childcare_request(draw, centers: list[str], children: list[str]) -> tuple[st
 
 
 def draw_requests(count: int, seed: int, centers: list[str], children: list[str]) -> list:
-    drawn = []
-
-    @hypothesis.seed(seed)
-    @hypothesis_settings(
-        max_examples=count,
-        database=None,
-        phases=[Phase.generate],
-        deadline=None,
-        suppress_health_check=list(HealthCheck),
-    )
     # Those who see carers twice as often: their answers differ most from the others'.
-    @given(childcare_request(centers, children), st.sampled_from([*CALLERS, "childcare staff", "admin"]))
-    def collect(request, caller) -> None:
-        drawn.append((*request, caller))
-
-    collect()
-    return drawn
+    callers = st.sampled_from([*CALLERS, "childcare staff", "admin"])
+    return draw_cases(childcare_request(centers, children), callers, count=count, seed=seed)
 
 
 async def callers(session, settings) -> tuple[dict, dict]:

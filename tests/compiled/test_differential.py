@@ -181,7 +181,9 @@ def nearby_request(draw) -> tuple[str, dict]:
     return " ".join([f"{header} {{ {root} }}", *doc.fragments]), doc.values
 
 
-def draw_requests(count: int, seed: int) -> list[tuple[str, dict, str | None]]:
+def draw_cases(requests, callers, *, count: int, seed: int) -> list[tuple[str, dict, str | None]]:
+    """`count` (document, variables, caller) cases from a fixed seed (hypothesis only generates:
+    the cases run afterwards, over HTTP, in the test's own event loop)."""
     drawn = []
 
     @hypothesis.seed(seed)
@@ -192,12 +194,16 @@ def draw_requests(count: int, seed: int) -> list[tuple[str, dict, str | None]]:
         deadline=None,
         suppress_health_check=list(HealthCheck),
     )
-    @given(nearby_request(), st.sampled_from(ROLES))
-    def collect(request, role) -> None:
-        drawn.append((*request, role))
+    @given(requests, callers)
+    def collect(request, caller) -> None:
+        drawn.append((*request, caller))
 
     collect()
     return drawn
+
+
+def draw_requests(count: int, seed: int) -> list[tuple[str, dict, str | None]]:
+    return draw_cases(nearby_request(), st.sampled_from(ROLES), count=count, seed=seed)
 
 
 # ── Asking both paths ────────────────────────────────────────────────────────

@@ -5,10 +5,7 @@ paces, as each main role; coverage and satisfied come from the same SQL on both 
 
 import os
 
-import hypothesis
 import orjson
-from hypothesis import HealthCheck, Phase, given
-from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from schema.compiled import PATHS
@@ -18,6 +15,7 @@ from tests.compiled.test_differential import (
     SCALARS,
     Document,
     comparable,
+    draw_cases,
     near_point,
     selection,
 )
@@ -69,22 +67,7 @@ def life_circle_request(draw) -> tuple[str, dict]:
 
 
 def draw_requests(count: int, seed: int) -> list[tuple[str, dict, str | None]]:
-    drawn = []
-
-    @hypothesis.seed(seed)
-    @hypothesis_settings(
-        max_examples=count,
-        database=None,
-        phases=[Phase.generate],
-        deadline=None,
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(life_circle_request(), st.sampled_from(ROLES))
-    def collect(request, role) -> None:
-        drawn.append((*request, role))
-
-    collect()
-    return drawn
+    return draw_cases(life_circle_request(), st.sampled_from(ROLES), count=count, seed=seed)
 
 
 def shows_a_facility(value) -> bool:

@@ -11,11 +11,8 @@ Seeded and bounded like tests/compiled/test_differential.py (LINLI_DIFFERENTIAL_
 import os
 from datetime import UTC, datetime, time, timedelta
 
-import hypothesis
 import pyotp
 import pytest
-from hypothesis import HealthCheck, Phase, given
-from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from sqlalchemy import DateTime, literal, select
 from sqlalchemy.dialects.postgresql import Range
@@ -26,7 +23,7 @@ from resolvers.compiled import datetime_text
 from schema.common import encode_global_id
 from schema.compiled import PATHS
 from schema.scalars import serialize_datetime
-from tests.compiled.test_differential import Document, comparable, sometimes_bad
+from tests.compiled.test_differential import Document, comparable, draw_cases, sometimes_bad
 from tests.conftest import GraphQLClient
 from tests.makerspace.conftest import SHANGHAI, TUESDAY
 
@@ -156,22 +153,7 @@ def request(draw) -> tuple[str, dict]:
 
 
 def draw_requests(count: int, seed: int) -> list[tuple[str, dict, str | None]]:
-    drawn = []
-
-    @hypothesis.seed(seed)
-    @hypothesis_settings(
-        max_examples=count,
-        database=None,
-        phases=[Phase.generate],
-        deadline=None,
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(request(), st.sampled_from(ROLES))
-    def collect(request, role) -> None:
-        drawn.append((*request, role))
-
-    collect()
-    return drawn
+    return draw_cases(request(), st.sampled_from(ROLES), count=count, seed=seed)
 
 
 # ── The spaces asked about ─────────────────────────────────────────────────────

@@ -9,10 +9,7 @@ import base64
 import os
 from datetime import UTC, datetime
 
-import hypothesis
 import orjson
-from hypothesis import HealthCheck, Phase, given
-from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from sqlalchemy import select, update
 
@@ -24,7 +21,7 @@ from schema.compiled import PATHS
 from tests.compiled import test_alerts_differential as alerts
 from tests.compiled import test_differential as facilities
 from tests.compiled import test_makerspace_differential as makerspace
-from tests.compiled.test_differential import Document, comparable
+from tests.compiled.test_differential import Document, comparable, draw_cases
 from tests.conftest import GraphQLClient
 
 EXAMPLES = int(os.environ.get("LINLI_DIFFERENTIAL_EXAMPLES", "300")) // 3
@@ -99,22 +96,7 @@ def node_request(draw, ids: dict) -> tuple[str, dict, bool]:
 
 
 def draw_requests(count: int, seed: int, ids: dict) -> list:
-    drawn = []
-
-    @hypothesis.seed(seed)
-    @hypothesis_settings(
-        max_examples=count,
-        database=None,
-        phases=[Phase.generate],
-        deadline=None,
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(node_request(ids), st.sampled_from(alerts.CALLERS))
-    def collect(request, caller) -> None:
-        drawn.append((*request, caller))
-
-    collect()
-    return drawn
+    return draw_cases(node_request(ids), st.sampled_from(alerts.CALLERS), count=count, seed=seed)
 
 
 async def some_ids(session) -> dict:
