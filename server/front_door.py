@@ -65,6 +65,7 @@ async def answer_known(view, request: Request, context, *, body: bytes, media_ty
         variables=variables,
         operation_name=operation_name,
         context=context,
+        executor_class=view.schema.execution_context_class,  # variables coerced as the pipeline does
     )
     if result is None or result.errors:
         return None  # reads are idempotent: strawberry reads again and reports as it does
