@@ -217,24 +217,49 @@ def comparable(response) -> tuple[int, object]:
     return response.status_code, body
 
 
+@dataclass
+class Asked:
+    expected: tuple[int, object]  # the resolvers' status and body (comparable)
+    compiled: bool  # the compiled path answered the first asking
+    log: object = None  # the access-log rows of the resolvers' answer, when `logged` was given
+
+
+async def ask_both(
+    fast, slow, query: str, variables: dict, *, token: str | None, logged=None, plannable: bool | None = True
+) -> Asked:
+    """Asks the compiled path (`fast`) and the resolvers (`slow`) the same; answers, and the
+    access-log rows `logged(response)` finds, must be equal. `plannable` True: a request answered
+    without error must have been compiled, and asked again it is answered by the front door, the
+    same; False: it must not have been compiled; None: either."""
+    where = f"{query}\n{variables}"
+    before = PATHS["compiled"]
+    fast_response = await GraphQLClient(fast).post(query, variables, token=token)
+    compiled = PATHS["compiled"] > before
+    slow_response = await GraphQLClient(slow).post(query, variables, token=token)
+    expected = comparable(slow_response)
+    assert comparable(fast_response) == expected, where
+    log = await logged(slow_response) if logged else None
+    if logged:
+        assert await logged(fast_response) == log, where
+    if plannable is False:
+        assert not compiled, where
+    elif plannable and not expected[1].get("errors"):
+        assert compiled, f"answered by the resolvers: {where}"
+        door = PATHS["front door"]
+        again = await GraphQLClient(fast).post(query, variables, token=token)
+        assert comparable(again) == expected and PATHS["front door"] == door + 1, where
+        if logged:
+            assert await logged(again) == log, where
+    return Asked(expected=expected, compiled=compiled, log=log)
+
+
 async def test_the_compiled_path_answers_as_the_resolvers_do(client_with, tokens):
     requests = draw_requests(EXAMPLES, SEED)
     compiled_answers = 0
     async with client_with(compiled_reads=True) as fast, client_with(compiled_reads=False) as slow:
         for query, variables, role in requests:
-            token = tokens[role] if role else None
-            before = PATHS["compiled"]
-            compiled = comparable(await GraphQLClient(fast).post(query, variables, token=token))
-            used_compiled = PATHS["compiled"] > before
-            expected = comparable(await GraphQLClient(slow).post(query, variables, token=token))
-            assert compiled == expected, f"{role}: {query}\n{variables}"
-            if not expected[1].get("errors"):
-                assert used_compiled, f"answered by the resolvers: {query}\n{variables}"
-                compiled_answers += 1
-                # Asked again, the document is known: the front door answers, the same.
-                door = PATHS["front door"]
-                again = comparable(await GraphQLClient(fast).post(query, variables, token=token))
-                assert again == expected and PATHS["front door"] == door + 1, f"{role}: {query}\n{variables}"
+            asked = await ask_both(fast, slow, query, variables, token=tokens[role] if role else None)
+            compiled_answers += asked.compiled and not asked.expected[1].get("errors")
     # The draw is not all bad input: most requests are answered, and so by the compiled path.
     print("compiled answers", compiled_answers, "of", len(requests))
     assert compiled_answers >= EXAMPLES // 4, compiled_answers

@@ -21,7 +21,7 @@ from schema.compiled import PATHS
 from tests.compiled import test_alerts_differential as alerts
 from tests.compiled import test_differential as facilities
 from tests.compiled import test_makerspace_differential as makerspace
-from tests.compiled.test_differential import Document, comparable, draw_cases
+from tests.compiled.test_differential import Document, ask_both, comparable, draw_cases
 from tests.conftest import GraphQLClient
 
 EXAMPLES = int(os.environ.get("LINLI_DIFFERENTIAL_EXAMPLES", "300")) // 3
@@ -144,27 +144,19 @@ async def test_node_compiled_answers_and_logs_as_the_resolvers_do(client_with, s
     compiled_answers = shown = logged_reads = 0
     async with client_with(compiled_reads=True) as fast, client_with(compiled_reads=False) as slow:
         for query, variables, plannable, caller in draw_requests(EXAMPLES, SEED, ids):
-            token = tokens[caller] if caller else None
-            before = PATHS["compiled"]
-            fast_response = await GraphQLClient(fast).post(query, variables, token=token)
-            used_compiled = PATHS["compiled"] > before
-            slow_response = await GraphQLClient(slow).post(query, variables, token=token)
-            expected = comparable(slow_response)
-            assert comparable(fast_response) == expected, f"{caller}: {query}\n{variables}"
-            fast_log = await alerts.logged(session, fast_response.headers["x-request-id"])
-            slow_log = await alerts.logged(session, slow_response.headers["x-request-id"])
-            assert fast_log == slow_log, f"{caller}: {query}\n{variables}"
-            if plannable and not expected[1].get("errors"):
-                assert used_compiled, f"answered by the resolvers: {query}\n{variables}"
+            asked = await ask_both(
+                fast,
+                slow,
+                query,
+                variables,
+                token=tokens[caller] if caller else None,
+                logged=lambda response: alerts.logged(session, response.headers["x-request-id"]),
+                plannable=plannable,
+            )
+            if plannable and not asked.expected[1].get("errors"):
                 compiled_answers += 1
-                shown += any(value is not None for value in expected[1]["data"].values())
-                logged_reads += bool(fast_log)
-                door = PATHS["front door"]
-                again = await GraphQLClient(fast).post(query, variables, token=token)
-                assert comparable(again) == expected and PATHS["front door"] == door + 1, f"{caller}: {query}"
-                assert await alerts.logged(session, again.headers["x-request-id"]) == slow_log
-            elif not plannable:
-                assert not used_compiled, f"{caller}: {query}\n{variables}"
+                shown += any(value is not None for value in asked.expected[1]["data"].values())
+                logged_reads += bool(asked.log)
     print("compiled answers", compiled_answers, "showing an object", shown, "with reads logged", logged_reads)
     assert compiled_answers >= EXAMPLES // 5 and shown >= EXAMPLES // 10 and logged_reads >= EXAMPLES // 20, (
         compiled_answers,
