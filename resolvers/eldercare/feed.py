@@ -299,6 +299,9 @@ class FeedHub:
         # no subscription is open (then it is read again when one opens).
         self.head: int | None = None
         self._epoch = 0  # a new one each time the last subscription leaves
+        # A wake-up found no member level with the hub to read for: what it came for is read when
+        # the first catches up (else it would wait for the next NOTIFY or the poll).
+        self._woken_for_nobody = False
         self._waker: Subscriber | None = None
         self._pump: asyncio.Task | None = None
         self._starting = asyncio.Lock()
@@ -317,6 +320,9 @@ class FeedHub:
                 delivery = member.take()
                 if delivery is None and self.head is not None and member.covered < self.head:
                     delivery = await uncancelled(self._catch_up(member))
+                    if self._woken_for_nobody and member.level_with(self.head):
+                        self._woken_for_nobody = False
+                        self._waker.wake()
                 if delivery is None:
                     await self.feed.wait(member.waiter)  # until the hub hands it something
                 elif delivery.rows:
@@ -397,6 +403,7 @@ class FeedHub:
         if head is None:
             return False
         members = [member for member in self.members if member.level_with(head)]
+        self._woken_for_nobody = not members
         if not members:
             return False
         async with self.session_factory() as session:

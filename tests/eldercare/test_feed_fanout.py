@@ -629,3 +629,45 @@ async def test_a_subscription_level_with_the_hub_during_a_round_it_was_not_in_is
         await live.aclose()
         await replay.aclose()
         await hub.close()
+
+
+async def test_an_event_that_commits_while_the_only_subscription_replays_reaches_it_at_once(
+    served, crowd, engine, settings, monkeypatch
+):
+    # Given a hub (its wake-ups only the test's) whose only subscription replays an event, held
+    # before its read
+    gateway, serial = crowd.tokens["gateway"][0], crowd.serials["yongfu"]
+    await post(served, gateway, (serial, "HEART_RATE", 150, 30))
+    behind = await latest_sequence(engine) - 1
+    feed = QuietFeed()
+    hub = feed_service.FeedHub(feed=feed, session_factory=async_sessionmaker(engine, expire_on_commit=False))
+    viewer = TokenService(settings).verify(crowd.tokens["yongfu"][0])
+    replaying_held, release = asyncio.Event(), asyncio.Event()
+    events_after = feed_service.events_after
+
+    async def held(**kwargs):
+        replaying_held.set()
+        await release.wait()
+        return await events_after(**kwargs)
+
+    monkeypatch.setattr(feed_service, "events_after", held)
+    replay = hub.events(reader=feed_service.FeedReader(viewer), after=behind)
+    replay_next = asyncio.ensure_future(anext(replay))
+    await asyncio.wait_for(replaying_held.wait(), 5)
+
+    # When a new event commits and wakes the hub while nobody is level with it to read for
+    await post(served, gateway, (serial, "HEART_RATE", 155, 20))
+    feed.waker.wake()
+    await asyncio.sleep(0.3)
+    release.set()
+
+    # Then after the replay, the new event reaches the subscription at once, not at the next poll
+    try:
+        replayed = await asyncio.wait_for(replay_next, 5)
+        assert [row.event.sequence for row in replayed.rows] == [behind + 1]
+        live = await asyncio.wait_for(anext(replay), 5)
+        assert [row.event.sequence for row in live.rows] == [behind + 2]
+    finally:
+        replay_next.cancel()
+        await replay.aclose()
+        await hub.close()
