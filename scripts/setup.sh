@@ -50,6 +50,30 @@ graphiql_assets() {
   (cd "$dir" && npm ci --no-audit --no-fund --ignore-scripts --legacy-peer-deps --loglevel=error >/dev/null)
 }
 
+client_pages() {
+  # The board, kiosk and resident pages (#20): npm ci from clients/package-lock.json, then the
+  # typed operations (graphql-codegen against schema/schema.graphql), the type check and the Vite
+  # build into clients/dist. Skipped when dist is newer than every source, the lock and the schema.
+  local dir="$ROOT/clients"
+  command -v npm >/dev/null || apt_install nodejs npm
+  if [ ! -f "$dir/node_modules/.package-lock.json" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    log "客户端页面：npm ci"
+    (cd "$dir" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error >/dev/null)
+  fi
+  local stamp="$dir/dist/.built"
+  if [ -f "$stamp" ] && [ -z "$(find "$dir/src" "$dir"/*.html "$dir"/*.ts "$dir/package-lock.json" "$ROOT/schema/schema.graphql" \
+      -newer "$stamp" -not -path "$dir/src/gql/*" -print -quit)" ]; then
+    return 0
+  fi
+  log "客户端页面：构建（graphql-codegen、tsc、vite build）"
+  if ! (cd "$dir" && npm run --silent build >"$dir/.build.log" 2>&1); then
+    cat "$dir/.build.log" >&2
+    echo "客户端页面构建失败（cd clients && npm run build）" >&2
+    return 1
+  fi
+  touch "$stamp"
+}
+
 port_answers() {
   "$ROOT/.venv/bin/python" - "$1" "$2" <<'PY'
 import socket, sys
@@ -104,6 +128,7 @@ local_database() {
 setup_all() {
   python_env
   graphiql_assets
+  client_pages
   if [ -z "${DATABASE_URL:-}" ]; then local_database; else log "使用已配置的 DATABASE_URL"; fi
   "$ROOT/.venv/bin/linli" db upgrade
   "$ROOT/.venv/bin/linli" seed

@@ -1,4 +1,5 @@
-"""The Starlette application: /graphql (HTTP and WebSocket), /healthz, /readyz, /metrics, GraphiQL assets."""
+"""The Starlette application: /graphql (HTTP and WebSocket), /healthz, /readyz, /metrics, GraphiQL assets,
+the client pages (/board, /kiosk, /app)."""
 
 import asyncio
 import contextlib
@@ -23,7 +24,7 @@ from resolvers.clock import system_clock
 from resolvers.retention import retention_job
 from schema import build_schema
 from schema.context import Context
-from server import photos
+from server import clients, photos
 from server.auth import TokenService
 from server.db import create_engine, create_session_factory
 from server.graphql_view import (
@@ -190,6 +191,8 @@ def create_app(
             Route("/graphql", graphql_http, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql_ws),
             Route("/graphiql/{name:path}", graphiql_asset, methods=["GET"]),
+            *[Route(f"/{name}", clients.page, methods=["GET"]) for name in clients.PAGES],
+            Route("/clients/assets/{name}", clients.asset, methods=["GET"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),

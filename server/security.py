@@ -4,6 +4,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from server.clients import policy_for
 from server.settings import Settings
 
 # The API answers JSON only: nothing in it may run, load or be framed.
@@ -47,7 +48,7 @@ class SecurityHeadersMiddleware:
                     name.lower() == b"content-type" and value.startswith(b"text/html")
                     for name, value in headers
                 )
-                policy = IDE_POLICY if ide or is_html else API_POLICY
+                policy = policy_for(scope["path"]) or (IDE_POLICY if ide or is_html else API_POLICY)
                 message["headers"] = [*headers, *self.common, (b"content-security-policy", policy.encode())]
             await send(message)
 

@@ -2,11 +2,10 @@
 
 import asyncio
 import json
-import tempfile
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.browser import chromium
 
 QUERY = "{ communities(first: 1) { edges { node { name } } } }"
 EDITOR = ".graphiql-query-editor .CodeMirror"
@@ -14,23 +13,7 @@ RESPONSE = ".graphiql-response .CodeMirror"
 
 
 def run_query_in_graphiql(address: str) -> tuple[str, list[str]]:
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        # Any host but this machine fails to resolve: a CDN asset would not load.
-        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-        f"--user-data-dir={tempfile.mkdtemp(prefix='linli-chromium-')}",
-    ):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(options=options, service=Service(executable_path="/usr/bin/chromedriver"))
+    driver = chromium()
     try:
         driver.get(f"http://{address}/graphql")
         wait = WebDriverWait(driver, 30)
