@@ -36,7 +36,8 @@ def pages_server(engine) -> Iterator[str]:
         "LINLI_LOG_LEVEL": "WARNING",
     }
     process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "linli"), "serve", "--port", str(port)],
+        # This checkout's code (its folder first on the path), whichever checkout the venv was made in.
+        [sys.executable, "-m", "server.cli", "serve", "--port", str(port)],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
